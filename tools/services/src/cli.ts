@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { down, status, up } from './runner';
+import { SERVICE_NAMES, readState, stateFile, type ServiceName } from './state';
+
+const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
+
+function parseNames(args: string[]): ServiceName[] {
+  if (args.length === 0) return SERVICE_NAMES;
+  for (const arg of args) {
+    if (!SERVICE_NAMES.includes(arg as ServiceName)) {
+      throw new Error(`unknown service '${arg}'; the services are: ${SERVICE_NAMES.join(', ')}`);
+    }
+  }
+  return args as ServiceName[];
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const result = spawnSync(command, args, { cwd: repoRoot, stdio: 'inherit', env });
+  return result.status ?? 1;
+}
+
+const RESULTS_FILE = '.tmp/vitest-results.json';
+
+function projectDirs(): string[] {
+  return ['apps', 'libs', 'tools'].flatMap((group) => {
+    const base = join(repoRoot, group);
+    return existsSync(base) ? readdirSync(base).map((name) => join(base, name)) : [];
+  });
+}
+
+/** Adds up the JSON reports vitest wrote in each package, for one closing line. */
+function summarize(): { passed: number; failed: number; skipped: number } {
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const dir of projectDirs()) {
+    const file = join(dir, RESULTS_FILE);
+    if (!existsSync(file)) continue;
+    const report = JSON.parse(readFileSync(file, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+    };
+    total.passed += report.numPassedTests;
+    total.failed += report.numFailedTests;
+    total.skipped += report.numPendingTests + report.numTodoTests;
+  }
+  return total;
+}
+
+/** The whole suite: format, services up, lint + typecheck + build + test through Nx, services down. */
+async function test(extra: string[]): Promise<number> {
+  for (const dir of projectDirs()) rmSync(join(dir, RESULTS_FILE), { force: true });
+  if (run('pnpm', ['exec', 'prettier', '--check', '.']) !== 0) {
+    console.error('npm test: formatting differs; run `pnpm format`');
+    return 1;
+  }
+  const { started } = await up();
+  let code = 1;
+  try {
+    const env = {
+      ...process.env,
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      GROWOFF_SERVICES_FILE: stateFile(readState().dir),
+    };
+    code = run(
+      'pnpm',
+      [
+        'exec',
+        'nx',
+        'run-many',
+        '-t',
+        'lint',
+        'typecheck',
+        'build',
+        'test',
+        '--parallel=2',
+        '--outputStyle=stream',
+        ...extra,
+      ],
+      env,
+    );
+  } finally {
+    const stopped = await down(started);
+    if (stopped.length > 0) console.error(`services: stopped ${stopped.join(', ')}`);
+  }
+  const total = summarize();
+  console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+  return code;
+}
+
+async function main(): Promise<number> {
+  const [command = 'status', ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'up': {
+      const result = await up(parseNames(args));
+      console.log(JSON.stringify({ ...result, file: stateFile() }));
+      return 0;
+    }
+    case 'down':
+      console.log(JSON.stringify({ stopped: await down(parseNames(args)) }));
+      return 0;
+    case 'status':
+      console.log(JSON.stringify({ file: stateFile(), services: status() }, null, 2));
+      return 0;
+    case 'env': {
+      const state = readState();
+      console.log(JSON.stringify(state.services, null, 2));
+      return 0;
+    }
+    case 'test':
+      return test(args);
+    default:
+      console.error(`usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | test`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`services: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

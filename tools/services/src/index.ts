@@ -1,0 +1,24 @@
+import { isAlive } from './process';
+import { readState, stateFile, type ServiceName, type Services } from './state';
+
+export { startMosquitto, type MosquittoInfo, type MosquittoOptions } from './mosquitto';
+export { startInfluxDb, type InfluxDbInfo, type InfluxDbOptions } from './influxdb';
+export { startRegistry, type RegistryInfo, type RegistryOptions } from './registry';
+export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
+export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
+export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
+export type { Services, ServiceName } from './state';
+
+/**
+ * The address of a running shared service, for integration tests. Throws a message that says
+ * how to start it when it is not running.
+ */
+export function getService<N extends ServiceName>(name: N): Services[N] {
+  const info = readState().services[name];
+  if (!info || !isAlive(info.pid)) {
+    throw new Error(
+      `the ${name} service is not running (state: ${stateFile()}); start it with 'npm run services -- up ${name}' or run 'npm test'`,
+    );
+  }
+  return info as Services[N];
+}

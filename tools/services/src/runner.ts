@@ -1,0 +1,106 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureDebianPackages, type DebianNeed } from './apt';
+import { DOCKERD_BINARY, startDockerd } from './dockerd';
+import { INFLUXD_BINARY, startInfluxDb } from './influxdb';
+import { MOSQUITTO_BINARY, startMosquitto } from './mosquitto';
+import { isAlive, stopProcess } from './process';
+import { REGISTRY_BINARY, startRegistry } from './registry';
+import { SSHD_BINARY, startSshd } from './sshd';
+import { readState, SERVICE_NAMES, servicesDir, writeState, type ServiceName, type Services } from './state';
+
+/** The fixed, non-default loopback ports of the shared instances. */
+export const PORTS = { mosquitto: 18830, influxdb: 18086, influxdbRpc: 18088, registry: 15000, sshd: 12222 };
+
+const NEEDS: Record<ServiceName, DebianNeed[]> = {
+  mosquitto: [
+    { file: MOSQUITTO_BINARY, package: 'mosquitto' },
+    { file: '/usr/bin/mosquitto_passwd', package: 'mosquitto' },
+  ],
+  influxdb: [{ file: INFLUXD_BINARY, package: 'influxdb' }],
+  registry: [
+    { file: REGISTRY_BINARY, package: 'docker-registry' },
+    { file: '/usr/bin/htpasswd', package: 'apache2-utils' },
+  ],
+  sshd: [
+    { file: SSHD_BINARY, package: 'openssh-server' },
+    { file: '/usr/bin/ssh', package: 'openssh-client' },
+  ],
+  docker: [
+    { file: DOCKERD_BINARY, package: 'docker.io' },
+    { file: '/bin/busybox', package: 'busybox-static' },
+  ],
+};
+
+async function start<N extends ServiceName>(name: N, dir: string): Promise<Services[N]> {
+  const home = join(dir, name);
+  switch (name) {
+    case 'mosquitto':
+      return (await startMosquitto({ dir: home, port: PORTS.mosquitto })) as Services[N];
+    case 'influxdb':
+      return (await startInfluxDb({
+        dir: home,
+        port: PORTS.influxdb,
+        rpcPort: PORTS.influxdbRpc,
+      })) as Services[N];
+    case 'registry':
+      return (await startRegistry({ dir: home, port: PORTS.registry })) as Services[N];
+    case 'sshd':
+      return (await startSshd({ dir: home, port: PORTS.sshd })) as Services[N];
+    case 'docker':
+      return (await startDockerd({ dir: home })) as Services[N];
+    default:
+      throw new Error(`unknown service ${String(name)}`);
+  }
+}
+
+export interface UpResult {
+  started: ServiceName[];
+  reused: ServiceName[];
+}
+
+/** Starts the named services that are not already running; reuses those this runner started before. */
+export async function up(names: ServiceName[] = SERVICE_NAMES): Promise<UpResult> {
+  const dir = servicesDir();
+  mkdirSync(dir, { recursive: true });
+  const state = readState(dir);
+  const result: UpResult = { started: [], reused: [] };
+  const toStart = names.filter((name) => !isAlive(state.services[name]?.pid));
+  ensureDebianPackages(toStart.flatMap((name) => NEEDS[name]));
+  for (const name of names) {
+    if (!toStart.includes(name)) {
+      result.reused.push(name);
+      continue;
+    }
+    process.stderr.write(`services: starting ${name}\n`);
+    const info = await start(name, dir);
+    state.services = { ...state.services, [name]: info };
+    writeState(state);
+    result.started.push(name);
+  }
+  return result;
+}
+
+/** Stops the named services, by the pid this runner recorded; never anything it did not start. */
+export async function down(names: ServiceName[] = SERVICE_NAMES): Promise<ServiceName[]> {
+  const state = readState();
+  const stopped: ServiceName[] = [];
+  for (const name of names) {
+    const info = state.services[name];
+    if (!info) continue;
+    if (isAlive(info.pid)) {
+      await stopProcess(info.pid, 20_000);
+      stopped.push(name);
+    }
+    delete state.services[name];
+    writeState(state);
+  }
+  return stopped;
+}
+
+export function status(): Record<ServiceName, 'running' | 'stopped'> {
+  const state = readState();
+  return Object.fromEntries(
+    SERVICE_NAMES.map((name) => [name, isAlive(state.services[name]?.pid) ? 'running' : 'stopped']),
+  ) as Record<ServiceName, 'running' | 'stopped'>;
+}
