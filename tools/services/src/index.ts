@@ -1,4 +1,4 @@
-import { isAlive } from './process';
+import { isRunning } from './runner';
 import { readState, stateFile, type ServiceName, type Services } from './state';
 
 export { startMosquitto, type MosquittoInfo, type MosquittoOptions } from './mosquitto';
@@ -15,7 +15,7 @@ export type { Services, ServiceName } from './state';
  */
 export function getService<N extends ServiceName>(name: N): Services[N] {
   const info = readState().services[name];
-  if (!info || !isAlive(info.pid)) {
+  if (!info || !isRunning(name, info.pid)) {
     throw new Error(
       `the ${name} service is not running (state: ${stateFile()}); start it with 'npm run services -- up ${name}' or run 'npm test'`,
     );

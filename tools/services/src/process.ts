@@ -1,5 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /** Starts a long-running program detached from this process, its output going to `logFile`. */
@@ -37,6 +37,15 @@ export function isAlive(pid: number | undefined): boolean {
     return stat !== '' && !stat.startsWith('Z');
   } catch {
     return false;
+  }
+}
+
+/** The program and arguments of a running process, space-separated; '' when it is gone. */
+export function commandLineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return '';
   }
 }
 

@@ -4,7 +4,7 @@ import { ensureDebianPackages, type DebianNeed } from './apt';
 import { DOCKERD_BINARY, startDockerd } from './dockerd';
 import { INFLUXD_BINARY, startInfluxDb } from './influxdb';
 import { MOSQUITTO_BINARY, startMosquitto } from './mosquitto';
-import { isAlive, stopProcess } from './process';
+import { commandLineOf, isAlive, stopProcess } from './process';
 import { REGISTRY_BINARY, startRegistry } from './registry';
 import { SSHD_BINARY, startSshd } from './sshd';
 import { readState, SERVICE_NAMES, servicesDir, writeState, type ServiceName, type Services } from './state';
@@ -31,6 +31,19 @@ const NEEDS: Record<ServiceName, DebianNeed[]> = {
     { file: '/bin/busybox', package: 'busybox-static' },
   ],
 };
+
+const BINARIES: Record<ServiceName, string> = {
+  mosquitto: MOSQUITTO_BINARY,
+  influxdb: INFLUXD_BINARY,
+  registry: REGISTRY_BINARY,
+  sshd: SSHD_BINARY,
+  docker: DOCKERD_BINARY,
+};
+
+/** Alive and still the program we started: a recorded pid may since belong to something else. */
+export function isRunning(name: ServiceName, pid: number | undefined): boolean {
+  return isAlive(pid) && commandLineOf(pid as number).includes(BINARIES[name]);
+}
 
 async function start<N extends ServiceName>(name: N, dir: string): Promise<Services[N]> {
   const home = join(dir, name);
@@ -65,7 +78,7 @@ export async function up(names: ServiceName[] = SERVICE_NAMES): Promise<UpResult
   mkdirSync(dir, { recursive: true });
   const state = readState(dir);
   const result: UpResult = { started: [], reused: [] };
-  const toStart = names.filter((name) => !isAlive(state.services[name]?.pid));
+  const toStart = names.filter((name) => !isRunning(name, state.services[name]?.pid));
   ensureDebianPackages(toStart.flatMap((name) => NEEDS[name]));
   for (const name of names) {
     if (!toStart.includes(name)) {
@@ -88,7 +101,7 @@ export async function down(names: ServiceName[] = SERVICE_NAMES): Promise<Servic
   for (const name of names) {
     const info = state.services[name];
     if (!info) continue;
-    if (isAlive(info.pid)) {
+    if (isRunning(name, info.pid)) {
       await stopProcess(info.pid, 20_000);
       stopped.push(name);
     }
@@ -101,6 +114,6 @@ export async function down(names: ServiceName[] = SERVICE_NAMES): Promise<Servic
 export function status(): Record<ServiceName, 'running' | 'stopped'> {
   const state = readState();
   return Object.fromEntries(
-    SERVICE_NAMES.map((name) => [name, isAlive(state.services[name]?.pid) ? 'running' : 'stopped']),
+    SERVICE_NAMES.map((name) => [name, isRunning(name, state.services[name]?.pid) ? 'running' : 'stopped']),
   ) as Record<ServiceName, 'running' | 'stopped'>;
 }
