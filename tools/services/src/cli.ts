@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,15 @@ function parseNames(args: string[]): ServiceName[] {
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const result = spawnSync(command, args, { cwd: repoRoot, stdio: 'inherit', env });
   return result.status ?? 1;
+}
+
+/** Like `run`, but leaves the event loop free so an interrupt can still stop the services. */
+function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env });
+    child.once('error', () => resolve(1));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
 }
 
 const RESULTS_FILE = '.tmp/vitest-results.json';
@@ -58,6 +67,12 @@ async function test(extra: string[]): Promise<number> {
     return 1;
   }
   const { started } = await up();
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let code = 1;
   try {
     const env = {
@@ -67,7 +82,7 @@ async function test(extra: string[]): Promise<number> {
       NX_TUI: 'false',
       GROWOFF_SERVICES_FILE: stateFile(readState().dir),
     };
-    code = run(
+    code = await runAsync(
       'pnpm',
       [
         'exec',
@@ -88,6 +103,7 @@ async function test(extra: string[]): Promise<number> {
     const stopped = await down(started);
     if (stopped.length > 0) console.error(`services: stopped ${stopped.join(', ')}`);
   }
+  if (interrupted) return 130;
   const total = summarize();
   console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   return code;
