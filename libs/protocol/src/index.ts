@@ -1,1 +1,2 @@
 export * from './release';
+export * from './tunnel';

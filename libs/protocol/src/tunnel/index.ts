@@ -1,0 +1,8 @@
+export {
+  TUNNEL_TTL_LIMIT_S,
+  TunnelOpenRequest,
+  TunnelCloseRequest,
+  TunnelState,
+  TunnelStatus,
+  TunnelOpenResult,
+} from './tunnel-messages';
