@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getService } from '@growoff/test-services';
+import mqtt, { type MqttClient } from 'mqtt';
+import { runFleet, type CliIo } from '../src';
+
+export const broker = getService('mosquitto');
+export const unique = (what: string) => `fleet-cli-${what}-${randomBytes(4).toString('hex')}`;
+export const digest = (fill: string) => fill.repeat(64).slice(0, 64);
+
+export interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs the CLI in-process against the shared Mosquitto, in a temp working directory. */
+export class FleetHarness {
+  readonly dir = mkdtempSync(join(tmpdir(), 'fleet-cli-'));
+  readonly env: NodeJS.ProcessEnv = { GROWOFF_MQTT_URL: broker.url };
+
+  async run(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
+    let out = '';
+    let err = '';
+    const code = await runFleet(args, {
+      env: this.env,
+      cwd: this.dir,
+      out: (text) => (out += text),
+      err: (text) => (err += text),
+      ...extra,
+    });
+    return { code, out, err };
+  }
+
+  /** A key pair made by the CLI itself, set as GROWOFF_RELEASE_SIGNING_KEY. */
+  async keygen(name = 'release'): Promise<{ privateKeyPath: string; publicKeyPath: string }> {
+    const result = await this.run(['keygen', '--out', 'keys', '--name', name]);
+    if (result.code !== 0) throw new Error(result.err);
+    const paths = {
+      privateKeyPath: join(this.dir, 'keys', `${name}.key`),
+      publicKeyPath: join(this.dir, 'keys', `${name}.pub`),
+    };
+    this.env.GROWOFF_RELEASE_SIGNING_KEY = paths.privateKeyPath;
+    return paths;
+  }
+}
+
+/** A plain MQTT client that watches what the CLI retains, and clears it afterwards. */
+export class Observer {
+  private constructor(readonly client: MqttClient) {}
+  private readonly touched = new Set<string>();
+
+  static async connect(): Promise<Observer> {
+    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    return new Observer(client);
+  }
+
+  /** The retained message a new subscriber receives on `topic`, awaited until it arrives. */
+  async retained(topic: string, timeoutMs = 5_000): Promise<Buffer> {
+    this.touched.add(topic);
+    const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    try {
+      return await new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no retained message on ${topic}`)), timeoutMs);
+        sub.on('message', (received, payload, packet) => {
+          if (received === topic && packet.retain) {
+            clearTimeout(timer);
+            resolve(payload);
+          }
+        });
+        void sub.subscribeAsync(topic, { qos: 1 });
+      });
+    } finally {
+      await sub.endAsync();
+    }
+  }
+
+  async publishRetained(topic: string, payload: unknown): Promise<void> {
+    this.touched.add(topic);
+    await this.client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  async publish(topic: string, payload: unknown): Promise<void> {
+    await this.client.publishAsync(topic, JSON.stringify(payload), { qos: 1 });
+  }
+
+  track(topic: string): void {
+    this.touched.add(topic);
+  }
+
+  /** Clears every retained topic this test used. */
+  async close(): Promise<void> {
+    for (const topic of this.touched) await this.client.publishAsync(topic, '', { qos: 1, retain: true });
+    await this.client.endAsync();
+  }
+}
