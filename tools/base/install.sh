@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Installs a module's base software into a root filesystem (`/` on a module, a mounted image
+# partition or a test folder otherwise): Docker's daemon configuration, the systemd units that run
+# the updater, tunnel and Telegraf containers, their configuration and secrets, and the ECR login
+# that lets the first pull happen.
+#
+# Idempotent: a file is rewritten only when its content differs, modes and owners are set every
+# time, so a second run with the same configuration changes nothing and prints "0 changed".
+#
+# Usage: install.sh --root DIR --config DIR
+#   DIR/module.conf                 KEY=VALUE lines (see tools/base/README.md)
+#   DIR/secrets/aws-credentials     AWS shared credentials file for ECR (installed 0600)
+#   DIR/secrets/tunnel_ed25519      the module's tunnel private key (installed 0600)
+#   DIR/secrets/telegraf-token      the InfluxDB token Telegraf writes with (installed 0600)
+#   DIR/release-keys/*.pem          trusted Ed25519 release keys (the set is synchronised)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The uid the app images run as (the `node` user); it owns what the tunnel and core containers read.
+readonly APP_UID=1000
+
+die() {
+  echo "install.sh: $*" >&2
+  exit 2
+}
+
+root=''
+config=''
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) root=${2:-}; shift 2 ;;
+    --config) config=${2:-}; shift 2 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (usage: install.sh --root DIR --config DIR)" ;;
+  esac
+done
+[ -n "$root" ] || die "--root is required (use / on a module)"
+[ -n "$config" ] || die "--config is required"
+[ -d "$root" ] || die "target root '$root' is not a directory"
+[ -f "$config/module.conf" ] || die "'$config/module.conf' not found"
+root=$(cd "$root" && pwd)
+[ "$root" = / ] && root=''
+
+declare -A conf=(
+  [CHANNEL]=stable
+  [TELEMETRY_BUCKET]=growoff
+  [TUNNEL_MAX_TTL]=3600
+  [TUNNEL_ALWAYS_ON]=false
+  [UPDATER_HTTP_PORT]=8081
+  [CORE_HTTP_PORT]=8080
+)
+line_no=0
+while IFS= read -r line || [ -n "$line" ]; do
+  line_no=$((line_no + 1))
+  case "$line" in '' | '#'*) continue ;; esac
+  [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "module.conf line $line_no is not KEY=VALUE: '$line'"
+  key=${BASH_REMATCH[1]}
+  value=${BASH_REMATCH[2]}
+  # Values go verbatim into systemd and docker env files, which disagree on quoting: allow none.
+  [[ "$value" =~ ^[^[:space:]\"\'\\]*$ ]] || die "module.conf: $key must not contain spaces, quotes or backslashes"
+  conf[$key]=$value
+done <"$config/module.conf"
+
+for key in MODULE_ID MQTT_URL AWS_REGION ECR_REGISTRY CORE_IMAGE_REPO UPDATER_IMAGE TUNNEL_IMAGE \
+  TELEGRAF_IMAGE TELEMETRY_URL BASTION BASTION_USER BASTION_HOSTKEY TUNNEL_REMOTE_PORT; do
+  [ -n "${conf[$key]:-}" ] || die "module.conf: $key is required"
+done
+[[ "${conf[MODULE_ID]}" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "module.conf: MODULE_ID must be lowercase letters, digits and dashes"
+[[ "${conf[BASTION_HOSTKEY]}" =~ ^SHA256: ]] || die "module.conf: BASTION_HOSTKEY must be an OpenSSH SHA256: fingerprint"
+for key in TUNNEL_REMOTE_PORT UPDATER_HTTP_PORT CORE_HTTP_PORT TUNNEL_MAX_TTL; do
+  [[ "${conf[$key]}" =~ ^[0-9]+$ ]] || die "module.conf: $key must be a number"
+done
+for secret in aws-credentials tunnel_ed25519 telegraf-token; do
+  [ -s "$config/secrets/$secret" ] || die "secret '$config/secrets/$secret' is missing or empty"
+done
+shopt -s nullglob
+keys=("$config"/release-keys/*.pem)
+[ ${#keys[@]} -gt 0 ] || die "no trusted release keys in '$config/release-keys' (*.pem)"
+
+changed=0
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+is_root=false
+[ "$(id -u)" = 0 ] && is_root=true
+
+# ensure_dir PATH MODE OWNER — OWNER is uid:gid, applied when running as root.
+ensure_dir() {
+  mkdir -p "$root$1"
+  chmod "$2" "$root$1"
+  if $is_root; then chown "$3" "$root$1"; fi
+}
+
+# put PATH MODE OWNER — writes stdin to PATH unless the content is already the same (OWNER when root).
+# The content is compared from a scratch copy first, so an unchanged file's folder is not touched
+# either; a new version is created with its final mode beside the target and moved into place.
+put() {
+  local target=$root$1 tmp
+  cat >"$scratch/next"
+  if [ -f "$target" ] && cmp -s "$scratch/next" "$target"; then
+    :
+  else
+    mkdir -p "$(dirname "$target")"
+    tmp=$(mktemp "$(dirname "$target")/.install.XXXXXX")
+    chmod "$2" "$tmp"
+    cat "$scratch/next" >"$tmp"
+    mv -f "$tmp" "$target"
+    echo "changed $1"
+    changed=$((changed + 1))
+  fi
+  chmod "$2" "$target"
+  if $is_root; then chown "$3" "$target"; fi
+}
+
+# enable UNIT — what `systemctl enable` does for WantedBy=multi-user.target, without a running systemd.
+enable() {
+  local link=/etc/systemd/system/multi-user.target.wants/$1
+  mkdir -p "$root$(dirname "$link")"
+  if [ "$(readlink "$root$link" 2>/dev/null)" != "/etc/systemd/system/$1" ]; then
+    ln -sfn "/etc/systemd/system/$1" "$root$link"
+    echo "changed $link"
+    changed=$((changed + 1))
+  fi
+}
+
+ensure_dir /etc/growoff 0755 0:0
+ensure_dir /etc/growoff/secrets 0711 0:0
+ensure_dir /etc/growoff/release-keys 0755 0:0
+ensure_dir /var/lib/growoff 0755 0:0
+ensure_dir /var/lib/growoff/updater 0700 0:0
+ensure_dir /var/lib/growoff/core 0700 "$APP_UID:$APP_UID"
+ensure_dir /var/lib/growoff/tunnel 0700 "$APP_UID:$APP_UID"
+ensure_dir /var/lib/growoff/telegraf 0755 0:0
+
+put /etc/docker/daemon.json 0644 0:0 <"$here/files/daemon.json"
+put /usr/local/lib/growoff/ecr-login.sh 0755 0:0 <"$here/scripts/ecr-login.sh"
+for unit in growoff-ecr-login growoff-updater growoff-tunnel growoff-telegraf; do
+  put "/etc/systemd/system/$unit.service" 0644 0:0 <"$here/units/$unit.service"
+  enable "$unit.service"
+done
+
+put /etc/growoff/secrets/aws-credentials 0600 0:0 <"$config/secrets/aws-credentials"
+# Read by the tunnel container's non-root user, so owned by that uid; nobody else can read it.
+put /etc/growoff/secrets/tunnel_ed25519 0600 "$APP_UID:$APP_UID" <"$config/secrets/tunnel_ed25519"
+
+declare -A wanted_keys=()
+for key in "${keys[@]}"; do
+  name=$(basename "$key")
+  wanted_keys[$name]=1
+  put "/etc/growoff/release-keys/$name" 0644 0:0 <"$key"
+done
+# A key dropped from the configuration is no longer trusted: rotation removes it.
+for installed in "$root"/etc/growoff/release-keys/*.pem; do
+  name=$(basename "$installed")
+  if [ -z "${wanted_keys[$name]:-}" ]; then
+    rm -f "$installed"
+    echo "removed /etc/growoff/release-keys/$name"
+    changed=$((changed + 1))
+  fi
+done
+
+put /etc/growoff/base.env 0644 0:0 <<EOF
+# Written by tools/base/install.sh; read by /usr/local/lib/growoff/ecr-login.sh.
+GROWOFF_MODULE_ID=${conf[MODULE_ID]}
+AWS_REGION=${conf[AWS_REGION]}
+GROWOFF_ECR_REGISTRY=${conf[ECR_REGISTRY]}
+AWS_SHARED_CREDENTIALS_FILE=/etc/growoff/secrets/aws-credentials
+EOF
+
+# The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
+# URL may carry credentials, so they are 0600 too.
+put /etc/growoff/updater.env 0600 0:0 <<EOF
+# Written by tools/base/install.sh. GROWOFF_UPDATER_IMAGE is the image growoff-updater.service runs.
+GROWOFF_UPDATER_IMAGE=${conf[UPDATER_IMAGE]}
+GROWOFF_MODULE_ID=${conf[MODULE_ID]}
+GROWOFF_MQTT_URL=${conf[MQTT_URL]}
+GROWOFF_CHANNEL=${conf[CHANNEL]}
+GROWOFF_CORE_IMAGE_REPO=${conf[CORE_IMAGE_REPO]}
+GROWOFF_RELEASE_KEYS=/etc/growoff/release-keys
+GROWOFF_UPDATER_HTTP_PORT=${conf[UPDATER_HTTP_PORT]}
+GROWOFF_DATA_DIR=/data
+AWS_REGION=${conf[AWS_REGION]}
+AWS_SHARED_CREDENTIALS_FILE=/run/secrets/aws-credentials
+GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
+GROWOFF_CORE_DEVICES=/dev/i2c-1
+GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
+GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+EOF
+
+put /etc/growoff/tunnel.env 0600 0:0 <<EOF
+# Written by tools/base/install.sh. GROWOFF_TUNNEL_IMAGE is the image growoff-tunnel.service runs.
+GROWOFF_TUNNEL_IMAGE=${conf[TUNNEL_IMAGE]}
+GROWOFF_MODULE_ID=${conf[MODULE_ID]}
+GROWOFF_MQTT_URL=${conf[MQTT_URL]}
+GROWOFF_BASTION=${conf[BASTION]}
+GROWOFF_BASTION_USER=${conf[BASTION_USER]}
+GROWOFF_BASTION_HOSTKEY=${conf[BASTION_HOSTKEY]}
+GROWOFF_TUNNEL_KEY=/run/secrets/tunnel_ed25519
+GROWOFF_TUNNEL_LOCAL_PORT=22
+GROWOFF_TUNNEL_REMOTE_PORT=${conf[TUNNEL_REMOTE_PORT]}
+GROWOFF_TUNNEL_MAX_TTL=${conf[TUNNEL_MAX_TTL]}
+GROWOFF_TUNNEL_ALWAYS_ON=${conf[TUNNEL_ALWAYS_ON]}
+GROWOFF_DATA_DIR=/data
+GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+EOF
+
+put /etc/growoff/telegraf.env 0600 0:0 < <(
+  cat <<EOF
+# Written by tools/base/install.sh. GROWOFF_TELEGRAF_IMAGE is the image growoff-telegraf.service runs.
+GROWOFF_TELEGRAF_IMAGE=${conf[TELEGRAF_IMAGE]}
+GROWOFF_MODULE_ID=${conf[MODULE_ID]}
+GROWOFF_INFLUX_URL=${conf[TELEMETRY_URL]}
+GROWOFF_INFLUX_BUCKET=${conf[TELEMETRY_BUCKET]}
+HOST_PROC=/hostfs/proc
+HOST_SYS=/hostfs/sys
+HOST_MOUNT_PREFIX=/hostfs
+EOF
+  printf 'GROWOFF_INFLUX_TOKEN=%s\n' "$(tr -d '\n' <"$config/secrets/telegraf-token")"
+)
+
+echo "$changed changed"

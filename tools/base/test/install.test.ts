@@ -1,0 +1,200 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureDebianTools } from './debian-tools';
+import { MODULE_CONF, SECRETS, addSystemdAndDockerStubs, snapshot, writeConfig } from './fixtures';
+
+const installer = resolve(dirname(fileURLToPath(import.meta.url)), '../install.sh');
+const UNITS = ['growoff-ecr-login', 'growoff-updater', 'growoff-tunnel', 'growoff-telegraf'];
+
+function install(root: string, config: string) {
+  const r = spawnSync('bash', [installer, '--root', root, '--config', config], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function modeOf(path: string): string {
+  return (statSync(path).mode & 0o777).toString(8);
+}
+
+function envFile(path: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+describe('tools/base install.sh against a folder', () => {
+  let work: string;
+  let root: string;
+  let config: string;
+  let firstRun: ReturnType<typeof install>;
+
+  beforeAll(() => {
+    ensureDebianTools([{ binary: '/usr/bin/systemd-analyze', package: 'systemd' }]);
+    work = mkdtempSync(join(tmpdir(), 'growoff-base-'));
+    root = join(work, 'root');
+    config = join(work, 'config');
+    writeConfig(config);
+    addSystemdAndDockerStubs(root);
+    firstRun = install(root, config);
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('installs the Docker daemon configuration with bounded logs and live restore', () => {
+    expect(firstRun.stderr).toBe('');
+    expect(firstRun.code).toBe(0);
+    const daemon = JSON.parse(readFileSync(join(root, 'etc/docker/daemon.json'), 'utf8'));
+    expect(daemon).toMatchObject({
+      'live-restore': true,
+      'log-driver': 'local',
+      'log-opts': { 'max-size': '10m' },
+    });
+    expect(modeOf(join(root, 'etc/docker/daemon.json'))).toBe('644');
+  });
+
+  it('installs and enables a unit per container, ordered after Docker and the network, restarting always', () => {
+    for (const unit of UNITS) {
+      const path = join(root, `etc/systemd/system/${unit}.service`);
+      const text = readFileSync(path, 'utf8');
+      expect(modeOf(path), unit).toBe('644');
+      expect(text, unit).toMatch(/^Requires=docker\.service$/m);
+      expect(text, unit).toMatch(/^After=network-online\.target docker\.service/m);
+      expect(text, unit).toMatch(/^Wants=network-online\.target/m);
+      expect(text, unit).toMatch(
+        unit === 'growoff-ecr-login' ? /^Restart=on-failure$/m : /^Restart=always$/m,
+      );
+      const link = join(root, `etc/systemd/system/multi-user.target.wants/${unit}.service`);
+      expect(readlinkSync(link)).toBe(`/etc/systemd/system/${unit}.service`);
+    }
+    const unit = (name: string) => readFileSync(join(root, `etc/systemd/system/${name}.service`), 'utf8');
+    expect(unit('growoff-updater')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock ');
+    expect(unit('growoff-updater')).toContain('${GROWOFF_UPDATER_IMAGE}');
+    expect(unit('growoff-tunnel')).not.toContain('docker.sock');
+    expect(unit('growoff-tunnel')).toContain(
+      '/etc/growoff/secrets/tunnel_ed25519:/run/secrets/tunnel_ed25519:ro',
+    );
+    expect(unit('growoff-telegraf')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock:ro');
+    for (const name of ['growoff-updater', 'growoff-tunnel', 'growoff-telegraf']) {
+      expect(unit(name), name).toContain('--network host');
+      expect(unit(name), name).toMatch(/After=.*growoff-ecr-login\.service/);
+    }
+  });
+
+  it('gives the updater what the core needs: /dev/i2c-1, /sys/bus/w1 and its data volume', () => {
+    const env = envFile(join(root, 'etc/growoff/updater.env'));
+    expect(env).toMatchObject({
+      GROWOFF_UPDATER_IMAGE: MODULE_CONF.UPDATER_IMAGE,
+      GROWOFF_MODULE_ID: MODULE_CONF.MODULE_ID,
+      GROWOFF_MQTT_URL: MODULE_CONF.MQTT_URL,
+      GROWOFF_CHANNEL: 'stable',
+      GROWOFF_CORE_IMAGE_REPO: MODULE_CONF.CORE_IMAGE_REPO,
+      GROWOFF_RELEASE_KEYS: '/etc/growoff/release-keys',
+      GROWOFF_CORE_DEVICES: '/dev/i2c-1',
+      GROWOFF_CORE_VOLUMES: '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro',
+    });
+    const tunnel = envFile(join(root, 'etc/growoff/tunnel.env'));
+    expect(tunnel).toMatchObject({
+      GROWOFF_BASTION: MODULE_CONF.BASTION,
+      GROWOFF_BASTION_HOSTKEY: MODULE_CONF.BASTION_HOSTKEY,
+      GROWOFF_TUNNEL_KEY: '/run/secrets/tunnel_ed25519',
+      GROWOFF_TUNNEL_REMOTE_PORT: '20001',
+    });
+    expect(envFile(join(root, 'etc/growoff/telegraf.env')).GROWOFF_INFLUX_TOKEN).toBe(
+      'influx-token-for-tests',
+    );
+  });
+
+  it('writes secrets and env files 0600 in a 0711 folder, app data folders owned by the image user', () => {
+    const expected: [string, string, number][] = [
+      ['etc/growoff/secrets', '711', 0],
+      ['etc/growoff/secrets/aws-credentials', '600', 0],
+      ['etc/growoff/secrets/tunnel_ed25519', '600', 1000],
+      ['etc/growoff/updater.env', '600', 0],
+      ['etc/growoff/tunnel.env', '600', 0],
+      ['etc/growoff/telegraf.env', '600', 0],
+      ['etc/growoff/base.env', '644', 0],
+      ['etc/growoff/release-keys/release-2026.pem', '644', 0],
+      ['usr/local/lib/growoff/ecr-login.sh', '755', 0],
+      ['var/lib/growoff/updater', '700', 0],
+      ['var/lib/growoff/core', '700', 1000],
+      ['var/lib/growoff/tunnel', '700', 1000],
+    ];
+    const asRoot = process.getuid?.() === 0;
+    for (const [path, mode, uid] of expected) {
+      expect(modeOf(join(root, path)), path).toBe(mode);
+      if (asRoot) expect(statSync(join(root, path)).uid, path).toBe(uid);
+    }
+    expect(readFileSync(join(root, 'etc/growoff/secrets/aws-credentials'), 'utf8')).toBe(
+      SECRETS['aws-credentials'],
+    );
+    expect(readFileSync(join(root, 'etc/growoff/secrets/tunnel_ed25519'), 'utf8')).toBe(
+      SECRETS.tunnel_ed25519,
+    );
+  });
+
+  it('logs Docker in to the configured ECR registry for the first pull', () => {
+    const script = readFileSync(join(root, 'usr/local/lib/growoff/ecr-login.sh'), 'utf8');
+    expect(script).toMatch(
+      /aws ecr get-login-password --region "\$AWS_REGION" \|\s+docker login --username AWS --password-stdin "\$GROWOFF_ECR_REGISTRY"/,
+    );
+    expect(envFile(join(root, 'etc/growoff/base.env'))).toMatchObject({
+      AWS_REGION: MODULE_CONF.AWS_REGION,
+      GROWOFF_ECR_REGISTRY: MODULE_CONF.ECR_REGISTRY,
+      AWS_SHARED_CREDENTIALS_FILE: '/etc/growoff/secrets/aws-credentials',
+    });
+  });
+
+  it('changes nothing when run a second time', () => {
+    const before = snapshot(root);
+    const again = install(root, config);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('0 changed\n');
+    expect(snapshot(root)).toEqual(before);
+  });
+
+  it('has units that systemd-analyze verify accepts without a word', () => {
+    const units = UNITS.map((u) => join(root, `etc/systemd/system/${u}.service`));
+    const r = spawnSync('systemd-analyze', ['verify', `--root=${root}`, ...units], { encoding: 'utf8' });
+    expect(r.stderr + r.stdout).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('removes a release key dropped from the configuration and updates a changed value', () => {
+    const rotated = join(work, 'rotated');
+    writeConfig(rotated, { CHANNEL: 'beta' });
+    rmSync(join(rotated, 'release-keys/release-2026.pem'));
+    const r = install(root, rotated);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      'removed /etc/growoff/release-keys/release-2026.pem\nchanged /etc/growoff/updater.env\n2 changed\n',
+    );
+    expect(existsSync(join(root, 'etc/growoff/release-keys/release-2026.pem'))).toBe(false);
+    expect(existsSync(join(root, 'etc/growoff/release-keys/release-2027.pem'))).toBe(true);
+    expect(envFile(join(root, 'etc/growoff/updater.env')).GROWOFF_CHANNEL).toBe('beta');
+    expect(modeOf(join(root, 'etc/growoff/updater.env'))).toBe('600');
+    expect(lstatSync(join(root, 'etc/growoff/updater.env')).isFile()).toBe(true);
+  });
+
+  it('refuses a configuration missing a required value, naming it, before touching the root', () => {
+    const bad = join(work, 'bad');
+    writeConfig(bad, { BASTION_HOSTKEY: undefined });
+    const target = mkdtempSync(join(work, 'untouched-'));
+    const r = install(target, bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('install.sh: module.conf: BASTION_HOSTKEY is required\n');
+    expect(snapshot(target).size).toBe(0);
+  });
+
+  it('refuses a value with spaces, which env files cannot carry the same way', () => {
+    const bad = join(work, 'spaces');
+    writeConfig(bad, { MQTT_URL: 'mqtt://a b' });
+    const r = install(mkdtempSync(join(work, 'untouched-')), bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('MQTT_URL must not contain spaces');
+  });
+});
