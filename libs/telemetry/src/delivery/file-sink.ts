@@ -1,0 +1,20 @@
+import { appendFile } from 'node:fs/promises';
+import type { SendResult, Sink } from './sink';
+
+/** The demo sink when no URL is set: line protocol appended to a file. */
+export class FileSink implements Sink {
+  constructor(private readonly path: string) {}
+
+  describe(): string {
+    return `file ${this.path}`;
+  }
+
+  async send(lines: readonly string[]): Promise<SendResult> {
+    try {
+      await appendFile(this.path, `${lines.join('\n')}\n`);
+      return { kind: 'ok' };
+    } catch (err) {
+      return { kind: 'retry', message: `cannot append to ${this.path}: ${(err as Error).message}` };
+    }
+  }
+}

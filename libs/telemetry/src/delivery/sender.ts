@@ -1,0 +1,211 @@
+import { TelemetryError } from '../errors';
+import type { DiskQueue, QueueBatch } from '../queue/disk-queue';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import type { Quarantine } from './quarantine';
+import type { Sink } from './sink';
+
+export interface SenderOptions {
+  batchSize: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  backoff: BackoffOptions;
+  /** A Retry-After longer than this is cut to it, so a bad header cannot park delivery for days. */
+  maxRetryAfterMs: number;
+  onAck: () => void;
+  onError: (message: string | undefined) => void;
+}
+
+interface Waker {
+  wake: () => void;
+  interruptible: boolean;
+}
+
+interface FlushWaiter {
+  seq: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Moves batches from the disk queue to the sink, one request at a time so order is kept.
+ * A batch is acknowledged on the queue only when every line in it was delivered or quarantined.
+ */
+export class Sender {
+  private readonly wakers = new Set<Waker>();
+  private readonly waiters: FlushWaiter[] = [];
+  private readonly abort = new AbortController();
+  private attempt = 0;
+  private flushRequested = false;
+  private draining = false;
+  private aborted = false;
+  private loopDone: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly queue: DiskQueue,
+    private readonly sink: Sink,
+    private readonly quarantine: Quarantine,
+    private readonly o: SenderOptions,
+  ) {}
+
+  start(): void {
+    this.loopDone = this.loop();
+  }
+
+  /** Ends a flush-interval wait early (a full batch, high water, a flush request). */
+  nudge(): void {
+    for (const waker of [...this.wakers]) if (waker.interruptible) waker.wake();
+  }
+
+  /** Resolves when every point queued before the call is delivered or counted as dropped. */
+  flush(): Promise<void> {
+    const seq = this.queue.newestSeq;
+    if (this.queue.ackedSeq >= seq) return Promise.resolve();
+    if (this.draining) {
+      return Promise.reject(
+        new TelemetryError('TELEMETRY_CLOSED', 'telemetry is closing; flush is part of close'),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.flushRequested = true;
+      this.attempt = 0;
+      this.nudge();
+    });
+  }
+
+  /** Delivers what it can within `deadlineMs`, then abandons the request in flight (it stays queued). */
+  async stop(deadlineMs: number): Promise<void> {
+    this.draining = true;
+    this.nudge();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([this.loopDone, deadline]);
+    clearTimeout(timer);
+    this.aborted = true;
+    this.abort.abort();
+    for (const waker of [...this.wakers]) waker.wake();
+    await this.loopDone;
+    const left = this.queue.queued;
+    for (const waiter of this.waiters.splice(0)) {
+      if (this.queue.ackedSeq >= waiter.seq) waiter.resolve();
+      else
+        waiter.reject(
+          new TelemetryError(
+            'TELEMETRY_CLOSED',
+            `telemetry closed before delivery; ${left} points stay queued on disk`,
+          ),
+        );
+    }
+  }
+
+  private sleep(ms: number, interruptible: boolean): Promise<void> {
+    if (this.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waker: Waker = {
+        interruptible,
+        wake: () => {
+          clearTimeout(timer);
+          this.wakers.delete(waker);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waker.wake, ms);
+      this.wakers.add(waker);
+    });
+  }
+
+  private settleWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i -= 1) {
+      const waiter = this.waiters[i] as FlushWaiter;
+      if (this.queue.ackedSeq >= waiter.seq) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+    if (this.waiters.length === 0) this.flushRequested = false;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.aborted) {
+      this.settleWaiters();
+      if (this.queue.queued === 0) {
+        if (this.draining) return;
+        await this.sleep(this.o.flushIntervalMs, true);
+        continue;
+      }
+      const urgent =
+        this.draining ||
+        this.flushRequested ||
+        this.queue.queued >= this.o.batchSize ||
+        this.queue.aboveHighWater;
+      if (!urgent) {
+        await this.sleep(this.o.flushIntervalMs, true);
+        if (this.aborted) return;
+      }
+      let batch: QueueBatch;
+      try {
+        batch = this.queue.read(this.o.batchSize, this.o.maxBatchBytes);
+      } catch (err) {
+        this.o.onError(`cannot read the telemetry queue: ${(err as Error).message}`);
+        await this.sleep(backoffDelay(this.attempt++, this.o.backoff), false);
+        continue;
+      }
+      const outcome = await this.deliver(batch);
+      if (!outcome) return;
+      try {
+        this.queue.ack(batch.end, outcome);
+      } catch (err) {
+        this.o.onError(`cannot record delivery in the telemetry queue: ${(err as Error).message}`);
+      }
+      this.o.onAck();
+    }
+  }
+
+  /** Sends one batch until every line is delivered or quarantined; undefined when aborted. */
+  private async deliver(
+    batch: QueueBatch,
+  ): Promise<{ delivered: number; dropped: Record<string, number> } | undefined> {
+    const lines = batch.records.map((r) => r.line);
+    const dropped: Record<string, number> = {};
+    if (batch.corrupt > 0) dropped.corrupt = batch.corrupt;
+    let delivered = 0;
+    // Pending ranges of `lines`, in order; a refused range is replaced by its two halves.
+    const ranges: Array<[number, number]> = lines.length > 0 ? [[0, lines.length]] : [];
+    while (ranges.length > 0) {
+      if (this.aborted) return undefined;
+      const [from, to] = ranges[0] as [number, number];
+      const result = await this.sink.send(lines.slice(from, to), this.abort.signal);
+      if (result.kind === 'ok') {
+        delivered += to - from;
+        ranges.shift();
+        this.attempt = 0;
+        this.o.onError(undefined);
+        continue;
+      }
+      this.o.onError(result.message);
+      if (result.kind === 'retry') {
+        if (this.aborted) return undefined;
+        const wait =
+          result.retryAfterMs !== undefined
+            ? Math.min(result.retryAfterMs, this.o.maxRetryAfterMs)
+            : backoffDelay(this.attempt, this.o.backoff);
+        this.attempt += 1;
+        // A flush may cut a backoff short, never a server's Retry-After.
+        await this.sleep(wait, result.retryAfterMs === undefined);
+        continue;
+      }
+      if (to - from === 1) {
+        const reason = result.kind === 'reject' ? 'rejected' : 'too_large';
+        this.quarantine.put(lines[from] as string, reason, result.message);
+        dropped[reason] = (dropped[reason] ?? 0) + 1;
+        ranges.shift();
+        continue;
+      }
+      const middle = from + Math.ceil((to - from) / 2);
+      ranges.splice(0, 1, [from, middle], [middle, to]);
+    }
+    return { delivered, dropped };
+  }
+}

@@ -1,0 +1,82 @@
+import { Point } from '@influxdata/influxdb-client';
+
+/** Lines are written with millisecond timestamps; every request says `precision=ms`. */
+export const PRECISION = 'ms';
+
+export interface MetricInput {
+  sensor: string;
+  unit: string;
+  value: number | null;
+  quality: string;
+  /** Epoch milliseconds; default now. */
+  ts?: number;
+}
+
+export interface EventInput {
+  type: string;
+  severity: string;
+  message: string;
+  data?: unknown;
+  ts?: number;
+}
+
+export class InvalidPointError extends Error {}
+
+function timestampOf(ts: number | undefined): string {
+  const value = ts ?? Date.now();
+  if (!Number.isFinite(value)) throw new InvalidPointError(`timestamp ${value} is not a finite number`);
+  return String(Math.trunc(value));
+}
+
+/**
+ * InfluxDB 1.x's parser treats a backslash as escaping whatever follows, so a tag value ending in
+ * one swallows the separator after it and the whole line is refused (doubling does not help).
+ * Such a point can never be stored; it is refused here, with a reason, instead of by the server.
+ */
+function tagValue(name: string, value: string): string {
+  if (value.endsWith('\\')) throw new InvalidPointError(`tag ${name} '${value}' ends with a backslash`);
+  return value;
+}
+
+function toLine(point: Point): string {
+  const line = point.toLineProtocol({ convertTime: (t) => (t === undefined ? undefined : String(t)) });
+  if (line === undefined) throw new InvalidPointError('point has no fields');
+  return line;
+}
+
+/** Measurement `sensor`: tags module, sensor, unit; fields value (float, omitted when null) and quality. */
+export function sensorLine(module: string, r: MetricInput): string {
+  if (r.value !== null && !Number.isFinite(r.value)) {
+    throw new InvalidPointError(`sensor ${r.sensor}: value ${r.value} is not a finite number`);
+  }
+  const point = new Point('sensor')
+    .tag('module', tagValue('module', module))
+    .tag('sensor', tagValue('sensor', r.sensor))
+    .tag('unit', tagValue('unit', r.unit))
+    .stringField('quality', r.quality)
+    .timestamp(timestampOf(r.ts));
+  if (r.value !== null) point.floatField('value', r.value);
+  return toLine(point);
+}
+
+/** Measurement `event`: tags module, type, severity; fields message and data (JSON). */
+export function eventLine(module: string, e: EventInput): string {
+  const point = new Point('event')
+    .tag('module', tagValue('module', module))
+    .tag('type', tagValue('type', e.type))
+    .tag('severity', tagValue('severity', e.severity))
+    .stringField('message', e.message)
+    .timestamp(timestampOf(e.ts));
+  if (e.data !== undefined) {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(e.data);
+    } catch (err) {
+      throw new InvalidPointError(
+        `event ${e.type}: data is not serialisable as JSON (${(err as Error).message})`,
+      );
+    }
+    if (json !== undefined) point.stringField('data', json);
+  }
+  return toLine(point);
+}

@@ -1,0 +1,174 @@
+import { join } from 'node:path';
+import { TelemetryError } from './errors';
+
+export type TelemetryApi = 'v1' | 'v2' | 'auto';
+
+export interface TelemetryOptions {
+  /** Module id, written as the `module` tag. */
+  module: string;
+  /** Base URL of Telegraf's influxdb_v2_listener or an InfluxDB; unset → file sink in `dataDir`. */
+  url?: string;
+  /** Default 'auto': decided by `/ping`'s X-Influxdb-Version header. */
+  api?: TelemetryApi;
+  /** v2 bucket / v1 database; default 'growoff'. */
+  bucket?: string;
+  /** v2 organisation (InfluxDB 2 needs it, Telegraf ignores it). */
+  org?: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  retentionPolicy?: string;
+  /** The disk queue lives in `<dataDir>/telemetry-queue`. */
+  dataDir: string;
+  /** Hard bound of the disk queue; points beyond it are dropped as `queue_full`. Default 64 MiB. */
+  maxQueueBytes?: number;
+  /** How long points may wait before a batch is sent. Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Lines per request. Default 5000. */
+  batchSize?: number;
+  /** Fraction of maxQueueBytes at which backpressure starts. Default 0.8. */
+  highWaterRatio?: number;
+  /** Interval of fdatasync on the active segment (see README). Default 1000 ms. */
+  fsyncIntervalMs?: number;
+  /** Per-request timeout. Default 10 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  module: string;
+  url?: string;
+  api: TelemetryApi;
+  bucket: string;
+  org?: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  retentionPolicy?: string;
+  dataDir: string;
+  queueDir: string;
+  maxQueueBytes: number;
+  flushIntervalMs: number;
+  batchSize: number;
+  highWaterRatio: number;
+  fsyncIntervalMs: number;
+  requestTimeoutMs: number;
+}
+
+const APIS: readonly TelemetryApi[] = ['v1', 'v2', 'auto'];
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TelemetryError(
+      'TELEMETRY_BAD_OPTION',
+      `telemetry option ${name} must be a positive number, got ${value}`,
+    );
+  }
+  return value;
+}
+
+export function resolveOptions(o: TelemetryOptions): ResolvedOptions {
+  if (!o.module) throw new TelemetryError('TELEMETRY_BAD_OPTION', 'telemetry option module is required');
+  if (!o.dataDir) throw new TelemetryError('TELEMETRY_BAD_OPTION', 'telemetry option dataDir is required');
+  const api = o.api ?? 'auto';
+  if (!APIS.includes(api)) {
+    throw new TelemetryError(
+      'TELEMETRY_BAD_OPTION',
+      `telemetry option api must be one of ${APIS.join(', ')}, got ${api}`,
+    );
+  }
+  let url: string | undefined;
+  if (o.url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(o.url);
+    } catch {
+      throw new TelemetryError('TELEMETRY_BAD_OPTION', `telemetry option url is not a URL: ${o.url}`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new TelemetryError(
+        'TELEMETRY_BAD_OPTION',
+        `telemetry option url must be http or https, got ${o.url}`,
+      );
+    }
+    url = o.url.replace(/\/+$/, '');
+  }
+  const highWaterRatio = positive('highWaterRatio', o.highWaterRatio, 0.8);
+  if (highWaterRatio > 1) {
+    throw new TelemetryError(
+      'TELEMETRY_BAD_OPTION',
+      `telemetry option highWaterRatio must be at most 1, got ${highWaterRatio}`,
+    );
+  }
+  return {
+    module: o.module,
+    url,
+    api,
+    bucket: o.bucket || 'growoff',
+    org: o.org,
+    token: o.token,
+    username: o.username,
+    password: o.password,
+    retentionPolicy: o.retentionPolicy,
+    dataDir: o.dataDir,
+    queueDir: join(o.dataDir, 'telemetry-queue'),
+    maxQueueBytes: positive('maxQueueBytes', o.maxQueueBytes, 64 * 1024 * 1024),
+    flushIntervalMs: positive('flushIntervalMs', o.flushIntervalMs, 1000),
+    batchSize: Math.floor(positive('batchSize', o.batchSize, 5000)),
+    highWaterRatio,
+    fsyncIntervalMs: positive('fsyncIntervalMs', o.fsyncIntervalMs, 1000),
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 10_000),
+  };
+}
+
+/**
+ * Telemetry options from GROWOFF_TELEMETRY_URL, _API, _BUCKET, _TOKEN (and _ORG, _USERNAME,
+ * _PASSWORD, _RETENTION_POLICY). Refuses a bad value with a message naming the variable.
+ */
+export function telemetryOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+  defaults: { module: string; dataDir: string },
+): TelemetryOptions {
+  const read = (name: string): string | undefined => {
+    const value = env[`GROWOFF_TELEMETRY_${name}`]?.trim();
+    return value ? value : undefined;
+  };
+  const api = read('API');
+  if (api !== undefined && !APIS.includes(api as TelemetryApi)) {
+    throw new TelemetryError(
+      'TELEMETRY_BAD_OPTION',
+      `GROWOFF_TELEMETRY_API must be one of ${APIS.join(', ')}, got '${api}'`,
+    );
+  }
+  const url = read('URL');
+  if (url !== undefined) {
+    let protocol = '';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new TelemetryError(
+        'TELEMETRY_BAD_OPTION',
+        `GROWOFF_TELEMETRY_URL must be an http(s) URL, got '${url}'`,
+      );
+    }
+  }
+  const options: TelemetryOptions = { module: defaults.module, dataDir: defaults.dataDir };
+  if (url !== undefined) options.url = url;
+  if (api !== undefined) options.api = api as TelemetryApi;
+  const bucket = read('BUCKET');
+  if (bucket !== undefined) options.bucket = bucket;
+  const org = read('ORG');
+  if (org !== undefined) options.org = org;
+  const token = read('TOKEN');
+  if (token !== undefined) options.token = token;
+  const username = read('USERNAME');
+  if (username !== undefined) options.username = username;
+  const password = read('PASSWORD');
+  if (password !== undefined) options.password = password;
+  const rp = read('RETENTION_POLICY');
+  if (rp !== undefined) options.retentionPolicy = rp;
+  return options;
+}

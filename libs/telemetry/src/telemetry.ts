@@ -1,0 +1,176 @@
+import { join } from 'node:path';
+import { TelemetryError } from './errors';
+import { FileSink } from './delivery/file-sink';
+import { HttpSink } from './delivery/http-sink';
+import { Quarantine } from './delivery/quarantine';
+import { Sender } from './delivery/sender';
+import type { Sink } from './delivery/sink';
+import { eventLine, sensorLine, type EventInput, type MetricInput } from './line-protocol';
+import { resolveOptions, type TelemetryOptions } from './options';
+import { DiskQueue } from './queue/disk-queue';
+
+export interface TelemetryStats {
+  /** Points handed to metric()/event() over the queue's life (it survives restarts). */
+  produced: number;
+  delivered: number;
+  /** By reason: invalid, queue_full, disk_error, closed, rejected (400), too_large (413), corrupt. */
+  dropped: Record<string, number>;
+  /** produced = delivered + Σ dropped + queued, always. */
+  queued: number;
+  sink: string;
+  lastError?: string;
+  queuedBytes: number;
+  /** True while the queue is above its high-water mark: producers should slow down. */
+  backpressure: boolean;
+}
+
+export interface Telemetry {
+  /** Queues a reading; false when it was dropped (counted in stats().dropped). */
+  metric(r: MetricInput): boolean;
+  event(e: EventInput): boolean;
+  stats(): TelemetryStats;
+  /** Resolves when every point produced before the call is delivered or counted as dropped. */
+  flush(): Promise<void>;
+  /** Resolves when the queue is below its high-water mark. */
+  whenWritable(): Promise<void>;
+  /** Flushes within the deadline (default 5 s); whatever is left stays on disk for the next start. */
+  close(opts?: { deadlineMs?: number }): Promise<void>;
+}
+
+/** Data files beside the queue: the file sink's output and refused lines. */
+export const FILE_SINK_NAME = 'telemetry.lp';
+export const QUARANTINE_NAME = 'telemetry-quarantine.lp';
+
+export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
+  const o = resolveOptions(options);
+  const queue = DiskQueue.open({
+    dir: o.queueDir,
+    maxBytes: o.maxQueueBytes,
+    highWaterRatio: o.highWaterRatio,
+  });
+  const sink: Sink = o.url
+    ? new HttpSink({ ...o, url: o.url })
+    : new FileSink(join(o.dataDir, FILE_SINK_NAME));
+  return new TelemetryClient(o.module, o, queue, sink);
+}
+
+class TelemetryClient implements Telemetry {
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private lastError: string | undefined;
+  private readonly sender: Sender;
+  private readonly syncTimer: NodeJS.Timeout;
+  private writableWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly module: string,
+    private readonly o: ReturnType<typeof resolveOptions>,
+    private readonly queue: DiskQueue,
+    private readonly sink: Sink,
+  ) {
+    this.sender = new Sender(queue, sink, new Quarantine(join(o.dataDir, QUARANTINE_NAME)), {
+      batchSize: o.batchSize,
+      maxBatchBytes: 4 * 1024 * 1024,
+      flushIntervalMs: o.flushIntervalMs,
+      backoff: { baseMs: 250, maxMs: 30_000 },
+      maxRetryAfterMs: 5 * 60_000,
+      onAck: () => this.releaseWritable(),
+      onError: (message) => {
+        this.lastError = message;
+      },
+    });
+    this.syncTimer = setInterval(() => this.sync(), o.fsyncIntervalMs);
+    this.syncTimer.unref();
+    this.sender.start();
+  }
+
+  private sync(): void {
+    try {
+      this.queue.sync();
+    } catch (err) {
+      this.lastError = `cannot sync the telemetry queue: ${(err as Error).message}`;
+    }
+  }
+
+  metric(r: MetricInput): boolean {
+    return this.put(() => sensorLine(this.module, r));
+  }
+
+  event(e: EventInput): boolean {
+    return this.put(() => eventLine(this.module, e));
+  }
+
+  private put(build: () => string): boolean {
+    if (this.closed) {
+      this.queue.refuse('closed');
+      return false;
+    }
+    let line: string;
+    try {
+      line = build();
+    } catch (err) {
+      // InvalidPointError, or the client's Point refusing a value.
+      this.queue.refuse('invalid');
+      this.lastError = `point refused: ${(err as Error).message}`;
+      return false;
+    }
+    let accepted: boolean;
+    try {
+      accepted = this.queue.append(line);
+    } catch (err) {
+      this.queue.refuse('disk_error');
+      this.lastError = (err as TelemetryError).message;
+      return false;
+    }
+    if (!accepted) {
+      this.queue.refuse('queue_full');
+      this.lastError = `telemetry queue full (${this.o.maxQueueBytes} bytes); point dropped`;
+      return false;
+    }
+    if (this.queue.queued >= this.o.batchSize || this.queue.aboveHighWater) this.sender.nudge();
+    return true;
+  }
+
+  stats(): TelemetryStats {
+    const c = this.queue.counters();
+    const stats: TelemetryStats = {
+      produced: c.produced,
+      delivered: c.delivered,
+      dropped: c.dropped,
+      queued: c.queued,
+      sink: this.sink.describe(),
+      queuedBytes: c.queuedBytes,
+      backpressure: this.queue.aboveHighWater,
+    };
+    if (this.lastError !== undefined) stats.lastError = this.lastError;
+    return stats;
+  }
+
+  flush(): Promise<void> {
+    if (this.closed) return this.closing ?? Promise.resolve();
+    return this.sender.flush();
+  }
+
+  whenWritable(): Promise<void> {
+    if (!this.queue.aboveHighWater || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.writableWaiters.push(resolve));
+  }
+
+  private releaseWritable(): void {
+    if (this.queue.aboveHighWater) return;
+    for (const resolve of this.writableWaiters.splice(0)) resolve();
+  }
+
+  close(opts?: { deadlineMs?: number }): Promise<void> {
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = (async () => {
+        await this.sender.stop(opts?.deadlineMs ?? 5000);
+        clearInterval(this.syncTimer);
+        for (const resolve of this.writableWaiters.splice(0)) resolve();
+        this.queue.close();
+      })();
+    }
+    return this.closing;
+  }
+}
