@@ -1,2 +1,5 @@
+export * from './errors';
+export * from './topics';
+export * from './messages';
 export * from './release';
 export * from './tunnel';

@@ -1,0 +1,15 @@
+export { Timestamp, MessageId, Severity } from './common';
+export { StatusMessage, UpdateLock } from './status';
+export { SensorReading, SensorQuality } from './sensor-reading';
+export { ActuatorCommand, ActuatorState } from './actuator';
+export {
+  Request,
+  ErrorBody,
+  OkResponse,
+  ErrorResponse,
+  Response,
+  okResponse,
+  errorResponse,
+} from './request-response';
+export { Event, type EventSeverity } from './event';
+export { validate, parseJsonPayload, type ValidationIssue, type ValidationResult } from './validate';
