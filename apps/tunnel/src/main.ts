@@ -1,0 +1,68 @@
+import packageJson from '../package.json' with { type: 'json' };
+import { describeConfig, tunnelConfigFromEnv } from './config';
+import { loadModuleKey } from './module-key';
+import { isTunnelError } from './tunnel-error';
+import { TunnelMqtt } from './tunnel-mqtt';
+import { TunnelSupervisor } from './tunnel-supervisor';
+
+async function main(): Promise<void> {
+  const config = tunnelConfigFromEnv(process.env);
+  console.log(
+    `[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${JSON.stringify(describeConfig(config))}`,
+  );
+  const key = loadModuleKey(config.keyFile);
+  console.log(`[tunnel] module key ${key.fingerprint} (${key.publicKey})`);
+  const supervisor = new TunnelSupervisor({
+    session: {
+      host: config.bastionHost,
+      port: config.bastionPort,
+      username: config.bastionUser,
+      privateKey: key.privateKey,
+      hostKeyFingerprint: config.bastionHostKey,
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+      keepaliveCountMax: config.keepaliveCountMax,
+      connectTimeoutMs: config.connectTimeoutMs,
+      localHost: config.localHost,
+      localPort: config.localPort,
+    },
+    remotePort: config.remotePort,
+    maxTtlS: config.maxTtlS,
+    alwaysOn: config.alwaysOn,
+    probeIntervalMs: config.probeIntervalMs,
+    probeTimeoutMs: config.probeTimeoutMs,
+    backoffMinMs: config.backoffMinMs,
+    backoffMaxMs: config.backoffMaxMs,
+    portBusyRetries: config.portBusyRetries,
+  });
+  supervisor.on('status', (s) =>
+    console.log(
+      `[tunnel] status ${s.tunnel}${s.remotePort ? ` port ${s.remotePort}` : ''}${s.reason ? ` (${s.reason})` : ''}`,
+    ),
+  );
+  const mqtt = await TunnelMqtt.start(supervisor, {
+    url: config.mqttUrl,
+    moduleId: config.moduleId,
+    version: packageJson.version,
+    bastion: `${config.bastionUser}@${config.bastionHost}:${config.bastionPort}`,
+    openAnswerTimeoutMs: Math.min(config.connectTimeoutMs + 2000, 15_000),
+  });
+  supervisor.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[tunnel] ${signal}: closing`);
+    await supervisor.shutdown();
+    await mqtt.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (isTunnelError(error)) console.error(`[tunnel] ${error.code}: ${error.message}`);
+  else console.error(`[tunnel] failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(isTunnelError(error) && error.code === 'TUNNEL_BAD_CONFIG' ? 2 : 1);
+});

@@ -1,0 +1,191 @@
+import {
+  errorResponse,
+  okResponse,
+  parseJsonPayload,
+  parseTopic,
+  topics,
+  TunnelCloseRequest,
+  TunnelOpenRequest,
+  validate,
+  type ErrorCode,
+  type TunnelOpenResult,
+  type TunnelStatus,
+} from '@growoff/protocol';
+import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
+import type { AuditEvent, TunnelSnapshot, TunnelSupervisor } from './tunnel-supervisor';
+
+export interface TunnelMqttOptions {
+  url: string;
+  moduleId: string;
+  version: string;
+  bastion: string;
+  /** How long an open request waits for the tunnel to come up before answering `connecting`. */
+  openAnswerTimeoutMs: number;
+}
+
+type Answer =
+  { ok: true; result: unknown } | { ok: false; code: ErrorCode; message: string; details?: unknown };
+
+/**
+ * The tunnel's MQTT side: the retained `tunnel/status` (will `offline`), `tunnel/req/{open,close}`
+ * answered per the contract, and audit events on `events`.
+ */
+export class TunnelMqtt {
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly supervisor: TunnelSupervisor,
+    private readonly options: TunnelMqttOptions,
+  ) {}
+
+  static async start(supervisor: TunnelSupervisor, options: TunnelMqttOptions): Promise<TunnelMqtt> {
+    const statusTopic = topics.status(options.moduleId, 'tunnel');
+    const will: TunnelStatus = { state: 'offline', version: options.version, ts: Date.now() };
+    const client = await mqtt.connectAsync(options.url, {
+      protocolVersion: 5,
+      clientId: `growoff-tunnel-${options.moduleId}-${Math.random().toString(16).slice(2, 10)}`,
+      reconnectPeriod: 2000,
+      will: { topic: statusTopic, payload: Buffer.from(JSON.stringify(will)), retain: true, qos: 1 },
+    });
+    const api = new TunnelMqtt(client, supervisor, options);
+    client.on('message', (topic, payload, packet) => void api.onRequest(topic, payload, packet));
+    client.on('connect', () => api.onConnected());
+    supervisor.on('status', (snapshot) => api.publishStatus(snapshot));
+    supervisor.on('audit', (event) => api.publishEvent(event));
+    await api.onConnected();
+    return api;
+  }
+
+  /** Publishes `offline` (the same as the will) and disconnects. */
+  async stop(): Promise<void> {
+    const offline: TunnelStatus = { state: 'offline', version: this.options.version, ts: Date.now() };
+    await this.client.publishAsync(topics.status(this.options.moduleId, 'tunnel'), JSON.stringify(offline), {
+      retain: true,
+      qos: 1,
+    });
+    await this.client.endAsync();
+  }
+
+  private async onConnected(): Promise<void> {
+    await this.client.subscribeAsync(topics.allRequests(this.options.moduleId, 'tunnel'), { qos: 1 });
+    this.publishStatus(this.supervisor.snapshot);
+  }
+
+  private publishStatus(snapshot: TunnelSnapshot): void {
+    const status: TunnelStatus = {
+      state: 'online',
+      version: this.options.version,
+      ts: Date.now(),
+      bastion: this.options.bastion,
+      ...snapshot,
+    };
+    this.client.publish(topics.status(this.options.moduleId, 'tunnel'), JSON.stringify(status), {
+      retain: true,
+      qos: 1,
+    });
+  }
+
+  private publishEvent(event: AuditEvent): void {
+    console.log(`[tunnel] ${event.severity} ${event.type}: ${event.message}`);
+    this.client.publish(topics.events(this.options.moduleId), JSON.stringify({ ...event, ts: Date.now() }), {
+      qos: 1,
+    });
+  }
+
+  private async onRequest(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const parsedTopic = parseTopic(topic);
+    const method = parsedTopic?.kind === 'request' ? parsedTopic.method : topic;
+    const parsed = parseJsonPayload(payload);
+    const id = parsed.ok ? requestId(parsed.value) : undefined;
+    let answer: Answer;
+    if (!parsed.ok) {
+      answer = { ok: false, code: 'BAD_JSON', message: 'the request is not JSON' };
+    } else if (method === 'open') {
+      answer = await this.open(parsed.value);
+    } else if (method === 'close') {
+      answer = await this.close(parsed.value);
+    } else {
+      answer = {
+        ok: false,
+        code: 'UNKNOWN_METHOD',
+        message: `the tunnel has no method "${method}" (open, close)`,
+      };
+    }
+    if (!answer.ok) {
+      this.publishEvent({
+        type: 'command.rejected',
+        severity: 'warning',
+        message: `tunnel/req/${method}: ${answer.message}`,
+        data: { topic, code: answer.code, details: answer.details },
+      });
+    }
+    const body = answer.ok
+      ? okResponse(id, answer.result)
+      : errorResponse(id, answer.code, answer.message, answer.details);
+    const responseTopic = packet.properties?.responseTopic;
+    const correlationData = packet.properties?.correlationData;
+    if (responseTopic) {
+      this.client.publish(responseTopic, JSON.stringify(body), {
+        qos: 1,
+        properties: correlationData ? { correlationData } : {},
+      });
+    } else {
+      this.client.publish(topics.response(this.options.moduleId, 'tunnel', method), JSON.stringify(body), {
+        qos: 1,
+      });
+    }
+  }
+
+  private async open(value: unknown): Promise<Answer> {
+    const checked = validate(TunnelOpenRequest, value);
+    if (!checked.ok)
+      return {
+        ok: false,
+        code: 'INVALID_MESSAGE',
+        message: 'not a valid open request',
+        details: checked.errors,
+      };
+    const outcome = this.supervisor.open(checked.value.ttlSeconds, checked.value.reason);
+    const snapshot = await this.supervisor.settled(this.options.openAnswerTimeoutMs);
+    if (snapshot.tunnel === 'error') {
+      return {
+        ok: false,
+        code: 'UNAVAILABLE',
+        message: snapshot.reason ?? 'the tunnel failed',
+        details: { code: snapshot.errorCode },
+      };
+    }
+    const result: TunnelOpenResult & { reason?: string } = {
+      tunnel: snapshot.tunnel,
+      remotePort: snapshot.remotePort ?? this.supervisor.remotePort,
+      expiresAt: snapshot.expiresAt,
+      ttlSeconds: outcome.ttlSeconds,
+      capped: outcome.capped,
+    };
+    return { ok: true, result };
+  }
+
+  private async close(value: unknown): Promise<Answer> {
+    const checked = validate(TunnelCloseRequest, value);
+    if (!checked.ok)
+      return {
+        ok: false,
+        code: 'INVALID_MESSAGE',
+        message: 'not a valid close request',
+        details: checked.errors,
+      };
+    const closed = await this.supervisor.close(checked.value.reason ?? 'close requested');
+    if (!closed)
+      return {
+        ok: false,
+        code: 'CONFLICT',
+        message: 'the tunnel is always on by configuration (GROWOFF_TUNNEL_ALWAYS_ON)',
+      };
+    return { ok: true, result: { tunnel: 'closed' } };
+  }
+}
+
+function requestId(value: unknown): string | number | undefined {
+  if (typeof value !== 'object' || value === null || !('id' in value)) return undefined;
+  const id = (value as { id: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : undefined;
+}

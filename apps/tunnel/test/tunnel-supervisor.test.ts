@@ -1,0 +1,156 @@
+import { portAnswers, stopProcess, type SshdInfo } from '@growoff/test-services';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TunnelSupervisor, type AuditEvent } from '../src/tunnel-supervisor';
+import {
+  descendantsOf,
+  killBastion,
+  restartBastion,
+  signalAll,
+  sshThroughTunnel,
+  startBastion,
+  startModuleSshd,
+  statusWhere,
+  supervisorOptions,
+  type Bastion,
+} from './support';
+
+describe('the tunnel supervisor against a real bastion', () => {
+  let bastion: Bastion;
+  let moduleSshd: SshdInfo;
+  const supervisors: TunnelSupervisor[] = [];
+
+  function supervisor(overrides: Parameters<typeof supervisorOptions>[2] = {}) {
+    const s = new TunnelSupervisor(supervisorOptions(bastion, moduleSshd.port, overrides));
+    const audit: AuditEvent[] = [];
+    s.on('audit', (e) => audit.push(e));
+    supervisors.push(s);
+    return { s, audit };
+  }
+
+  beforeAll(async () => {
+    bastion = await startBastion('supervisor');
+    moduleSshd = await startModuleSshd('supervisor');
+  });
+
+  afterEach(async () => {
+    for (const s of supervisors.splice(0)) await s.shutdown();
+  });
+
+  afterAll(async () => {
+    await killBastion(bastion);
+    await stopProcess(moduleSshd.pid);
+  });
+
+  it('opens on demand so that OpenSSH reaches the module sshd through the bastion, and closes on request', async () => {
+    const { s, audit } = supervisor();
+    const outcome = s.open(600, 'check the pump');
+    expect(outcome).toMatchObject({ ttlSeconds: 600, capped: false });
+    const open = await statusWhere(s, (x) => x.tunnel === 'open');
+    expect(open.remotePort).toBe(bastion.remotePort);
+    expect(open.reason).toBe('check the pump');
+    expect(open.expiresAt).toBeGreaterThan(Date.now() + 590_000);
+
+    const through = await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo reached-the-module');
+    expect(through.stderr).toBe('');
+    expect(through.stdout.trim()).toBe('reached-the-module');
+
+    expect(await s.close('done')).toBe(true);
+    expect(s.snapshot.tunnel).toBe('closed');
+    expect(await portAnswers(bastion.remotePort)).toBe(false);
+    expect(audit.map((e) => e.type)).toEqual(['tunnel.requested', 'tunnel.opened', 'tunnel.closed']);
+    expect(audit[2]?.data).toMatchObject({ reason: 'done', requestReason: 'check the pump' });
+  });
+
+  it('caps the TTL at the configured maximum and closes at expiry within a second', async () => {
+    const { s, audit } = supervisor({ maxTtlS: 2 });
+    const outcome = s.open(3600, 'short visit');
+    expect(outcome).toMatchObject({ ttlSeconds: 2, capped: true });
+    const open = await statusWhere(s, (x) => x.tunnel === 'open');
+    const closed = await statusWhere(s, (x) => x.tunnel === 'closed');
+    expect(Math.abs(Date.now() - open.expiresAt!)).toBeLessThan(1000);
+    expect(closed.reason).toBe('expired');
+    expect(await portAnswers(bastion.remotePort)).toBe(false);
+    expect(audit.map((e) => e.type)).toEqual(['tunnel.requested', 'tunnel.opened', 'tunnel.expired']);
+  });
+
+  it('refuses a bastion whose host key is not the pinned one, loudly and without opening', async () => {
+    const { s, audit } = supervisor({
+      session: {
+        ...supervisorOptions(bastion, moduleSshd.port).session,
+        hostKeyFingerprint: moduleSshd.hostKeyFingerprint,
+      },
+    });
+    s.open(60, 'should not open');
+    const error = await statusWhere(s, (x) => x.tunnel === 'error');
+    expect(error.errorCode).toBe('TUNNEL_HOSTKEY_MISMATCH');
+    expect(error.reason).toContain(bastion.sshd.hostKeyFingerprint);
+    expect(audit.find((e) => e.type === 'tunnel.failed')).toMatchObject({ severity: 'critical' });
+    expect(await portAnswers(bastion.remotePort)).toBe(false);
+  });
+
+  it('comes up at start when always-on and refuses to close', async () => {
+    const { s } = supervisor({ alwaysOn: true });
+    s.start();
+    const open = await statusWhere(s, (x) => x.tunnel === 'open');
+    expect(open.expiresAt).toBeUndefined();
+    expect(open.alwaysOn).toBe(true);
+    expect(await s.close('try')).toBe(false);
+    expect(s.snapshot.tunnel).toBe('open');
+  });
+
+  it('notices a frozen bastion session by keepalives, reports the port a dead session holds, and recovers once it is gone', async () => {
+    const { s, audit } = supervisor({ portBusyRetries: 2 });
+    s.open(600, 'dead link');
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    const sessions = descendantsOf(bastion.sshd.pid);
+    expect(sessions.length).toBeGreaterThan(0);
+    // A stopped session process answers nothing but keeps its TCP connection and its listening port.
+    signalAll(sessions, 'SIGSTOP');
+    const frozenAt = Date.now();
+    try {
+      await statusWhere(s, (x) => x.tunnel !== 'open');
+      // keepalive 300 ms × (2 unanswered + 1)
+      expect(Date.now() - frozenAt).toBeLessThan(2000);
+      expect(audit.find((e) => e.type === 'tunnel.lost')?.data).toMatchObject({ code: 'TUNNEL_LINK_DEAD' });
+      const busy = await statusWhere(s, (x) => x.tunnel === 'error');
+      expect(busy.errorCode).toBe('TUNNEL_REMOTE_PORT_BUSY');
+    } finally {
+      signalAll(sessions, 'SIGKILL');
+    }
+    const back = await statusWhere(s, (x) => x.tunnel === 'open');
+    expect(back.remotePort).toBe(bastion.remotePort);
+    expect((await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo back')).stdout.trim()).toBe('back');
+  });
+
+  it('reconnects by itself after the bastion sshd is killed and restarted', async () => {
+    const { s } = supervisor();
+    s.open(600, 'restart');
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    await killBastion(bastion);
+    await statusWhere(s, (x) => x.tunnel !== 'open');
+    await restartBastion(bastion);
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    expect((await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo again')).stdout.trim()).toBe(
+      'again',
+    );
+  });
+
+  it('catches by the end-to-end probe a session that is up while its forward is dead, and re-establishes it', async () => {
+    const { s, audit } = supervisor({ probeIntervalMs: 300, probeTimeoutMs: 2000 });
+    s.open(600, 'probe');
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    const first = s.activeSession!;
+    // The SSH session stays up (keepalives answered) but the bastion no longer listens.
+    await first.cancelForward();
+    expect(first.isClosed).toBe(false);
+    await statusWhere(s, (x) => x.tunnel === 'connecting');
+    expect(audit.find((e) => e.type === 'tunnel.probe.failed')?.data).toMatchObject({
+      code: 'TUNNEL_PROBE_FAILED',
+    });
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    expect(s.activeSession).not.toBe(first);
+    expect((await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo probed')).stdout.trim()).toBe(
+      'probed',
+    );
+  });
+});
