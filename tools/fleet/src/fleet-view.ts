@@ -1,7 +1,4 @@
-import { decodeEnvelopePayload } from '@growoff/protocol';
-import { parseModuleTopic } from './fleet-topics';
-
-const FLEET_RELEASES = 'growoff/v1/fleet/releases/';
+import { decodeEnvelopePayload, parseTopic } from '@growoff/protocol';
 
 export interface ModuleRow {
   moduleId: string;
@@ -47,38 +44,29 @@ export class FleetView {
 
   /** Takes one MQTT message; true when the view changed. */
   apply(topic: string, payload: Buffer): boolean {
-    if (topic.startsWith(FLEET_RELEASES))
-      return this.applyChannel(topic.slice(FLEET_RELEASES.length), payload);
-    const parsed = parseModuleTopic(topic);
-    if (!parsed || (this.filter.prefix && !parsed.moduleId.startsWith(this.filter.prefix))) return false;
+    const parsed = parseTopic(topic);
+    if (parsed?.kind === 'fleetRelease') return this.applyChannel(parsed.channel, payload);
+    if (!parsed || !('moduleId' in parsed)) return false;
+    if (this.filter.prefix && !parsed.moduleId.startsWith(this.filter.prefix)) return false;
     const module = this.modules.get(parsed.moduleId) ?? {};
-    switch (parsed.rest) {
-      case 'core/status':
-      case 'updater/status': {
-        const app = parsed.rest === 'core/status' ? 'core' : 'updater';
-        const status = jsonObject(payload);
-        if (status) module[app] = status;
-        else delete module[app];
-        if (app === 'updater' && status?.phase !== 'downloading') delete module.progress;
-        break;
+    if (parsed.kind === 'status' && (parsed.app === 'core' || parsed.app === 'updater')) {
+      const status = jsonObject(payload);
+      if (status) module[parsed.app] = status;
+      else delete module[parsed.app];
+      if (parsed.app === 'updater' && status?.phase !== 'downloading') delete module.progress;
+    } else if (parsed.kind === 'release') {
+      if (payload.length === 0) {
+        delete module.pinned;
+      } else {
+        const version = claimedPayload(payload)?.version;
+        module.pinned = typeof version === 'string' ? version : 'invalid';
       }
-      case 'release':
-        if (payload.length === 0) {
-          delete module.pinned;
-        } else {
-          const version = claimedPayload(payload)?.version;
-          module.pinned = typeof version === 'string' ? version : 'invalid';
-        }
-        break;
-      case 'events': {
-        const data = jsonObject(payload)?.data as { bytes?: unknown; total?: unknown } | undefined;
-        if (typeof data?.bytes !== 'number' || typeof data.total !== 'number' || data.total <= 0)
-          return false;
-        module.progress = Math.min(100, Math.floor((data.bytes / data.total) * 100));
-        break;
-      }
-      default:
-        return false;
+    } else if (parsed.kind === 'events') {
+      const data = jsonObject(payload)?.data as { bytes?: unknown; total?: unknown } | undefined;
+      if (typeof data?.bytes !== 'number' || typeof data.total !== 'number' || data.total <= 0) return false;
+      module.progress = Math.min(100, Math.floor((data.bytes / data.total) * 100));
+    } else {
+      return false;
     }
     if (!module.core && !module.updater && module.pinned === undefined) this.modules.delete(parsed.moduleId);
     else this.modules.set(parsed.moduleId, module);

@@ -1,9 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { verifyEnvelope, type DsseEnvelope, type ReleasePayload } from '@growoff/protocol';
+import {
+  isValidTopicSegment,
+  topics,
+  verifyEnvelope,
+  type DsseEnvelope,
+  type ReleasePayload,
+} from '@growoff/protocol';
 import { nowIso, resolvePath, type CliIo } from '../cli-io';
 import { signingKeyOf, trustedKeysOf, type CommonFlags } from '../fleet-config';
 import { FleetError } from '../fleet-error';
-import { fleetTopics, MODULE_ID_PATTERN } from '../fleet-topics';
 import type { MqttSession } from '../mqtt-session';
 import {
   draftOf,
@@ -172,7 +177,7 @@ export function channelOf(flags: { channel?: string }, required: boolean): strin
 
 function moduleOf(flags: { module?: string }): string {
   if (!flags.module) throw new FleetError('FLEET_USAGE', '--module is required');
-  if (!MODULE_ID_PATTERN.test(flags.module)) {
+  if (!isValidTopicSegment(flags.module)) {
     throw new FleetError(
       'FLEET_BAD_OPTION',
       `--module is not a module id (one topic level), got '${flags.module}'`,
@@ -189,7 +194,7 @@ export async function publishCommand(
 ): Promise<PublishResult> {
   const channel = channelOf(flags, true)!;
   return putRelease(io, session, flags, {
-    topic: fleetTopics.fleetRelease(channel),
+    topic: topics.fleetRelease(channel),
     channel,
     what: `published to channel ${channel}`,
   });
@@ -202,7 +207,7 @@ export async function pinCommand(io: CliIo, session: MqttSession, flags: PinFlag
   const moduleId = moduleOf(flags);
   const channel = channelOf(flags, false) ?? 'pinned';
   return putRelease(io, session, flags, {
-    topic: fleetTopics.release(moduleId),
+    topic: topics.release(moduleId),
     channel,
     defaultPercent: 100,
     what: `pinned module ${moduleId}`,
@@ -216,7 +221,7 @@ export async function unpinCommand(
   flags: { module?: string },
 ): Promise<void> {
   const moduleId = moduleOf(flags);
-  await clearRelease(session, fleetTopics.release(moduleId));
+  await clearRelease(session, topics.release(moduleId));
   io.out(`unpinned module ${moduleId}: it follows its channel again\n`);
 }
 
@@ -232,7 +237,7 @@ export async function rolloutCommand(
   if (flags.percent === undefined) throw new FleetError('FLEET_USAGE', '--percent is required');
   const percent = percentOf(flags.percent);
   const key = signingKeyOf(io, flags);
-  const topic = fleetTopics.fleetRelease(channel);
+  const topic = topics.fleetRelease(channel);
   const current = await readRetainedRelease(session, topic);
   if (!current) throw new FleetError('FLEET_NO_RELEASE', `channel ${channel} has no release to roll out`);
   let previous: ReleasePayload;

@@ -1,5 +1,5 @@
 import type { CliIo } from '../cli-io';
-import { fleetTopics } from '../fleet-topics';
+import { fleetFilters } from '../fleet-topics';
 import { renderFleet, FleetView } from '../fleet-view';
 import { RETAINED_WAIT_MS, type MqttSession } from '../mqtt-session';
 
@@ -29,11 +29,11 @@ export async function statusCommand(io: CliIo, session: MqttSession, flags: Stat
   };
   session.client.on('message', onMessage);
   const topics = [
-    fleetTopics.allStatuses('core'),
-    fleetTopics.allStatuses('updater'),
-    fleetTopics.allReleases,
-    fleetTopics.fleetRelease('+'),
-    ...(live ? [fleetTopics.allEvents] : []),
+    fleetFilters.statuses('core'),
+    fleetFilters.statuses('updater'),
+    fleetFilters.pins,
+    fleetFilters.channels,
+    ...(live ? [fleetFilters.events] : []),
   ];
   await session.client.subscribeAsync(topics, { qos: 0 });
   const subscribedAt = Date.now();
