@@ -18,6 +18,7 @@ export interface TelemetryStats {
   /** produced = delivered + Σ dropped + queued, always. */
   queued: number;
   sink: string;
+  /** The latest problem (a delivery failure or a refused point); kept after recovery. */
   lastError?: string;
   queuedBytes: number;
   /** True while the queue is above its high-water mark: producers should slow down. */

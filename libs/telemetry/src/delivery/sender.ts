@@ -12,7 +12,8 @@ export interface SenderOptions {
   /** A Retry-After longer than this is cut to it, so a bad header cannot park delivery for days. */
   maxRetryAfterMs: number;
   onAck: () => void;
-  onError: (message: string | undefined) => void;
+  /** The latest delivery problem (stats().lastError keeps the latest one, also after recovery). */
+  onError: (message: string) => void;
 }
 
 interface Waker {
@@ -181,7 +182,6 @@ export class Sender {
         delivered += to - from;
         ranges.shift();
         this.attempt = 0;
-        this.o.onError(undefined);
         continue;
       }
       this.o.onError(result.message);

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getService } from '@growoff/test-services';
+import { createTelemetry } from '@growoff/telemetry';
+import { HARD_MODULE } from './hard-points';
+import { createDb, dropDb, tempDataDir, uniqueDb } from './influx';
+import { writeAndReadBackHardPoints } from './round-trip';
+
+describe('delivery to InfluxDB 1.x /write', () => {
+  const influx = getService('influxdb');
+  const dbs: string[] = [];
+  const db = async (label: string) => {
+    const name = uniqueDb(label);
+    dbs.push(name);
+    await createDb(influx.url, name);
+    return name;
+  };
+
+  beforeAll(() => expect(influx.version).toMatch(/^1\./));
+  afterAll(async () => {
+    for (const name of dbs) await dropDb(influx.url, name);
+  });
+
+  it('stores every point with its tags, field types and timestamp, escaping included (api v1)', async () => {
+    const name = await db('v1');
+    const t = await createTelemetry({
+      module: HARD_MODULE,
+      url: influx.url,
+      api: 'v1',
+      bucket: name,
+      dataDir: tempDataDir('v1'),
+      flushIntervalMs: 50,
+    });
+    await writeAndReadBackHardPoints(t, influx.url, name);
+    expect(t.stats().sink).toBe(`influxdb-v1 ${influx.url}`);
+    await t.close();
+  });
+
+  it('picks the v1 API by /ping when api is auto, and sends rp and basic auth the server accepts', async () => {
+    const name = await db('auto');
+    const t = await createTelemetry({
+      module: HARD_MODULE,
+      url: `${influx.url}/`,
+      bucket: name,
+      retentionPolicy: 'autogen',
+      username: 'growoff',
+      password: 'unused-without-auth',
+      dataDir: tempDataDir('auto'),
+      flushIntervalMs: 50,
+    });
+    expect(t.stats().sink).toBe(`auto ${influx.url}`);
+    await writeAndReadBackHardPoints(t, influx.url, name);
+    expect(t.stats().sink).toBe(`influxdb-v1 ${influx.url}`);
+    await t.close();
+  });
+});
