@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAppName, type AppName } from './apps';
+import { ImageError, type ImageErrorCode } from './image-error';
+import { REPO_ROOT, appDir, appVersion, revision } from './workspace';
+
+export const DEFAULT_BASE_IMAGE = 'node:22-bookworm-slim';
+
+export interface BuildImageOptions {
+  app: AppName;
+  tag: string;
+  /** Default node:22-bookworm-slim, as in the Dockerfiles. */
+  baseImage?: string;
+  /**
+   * 'prepared': production dependencies are deployed on this machine and the image is
+   * built from a small context; the base image must run this machine's architecture and Node ABI.
+   * 'source' (default, as the Dockerfiles): the Dockerfile's build stage does it all from the repository (needs BuildKit for the
+   * Dockerfile's own .dockerignore, a toolchain or apt in the base image, and the npm registry).
+   */
+  deps?: 'prepared' | 'source';
+  /** DOCKER_HOST for the docker CLI; default the environment's. */
+  dockerHost?: string;
+  /** Build the app's bundle first (tsup); default true. */
+  buildApp?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BuiltImage {
+  app: AppName;
+  tag: string;
+  version: string;
+  revision: string;
+  seconds: number;
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: {
+    cwd: string;
+    env?: NodeJS.ProcessEnv;
+    code: ImageErrorCode;
+    what: string;
+    log?: (l: string) => void;
+  },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const tail: string[] = [];
+    const collect = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.trim()) continue;
+        opts.log?.(line);
+        tail.push(line);
+        if (tail.length > 15) tail.shift();
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', (err) => reject(new ImageError(opts.code, `${opts.what}: ${err.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new ImageError(opts.code, `${opts.what} failed (exit ${code}):\n${tail.join('\n')}`));
+    });
+  });
+}
+
+/**
+ * The build context of APP_DEPS=prepared: the app's `pnpm deploy --prod` (flat node_modules, the
+ * native addon built here) with its bundle, the marker the build stage checks, and the stage scripts.
+ */
+async function prepareContext(app: AppName, dir: string, log?: (l: string) => void): Promise<void> {
+  const deployDir = join(dir, '.prepared/app');
+  // pnpm deploy installs from the shared store; the workspace's pnpm lock keeps it one at a time.
+  await run(
+    'flock',
+    [
+      '/tmp/growoff-pnpm.lock',
+      'pnpm',
+      '--filter',
+      `@growoff/${app}`,
+      'deploy',
+      '--prod',
+      '--legacy',
+      '--config.node-linker=hoisted',
+      deployDir,
+    ],
+    { cwd: REPO_ROOT, code: 'IMAGE_DEPLOY_FAILED', what: `pnpm deploy of @growoff/${app}`, log },
+  );
+  rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
+  cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
+  writeFileSync(
+    join(dir, '.prepared/prepared.json'),
+    JSON.stringify({ arch: process.arch, modules: process.versions.modules }),
+  );
+  mkdirSync(join(dir, 'tools/images'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'tools/images/stage'), join(dir, 'tools/images/stage'), { recursive: true });
+}
+
+/** Builds docker/<app>/Dockerfile into `tag`, labelled with the app's package version. */
+export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
+  const { app, tag, log } = options;
+  if (!isAppName(app)) throw new ImageError('IMAGE_UNKNOWN_APP', `unknown app '${String(app)}'`);
+  const started = Date.now();
+  const deps = options.deps ?? 'source';
+  const version = appVersion(app);
+  const rev = revision();
+  const env = options.dockerHost ? { ...process.env, DOCKER_HOST: options.dockerHost } : process.env;
+
+  if (options.buildApp ?? true) {
+    await run('pnpm', ['--filter', `@growoff/${app}`, 'run', 'build'], {
+      cwd: REPO_ROOT,
+      code: 'IMAGE_APP_BUILD_FAILED',
+      what: `building @growoff/${app}`,
+      log,
+    });
+  }
+
+  const context = deps === 'prepared' ? mkdtempSync(join(tmpdir(), `growoff-image-${app}-`)) : REPO_ROOT;
+  try {
+    if (deps === 'prepared') await prepareContext(app, context, log);
+    const args = [
+      'build',
+      '--file',
+      join(REPO_ROOT, 'docker', app, 'Dockerfile'),
+      '--tag',
+      tag,
+      '--build-arg',
+      `BASE_IMAGE=${options.baseImage ?? DEFAULT_BASE_IMAGE}`,
+      '--build-arg',
+      `APP_DEPS=${deps}`,
+      '--build-arg',
+      `VERSION=${version}`,
+      '--build-arg',
+      `REVISION=${rev}`,
+      context,
+    ];
+    await run('docker', args, {
+      cwd: REPO_ROOT,
+      env,
+      code: 'IMAGE_BUILD_FAILED',
+      what: `docker build of ${tag}`,
+      log,
+    });
+  } finally {
+    if (deps === 'prepared') rmSync(context, { recursive: true, force: true });
+  }
+  return { app, tag, version, revision: rev, seconds: (Date.now() - started) / 1000 };
+}

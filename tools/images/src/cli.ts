@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { APP_NAMES, isAppName, type AppName } from './apps';
+import { DEFAULT_BASE_IMAGE, buildImage } from './build-image';
+import { ImageError } from './image-error';
+import { formatSizes, imageSizes } from './image-sizes';
+import { appVersion } from './workspace';
+
+const USAGE = `usage:
+  image build <app...> [--base-image IMAGE] [--deps source|prepared] [--repository PREFIX] [--skip-app-build]
+  image sizes [app...] [--base-image IMAGE] [--repository PREFIX]
+Images are tagged <PREFIX><app>:<version> (PREFIX default growoff/); apps: ${APP_NAMES.join(', ')}.
+--deps source (default) builds everything in the image's build stage (needs BuildKit/buildx);
+--deps prepared deploys the production dependencies here (same architecture and Node ABI as the base).
+DOCKER_HOST selects the engine.`;
+
+function apps(names: string[]): AppName[] {
+  if (names.length === 0) return APP_NAMES;
+  for (const n of names)
+    if (!isAppName(n)) throw new ImageError('IMAGE_UNKNOWN_APP', `unknown app '${n}'\n${USAGE}`);
+  return names as AppName[];
+}
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'base-image': { type: 'string', default: DEFAULT_BASE_IMAGE },
+      deps: { type: 'string', default: 'source' },
+      'skip-app-build': { type: 'boolean', default: false },
+      repository: { type: 'string', default: 'growoff/' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...names] = positionals;
+  const tagOf = (app: AppName) => `${values.repository}${app}:${appVersion(app)}`;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  if (command === 'build') {
+    if (values.deps !== 'prepared' && values.deps !== 'source')
+      throw new ImageError('IMAGE_BUILD_FAILED', `--deps must be prepared or source`);
+    for (const app of apps(names)) {
+      const built = await buildImage({
+        app,
+        tag: tagOf(app),
+        baseImage: values['base-image'],
+        deps: values.deps,
+        buildApp: !values['skip-app-build'],
+        log: (l) => console.log(`  ${l}`),
+      });
+      console.log(
+        `${built.tag} built in ${built.seconds.toFixed(1)} s (version ${built.version}, revision ${built.revision})`,
+      );
+    }
+    return 0;
+  }
+  if (command === 'sizes') {
+    const sizes = imageSizes(
+      apps(names).map((app) => ({ app, tag: tagOf(app) })),
+      values['base-image'],
+    );
+    console.log(formatSizes(sizes, values['base-image']));
+    return sizes.every((s) => s.withinBudget) ? 0 : 1;
+  }
+  console.error(USAGE);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ImageError ? `image: ${err.message}` : err);
+    process.exit(1);
+  },
+);

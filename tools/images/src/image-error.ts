@@ -1,0 +1,16 @@
+export type ImageErrorCode =
+  | 'IMAGE_UNKNOWN_APP'
+  | 'IMAGE_APP_BUILD_FAILED'
+  | 'IMAGE_DEPLOY_FAILED'
+  | 'IMAGE_BUILD_FAILED'
+  | 'IMAGE_NOT_FOUND';
+
+/** A failed image step, with the tool's last output lines as the message's tail. */
+export class ImageError extends Error {
+  readonly code: ImageErrorCode;
+  constructor(code: ImageErrorCode, message: string) {
+    super(message);
+    this.name = 'ImageError';
+    this.code = code;
+  }
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# The build stage of every app image: leaves in OUT the app's bundle (dist/), package.json and its
+# production node_modules (flat, so the bundle's imports of its libraries' dependencies resolve),
+# with the native i2c-bus addon built for the image's platform, plus the health-check script.
+#
+# Usage (inside the build stage, from the context root): deploy-app.sh APP MODE OUT
+#   MODE source:   the context is the repository; install the toolchain and pnpm, build the app
+#                  and `pnpm deploy --prod` here, for the platform being built (CI, buildx + QEMU).
+#   MODE prepared: the context holds .prepared/, the same deploy made by @growoff/images on a host
+#                  of this architecture and Node ABI (no toolchain or network needed; checked).
+set -eu
+
+app=$1
+mode=$2
+out=$3
+pnpm_version=10.34.9
+
+case "$mode" in
+  source)
+    if ! command -v g++ >/dev/null 2>&1; then
+      apt-get update
+      apt-get install -y --no-install-recommends python3 make g++
+    fi
+    npm install --global "pnpm@$pnpm_version"
+    # node-gyp builds i2c-bus against this image's own Node headers, not a download.
+    export npm_config_nodedir=/usr/local
+    pnpm install --frozen-lockfile --filter "@growoff/$app..."
+    pnpm --filter "@growoff/$app" run build
+    pnpm --filter "@growoff/$app" deploy --prod --legacy --config.node-linker=hoisted "$out"
+    ;;
+  prepared)
+    [ -f .prepared/prepared.json ] || { echo "deploy-app: .prepared/prepared.json missing from the build context" >&2; exit 1; }
+    # shellcheck disable=SC2016 # a JavaScript program, not shell
+    node -e '
+      const p = require("/src/.prepared/prepared.json");
+      const here = { arch: process.arch, modules: process.versions.modules };
+      if (p.arch !== here.arch || p.modules !== here.modules) {
+        console.error(`deploy-app: dependencies were prepared for ${p.arch} / Node ABI ${p.modules}, this image is ${here.arch} / ${here.modules}; build with APP_DEPS=source`);
+        process.exit(1);
+      }'
+    mkdir -p "$out"
+    cp -a .prepared/app/. "$out/"
+    ;;
+  *)
+    echo "deploy-app: unknown mode '$mode' (source or prepared)" >&2
+    exit 1
+    ;;
+esac
+
+[ -f "$out/dist/main.js" ] || { echo "deploy-app: $out/dist/main.js missing: the app was not built" >&2; exit 1; }
+# Only what runs: the bundle, package.json and node_modules. The workspace libraries are bundled
+# into dist/, so their copies in node_modules go; so do the addon's intermediate build files.
+find "$out" -mindepth 1 -maxdepth 1 ! -name dist ! -name package.json ! -name node_modules -exec rm -rf {} +
+rm -rf "$out/node_modules/@growoff" "$out/node_modules/.bin" "$out/node_modules/.pnpm" "$out/node_modules/.modules.yaml"
+find "$out/node_modules" -type d \( -name obj.target -o -name .deps \) -prune -exec rm -rf {} +
+find "$out/dist" -name '*.map' -exec rm -f {} +
+cp tools/images/stage/healthcheck.mjs "$out/healthcheck.mjs"
