@@ -23,6 +23,7 @@ interface RepositoryRequest {
 
 export interface DescribeImagesRequest extends RepositoryRequest {
   imageIds?: ImageIdentifier[];
+  filter?: { tagStatus?: 'TAGGED' | 'UNTAGGED' | 'ANY' };
   nextToken?: string;
   maxResults?: number;
 }
@@ -78,7 +79,8 @@ export class EcrApi {
         }
       }
     } else {
-      images = [...byDigest.values()];
+      // The registry API can only reach images through their tags, so none is ever UNTAGGED here.
+      images = request.filter?.tagStatus === 'UNTAGGED' ? [] : [...byDigest.values()];
     }
     const start = request.nextToken ? Number(request.nextToken) : 0;
     if (!Number.isInteger(start) || start < 0) {

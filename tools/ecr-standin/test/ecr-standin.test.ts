@@ -140,6 +140,17 @@ describe('DescribeImages', () => {
     expect(second.imageDetails![0]!.imageDigest).not.toBe(first.imageDetails![0]!.imageDigest);
   });
 
+  it('lists the tagged images for the TAGGED filter and none for UNTAGGED', async () => {
+    const tagged = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: fixture.repository, filter: { tagStatus: 'TAGGED' } }),
+    );
+    expect(tagged.imageDetails).toHaveLength(2);
+    const untagged = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: fixture.repository, filter: { tagStatus: 'UNTAGGED' } }),
+    );
+    expect(untagged.imageDetails).toEqual([]);
+  });
+
   it('throws ImageNotFoundException for an unknown tag', async () => {
     await expect(
       ecr.send(

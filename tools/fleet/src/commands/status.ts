@@ -23,9 +23,10 @@ export async function statusCommand(io: CliIo, session: MqttSession, flags: Stat
   const live = !flags.once;
   let changed = false;
   let lastMessageAt = Date.now();
-  const onMessage = (topic: string, payload: Buffer) => {
+  const onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => {
     if (view.apply(topic, payload)) changed = true;
-    lastMessageAt = Date.now();
+    // Only the retained burst delays the snapshot; live traffic from a busy fleet does not.
+    if (packet.retain) lastMessageAt = Date.now();
   };
   session.client.on('message', onMessage);
   const topics = [
