@@ -18,6 +18,10 @@ export function resolvePath(io: CliIo, path: string): string {
   return isAbsolute(path) ? path : resolve(io.cwd, path);
 }
 
+export function clockOf(io: CliIo): Date {
+  return io.now?.() ?? new Date();
+}
+
 export function nowIso(io: CliIo): string {
-  return (io.now?.() ?? new Date()).toISOString();
+  return clockOf(io).toISOString();
 }

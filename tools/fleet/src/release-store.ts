@@ -31,9 +31,14 @@ export async function readRetainedRelease(
   return { envelope, sequence: claimedSequence(envelope) };
 }
 
-/** The next sequence for a topic: one above whatever is retained there, verified or not. */
-export function nextSequence(current: RetainedRelease | null): number {
-  return (current?.sequence ?? 0) + 1;
+/**
+ * The next sequence for a topic: the time in milliseconds, or one above whatever is retained there
+ * (verified or not) if that is higher. Time-based, because modules remember the highest sequence
+ * per source: after an unpin clears a pin topic, or a broker loses its retained messages, a count
+ * restarting at 1 would be refused as a replay, while the clock has moved on.
+ */
+export function nextSequence(previous: number, now: Date): number {
+  return Math.max(previous + 1, now.getTime());
 }
 
 export function verifyRetained(current: RetainedRelease, keys: TrustedKey[]): ReleasePayload {

@@ -107,42 +107,33 @@ describe('sign', () => {
 });
 
 describe('publish', () => {
-  it('retains a verifiable envelope on the channel, each publish with the next sequence', async () => {
+  it('retains a verifiable envelope on the channel, sequenced by the clock and always increasing', async () => {
     const channel = unique('pub');
     observer.track(channelTopic(channel));
-    const first = await fleet.run([
-      'publish',
-      '--channel',
-      channel,
-      '--version',
-      '1.0.0',
-      '--image',
-      image('1'),
-      '--percent',
-      '10',
-    ]);
+    const clock = new Date('2026-11-27T03:00:00.000Z');
+    const now = { now: () => clock };
+    const first = await fleet.run(
+      ['publish', '--channel', channel, '--version', '1.0.0', '--image', image('1'), '--percent', '10'],
+      now,
+    );
     expect(first.code, first.err).toBe(0);
     expect(await retainedRelease(channelTopic(channel))).toMatchObject({
       app: 'core',
       version: '1.0.0',
       image: image('1'),
       channel,
-      sequence: 1,
+      sequence: clock.getTime(),
       rollout: { percent: 10 },
     });
-    const second = await fleet.run([
-      'publish',
-      '--channel',
-      channel,
-      '--version',
-      '1.1.0',
-      '--image',
-      image('2'),
-      '--percent',
-      '10',
-    ]);
+    const second = await fleet.run(
+      ['publish', '--channel', channel, '--version', '1.1.0', '--image', image('2'), '--percent', '10'],
+      now,
+    );
     expect(second.code, second.err).toBe(0);
-    expect(await retainedRelease(channelTopic(channel))).toMatchObject({ version: '1.1.0', sequence: 2 });
+    expect(await retainedRelease(channelTopic(channel))).toMatchObject({
+      version: '1.1.0',
+      sequence: clock.getTime() + 1,
+    });
   });
 
   it('publishes a pre-signed envelope only for its channel and above the retained sequence', async () => {
@@ -187,36 +178,28 @@ describe('publish', () => {
 describe('pin and unpin', () => {
   it('pins one module to a release and unpinning clears the retained pin', async () => {
     const moduleId = unique('pinned');
-    const pin = await fleet.run([
-      'pin',
-      '--module',
-      moduleId,
-      '--version',
-      '4.0.0-rc.1',
-      '--image',
-      image('4'),
-    ]);
-    expect(pin.code, pin.err).toBe(0);
-    expect(await retainedRelease(pinTopic(moduleId))).toMatchObject({
-      version: '4.0.0-rc.1',
-      sequence: 1,
-      rollout: { percent: 100 },
-    });
-    const repin = await fleet.run([
-      'pin',
-      '--module',
-      moduleId,
-      '--version',
-      '4.0.0-rc.2',
-      '--image',
-      image('5'),
-    ]);
-    expect(repin.code, repin.err).toBe(0);
-    expect((await retainedRelease(pinTopic(moduleId))).sequence).toBe(2);
+    const pin = (version: string, fill: string) =>
+      fleet.run(['pin', '--module', moduleId, '--version', version, '--image', image(fill)]);
+    expect((await pin('4.0.0-rc.1', '4')).code).toBe(0);
+    const first = await retainedRelease(pinTopic(moduleId));
+    expect(first).toMatchObject({ version: '4.0.0-rc.1', rollout: { percent: 100 } });
+    expect((await pin('4.0.0-rc.2', '5')).code).toBe(0);
+    const second = await retainedRelease(pinTopic(moduleId));
+    expect(second.sequence).toBeGreaterThan(first.sequence);
 
     const unpin = await fleet.run(['unpin', '--module', moduleId]);
     expect(unpin.code, unpin.err).toBe(0);
     await expect(observer.retained(pinTopic(moduleId), 1_000)).rejects.toThrow(/no retained message/);
+  });
+
+  it('gives a pin after an unpin a sequence above the cleared one, so modules do not take it for a replay', async () => {
+    const moduleId = unique('repinned');
+    const pin = () => fleet.run(['pin', '--module', moduleId, '--version', '6.0.0', '--image', image('e')]);
+    await pin();
+    const before = (await retainedRelease(pinTopic(moduleId))).sequence;
+    await fleet.run(['unpin', '--module', moduleId]);
+    await pin();
+    expect((await retainedRelease(pinTopic(moduleId))).sequence).toBeGreaterThan(before);
   });
 
   it('refuses a module id that is not one topic level', async () => {
@@ -241,22 +224,24 @@ describe('rollout', () => {
       '--percent',
       '5',
     ]);
+    const published = await retainedRelease(channelTopic(channel));
     const widened = await fleet.run(['rollout', '--channel', channel, '--percent', '50']);
     expect(widened.code, widened.err).toBe(0);
     expect(widened.out).toContain('5% → 50%');
     expect(await retainedRelease(channelTopic(channel))).toMatchObject({
       version: '5.0.0',
       image: image('6'),
-      sequence: 2,
       rollout: { percent: 50 },
     });
+    const rolledOut = await retainedRelease(channelTopic(channel));
+    expect(rolledOut.sequence).toBeGreaterThan(published.sequence);
 
     const narrowed = await fleet.run(['rollout', '--channel', channel, '--percent', '10']);
     expect(narrowed.code).toBe(1);
     expect(narrowed.err).toMatch(/^FLEET_ROLLOUT_NARROWING: /);
     const forced = await fleet.run(['rollout', '--channel', channel, '--percent', '10', '--force']);
     expect(forced.code, forced.err).toBe(0);
-    expect((await retainedRelease(channelTopic(channel))).sequence).toBe(3);
+    expect((await retainedRelease(channelTopic(channel))).sequence).toBeGreaterThan(rolledOut.sequence);
   });
 
   it('refuses a channel without a release, and one signed by a key it does not trust', async () => {

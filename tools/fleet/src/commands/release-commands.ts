@@ -6,7 +6,7 @@ import {
   type DsseEnvelope,
   type ReleasePayload,
 } from '@growoff/protocol';
-import { nowIso, resolvePath, type CliIo } from '../cli-io';
+import { clockOf, nowIso, resolvePath, type CliIo } from '../cli-io';
 import { signingKeyOf, trustedKeysOf, type CommonFlags } from '../fleet-config';
 import { FleetError } from '../fleet-error';
 import type { MqttSession } from '../mqtt-session';
@@ -146,7 +146,7 @@ async function putRelease(
   } else {
     payload = payloadOf(source.draft, {
       channel: target.channel,
-      sequence: nextSequence(current),
+      sequence: nextSequence(current?.sequence ?? 0, clockOf(io)),
       issuedAt: nowIso(io),
       defaultPercent: target.defaultPercent,
     });
@@ -258,7 +258,7 @@ export async function rolloutCommand(
   const payload: ReleasePayload = {
     ...previous,
     rollout: { percent },
-    sequence: Math.max(previous.sequence, current.sequence) + 1,
+    sequence: nextSequence(Math.max(previous.sequence, current.sequence), clockOf(io)),
     issuedAt: nowIso(io),
   };
   const envelope = sign(payload, key);
