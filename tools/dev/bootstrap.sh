@@ -23,6 +23,11 @@ changed() {
   [ -n "$(find package.json pnpm-workspace.yaml pnpm-lock.yaml apps libs tools -maxdepth 2 \
     \( -name package.json -o -name pnpm-lock.yaml -o -name pnpm-workspace.yaml \) -newer "$stamp" 2>/dev/null)" ]
 }
+# One install at a time: `npm test` and `npm run demo` may start together.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/growoff-pnpm.lock"
+  flock 9
+fi
 if changed; then
   echo "bootstrap: installing dependencies" >&2
   # CI installs exactly the lockfile; a developer's run also takes package.json edits into it.
