@@ -11,7 +11,8 @@
 #   DIR/module.conf                 KEY=VALUE lines (see tools/base/README.md)
 #   DIR/secrets/aws-credentials     AWS shared credentials file for ECR (installed 0600)
 #   DIR/secrets/tunnel_ed25519      the module's tunnel private key (installed 0600)
-#   DIR/secrets/telegraf-token      the InfluxDB token Telegraf writes with (installed 0600)
+#   DIR/secrets/telegraf-token      the token of Telegraf's local listener, which the apps write to
+#   DIR/secrets/influx-token        the cloud InfluxDB token Telegraf writes with
 #   DIR/release-keys/*.pem          trusted Ed25519 release keys (the set is synchronised)
 set -euo pipefail
 
@@ -62,7 +63,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 done <"$config/module.conf"
 
 for key in MODULE_ID MQTT_URL AWS_REGION ECR_REGISTRY CORE_IMAGE_REPO UPDATER_IMAGE TUNNEL_IMAGE \
-  TELEGRAF_IMAGE TELEMETRY_URL BASTION BASTION_USER BASTION_HOSTKEY TUNNEL_REMOTE_PORT; do
+  TELEGRAF_IMAGE TELEMETRY_URL TELEMETRY_ORG BASTION BASTION_USER BASTION_HOSTKEY TUNNEL_REMOTE_PORT; do
   [ -n "${conf[$key]:-}" ] || die "module.conf: $key is required"
 done
 [[ "${conf[MODULE_ID]}" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "module.conf: MODULE_ID must be lowercase letters, digits and dashes"
@@ -70,13 +71,14 @@ done
 for key in TUNNEL_REMOTE_PORT UPDATER_HTTP_PORT CORE_HTTP_PORT TUNNEL_MAX_TTL; do
   [[ "${conf[$key]}" =~ ^[0-9]+$ ]] || die "module.conf: $key must be a number"
 done
-for secret in aws-credentials tunnel_ed25519 telegraf-token; do
+for secret in aws-credentials tunnel_ed25519 telegraf-token influx-token; do
   [ -s "$config/secrets/$secret" ] || die "secret '$config/secrets/$secret' is missing or empty"
 done
 shopt -s nullglob
 keys=("$config"/release-keys/*.pem)
 [ ${#keys[@]} -gt 0 ] || die "no trusted release keys in '$config/release-keys' (*.pem)"
 
+telegraf_token=$(tr -d '\n' <"$config/secrets/telegraf-token")
 changed=0
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -129,7 +131,6 @@ ensure_dir /var/lib/growoff 0755 0:0
 ensure_dir /var/lib/growoff/updater 0700 0:0
 ensure_dir /var/lib/growoff/core 0700 "$APP_UID:$APP_UID"
 ensure_dir /var/lib/growoff/tunnel 0700 "$APP_UID:$APP_UID"
-ensure_dir /var/lib/growoff/telegraf 0755 0:0
 
 put /etc/docker/daemon.json 0644 0:0 <"$here/files/daemon.json"
 put /usr/local/lib/growoff/ecr-login.sh 0755 0:0 <"$here/scripts/ecr-login.sh"
@@ -184,6 +185,8 @@ GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
 GROWOFF_CORE_DEVICES=/dev/i2c-1
 GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+GROWOFF_TELEMETRY_API=v2
+GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
 
 put /etc/growoff/tunnel.env 0600 0:0 <<EOF
@@ -201,20 +204,20 @@ GROWOFF_TUNNEL_MAX_TTL=${conf[TUNNEL_MAX_TTL]}
 GROWOFF_TUNNEL_ALWAYS_ON=${conf[TUNNEL_ALWAYS_ON]}
 GROWOFF_DATA_DIR=/data
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+GROWOFF_TELEMETRY_API=v2
+GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
 
-put /etc/growoff/telegraf.env 0600 0:0 < <(
-  cat <<EOF
+# Names as docker/telegraf/telegraf.conf expands them.
+put /etc/growoff/telegraf.env 0600 0:0 <<EOF
 # Written by tools/base/install.sh. GROWOFF_TELEGRAF_IMAGE is the image growoff-telegraf.service runs.
 GROWOFF_TELEGRAF_IMAGE=${conf[TELEGRAF_IMAGE]}
 GROWOFF_MODULE_ID=${conf[MODULE_ID]}
-GROWOFF_INFLUX_URL=${conf[TELEMETRY_URL]}
-GROWOFF_INFLUX_BUCKET=${conf[TELEMETRY_BUCKET]}
-HOST_PROC=/hostfs/proc
-HOST_SYS=/hostfs/sys
-HOST_MOUNT_PREFIX=/hostfs
+GROWOFF_TELEGRAF_TOKEN=$telegraf_token
+GROWOFF_CLOUD_INFLUX_URL=${conf[TELEMETRY_URL]}
+GROWOFF_CLOUD_INFLUX_ORG=${conf[TELEMETRY_ORG]}
+GROWOFF_CLOUD_INFLUX_BUCKET=${conf[TELEMETRY_BUCKET]}
+GROWOFF_CLOUD_INFLUX_TOKEN=$(tr -d '\n' <"$config/secrets/influx-token")
 EOF
-  printf 'GROWOFF_INFLUX_TOKEN=%s\n' "$(tr -d '\n' <"$config/secrets/telegraf-token")"
-)
 
 echo "$changed changed"

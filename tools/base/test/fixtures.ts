@@ -6,6 +6,7 @@ import {
   readFileSync,
   readdirSync,
   readlinkSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ export const MODULE_CONF = {
   TUNNEL_IMAGE: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel:0.1.0',
   TELEGRAF_IMAGE: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf:0.1.0',
   TELEMETRY_URL: 'https://influx.example.invalid',
+  TELEMETRY_ORG: 'growoff',
   BASTION: 'bastion.example.invalid:22',
   BASTION_USER: 'tunnel',
   BASTION_HOSTKEY: 'SHA256:uwhOuvTkw7ccGDBJh0Ykn0TeSVZ7OEfWDSxnMBUrQ2c',
@@ -29,7 +31,8 @@ export const MODULE_CONF = {
 export const SECRETS = {
   'aws-credentials': '[default]\naws_access_key_id = AKIATEST\naws_secret_access_key = test-secret\n',
   tunnel_ed25519: '-----BEGIN OPENSSH PRIVATE KEY-----\ntest\n-----END OPENSSH PRIVATE KEY-----\n',
-  'telegraf-token': 'influx-token-for-tests\n',
+  'telegraf-token': 'local-listener-token\n',
+  'influx-token': 'cloud-influx-token\n',
 };
 
 /** A tools/base configuration folder: module.conf, secrets/ and release-keys/. */
@@ -54,7 +57,7 @@ export function writeConfig(dir: string, overrides: Record<string, string | unde
 
 /**
  * The parts of a Debian root that `systemd-analyze verify --root` resolves: systemd's own units
- * (copied from this machine) and docker.service with /usr/bin/docker. Docker is not installed in
+ * (copied from this machine), /bin/sh, and docker.service with /usr/bin/docker. Docker is not installed in
  * the tree (on a module it comes from apt at first boot), so those two are stubs: verify only
  * needs the unit to load and the ExecStart binary to exist and be executable.
  */
@@ -70,6 +73,9 @@ export function addSystemdAndDockerStubs(root: string): void {
   );
   mkdirSync(join(root, 'usr/bin'), { recursive: true });
   writeFileSync(join(root, 'usr/bin/docker'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  // Merged /usr as on bookworm; the Telegraf unit runs /bin/sh.
+  writeFileSync(join(root, 'usr/bin/sh'), '', { mode: 0o755 });
+  symlinkSync('usr/bin', join(root, 'bin'));
 }
 
 export interface Entry {

@@ -79,6 +79,8 @@ describe('tools/base install.sh against a folder', () => {
       '/etc/growoff/secrets/tunnel_ed25519:/run/secrets/tunnel_ed25519:ro',
     );
     expect(unit('growoff-telegraf')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock:ro');
+    expect(unit('growoff-telegraf')).toContain('--user "telegraf:$$(stat -c %%g /var/run/docker.sock)"');
+    expect(unit('growoff-telegraf')).toContain('--user "telegraf:$$(stat -c %%g /var/run/docker.sock)"');
     for (const name of ['growoff-updater', 'growoff-tunnel', 'growoff-telegraf']) {
       expect(unit(name), name).toContain('--network host');
       expect(unit(name), name).toMatch(/After=.*growoff-ecr-login\.service/);
@@ -104,9 +106,21 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_TUNNEL_KEY: '/run/secrets/tunnel_ed25519',
       GROWOFF_TUNNEL_REMOTE_PORT: '20001',
     });
-    expect(envFile(join(root, 'etc/growoff/telegraf.env')).GROWOFF_INFLUX_TOKEN).toBe(
-      'influx-token-for-tests',
-    );
+    expect(envFile(join(root, 'etc/growoff/telegraf.env'))).toMatchObject({
+      GROWOFF_TELEGRAF_IMAGE: MODULE_CONF.TELEGRAF_IMAGE,
+      GROWOFF_TELEGRAF_TOKEN: 'local-listener-token',
+      GROWOFF_CLOUD_INFLUX_URL: MODULE_CONF.TELEMETRY_URL,
+      GROWOFF_CLOUD_INFLUX_ORG: 'growoff',
+      GROWOFF_CLOUD_INFLUX_BUCKET: 'growoff',
+      GROWOFF_CLOUD_INFLUX_TOKEN: 'cloud-influx-token',
+    });
+    for (const app of ['updater', 'tunnel']) {
+      expect(envFile(join(root, `etc/growoff/${app}.env`)), app).toMatchObject({
+        GROWOFF_TELEMETRY_URL: 'http://127.0.0.1:8186',
+        GROWOFF_TELEMETRY_API: 'v2',
+        GROWOFF_TELEMETRY_TOKEN: 'local-listener-token',
+      });
+    }
   });
 
   it('writes secrets and env files 0600 in a 0711 folder, app data folders owned by the image user', () => {

@@ -28,10 +28,15 @@ function shellScripts(): string[] {
 describe('shell scripts', () => {
   beforeAll(() => ensureDebianTools([{ binary: '/usr/bin/shellcheck', package: 'shellcheck' }]));
 
-  it('finds the repository scripts, the installer and provisioning among them', () => {
+  it('finds the repository scripts, the installer, provisioning and image stage among them', () => {
     const scripts = shellScripts();
     expect(scripts).toEqual(
-      expect.arrayContaining(['tools/base/install.sh', 'tools/os/provision.sh', '.ci/run']),
+      expect.arrayContaining([
+        'tools/base/install.sh',
+        'tools/os/provision.sh',
+        'tools/images/stage/deploy-app.sh',
+        '.ci/run',
+      ]),
     );
   });
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The files of a Raspberry Pi OS image that provisioning reads or edits, as a fresh image has them. */
@@ -30,6 +30,7 @@ export function makeRaspberryPiOsTree(
     'root/usr/lib/systemd/system/docker.service':
       '[Unit]\nDescription=Docker stub for verify\n[Service]\nExecStart=/usr/bin/docker\n',
     'root/usr/bin/docker': '#!/bin/sh\n',
+    'root/usr/bin/sh': '#!/bin/sh\n',
   };
   mkdirSync(join(root, 'usr/lib/systemd'), { recursive: true });
   cpSync('/usr/lib/systemd/system', join(root, 'usr/lib/systemd/system'), {
@@ -40,6 +41,7 @@ export function makeRaspberryPiOsTree(
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), content, { mode: content.startsWith('#!') ? 0o755 : 0o644 });
   }
+  symlinkSync('usr/bin', join(root, 'bin'));
   return { boot, root };
 }
 
@@ -59,6 +61,7 @@ export function writeOsConfig(dir: string, os: Record<string, string>): void {
       'TUNNEL_IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel:0.1.0',
       'TELEGRAF_IMAGE=123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf:0.1.0',
       'TELEMETRY_URL=https://influx.example.invalid',
+      'TELEMETRY_ORG=growoff',
       'BASTION=bastion.example.invalid:22',
       'BASTION_USER=tunnel',
       'BASTION_HOSTKEY=SHA256:uwhOuvTkw7ccGDBJh0Ykn0TeSVZ7OEfWDSxnMBUrQ2c',
@@ -75,6 +78,7 @@ export function writeOsConfig(dir: string, os: Record<string, string>): void {
   writeFileSync(join(dir, 'secrets/aws-credentials'), '[default]\naws_access_key_id = AKIATEST\n');
   writeFileSync(join(dir, 'secrets/tunnel_ed25519'), 'private key\n');
   writeFileSync(join(dir, 'secrets/telegraf-token'), 'token\n');
+  writeFileSync(join(dir, 'secrets/influx-token'), 'cloud token\n');
   writeFileSync(join(dir, 'secrets/wifi-psk'), 'grow-room-passphrase\n');
   writeFileSync(
     join(dir, 'release-keys/release.pem'),
