@@ -44,21 +44,25 @@ export const QUARANTINE_NAME = 'telemetry-quarantine.lp';
 
 export async function createTelemetry(options: TelemetryOptions): Promise<Telemetry> {
   const o = resolveOptions(options);
+  // The latest problem, from the queue's writes or from delivery; stats().lastError shows it.
+  const errors: { latest?: string } = {};
   const queue = DiskQueue.open({
     dir: o.queueDir,
     maxBytes: o.maxQueueBytes,
     highWaterRatio: o.highWaterRatio,
+    onWriteError: (message) => {
+      errors.latest = message;
+    },
   });
   const sink: Sink = o.url
     ? new HttpSink({ ...o, url: o.url })
     : new FileSink(join(o.dataDir, FILE_SINK_NAME));
-  return new TelemetryClient(o.module, o, queue, sink);
+  return new TelemetryClient(o.module, o, queue, sink, errors);
 }
 
 class TelemetryClient implements Telemetry {
   private closed = false;
   private closing: Promise<void> | undefined;
-  private lastError: string | undefined;
   private readonly sender: Sender;
   private readonly syncTimer: NodeJS.Timeout;
   private writableWaiters: Array<() => void> = [];
@@ -68,6 +72,7 @@ class TelemetryClient implements Telemetry {
     private readonly o: ReturnType<typeof resolveOptions>,
     private readonly queue: DiskQueue,
     private readonly sink: Sink,
+    private readonly errors: { latest?: string },
   ) {
     this.sender = new Sender(queue, sink, new Quarantine(join(o.dataDir, QUARANTINE_NAME)), {
       batchSize: o.batchSize,
@@ -77,7 +82,7 @@ class TelemetryClient implements Telemetry {
       maxRetryAfterMs: 5 * 60_000,
       onAck: () => this.releaseWritable(),
       onError: (message) => {
-        this.lastError = message;
+        this.errors.latest = message;
       },
     });
     this.syncTimer = setInterval(() => this.sync(), o.fsyncIntervalMs);
@@ -89,7 +94,7 @@ class TelemetryClient implements Telemetry {
     try {
       this.queue.sync();
     } catch (err) {
-      this.lastError = `cannot sync the telemetry queue: ${(err as Error).message}`;
+      this.errors.latest = `cannot sync the telemetry queue: ${(err as Error).message}`;
     }
   }
 
@@ -112,7 +117,7 @@ class TelemetryClient implements Telemetry {
     } catch (err) {
       // InvalidPointError, or the client's Point refusing a value.
       this.queue.refuse('invalid');
-      this.lastError = `point refused: ${(err as Error).message}`;
+      this.errors.latest = `point refused: ${(err as Error).message}`;
       return false;
     }
     let accepted: boolean;
@@ -120,12 +125,12 @@ class TelemetryClient implements Telemetry {
       accepted = this.queue.append(line);
     } catch (err) {
       this.queue.refuse('disk_error');
-      this.lastError = (err as TelemetryError).message;
+      this.errors.latest = (err as TelemetryError).message;
       return false;
     }
     if (!accepted) {
       this.queue.refuse('queue_full');
-      this.lastError = `telemetry queue full (${this.o.maxQueueBytes} bytes); point dropped`;
+      this.errors.latest = `telemetry queue full (${this.o.maxQueueBytes} bytes); point dropped`;
       return false;
     }
     if (this.queue.queued >= this.o.batchSize || this.queue.aboveHighWater) this.sender.nudge();
@@ -143,7 +148,7 @@ class TelemetryClient implements Telemetry {
       queuedBytes: c.queuedBytes,
       backpressure: this.queue.aboveHighWater,
     };
-    if (this.lastError !== undefined) stats.lastError = this.lastError;
+    if (this.errors.latest !== undefined) stats.lastError = this.errors.latest;
     return stats;
   }
 

@@ -56,6 +56,7 @@ describe('DiskQueue', () => {
     const dir = tempDir();
     const queue = DiskQueue.open({ dir, maxBytes: 1 << 20 });
     for (let i = 0; i < 10; i += 1) queue.append(line(i));
+    queue.sync();
     const segment = readdirSync(dir).find((f) => f.endsWith('.seg')) as string;
     // Half a record, as a write cut by a crash leaves it.
     appendFileSync(join(dir, segment), Buffer.from([40, 0, 0, 0, 1, 2, 3]));

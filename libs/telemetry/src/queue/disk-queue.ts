@@ -23,6 +23,8 @@ export interface DiskQueueOptions {
   /** Segment files are sealed at this size; fully delivered sealed segments are deleted. */
   segmentBytes?: number;
   highWaterRatio?: number;
+  /** Told when a write fails; the lost points are already counted as dropped (disk_error). */
+  onWriteError?: (message: string) => void;
 }
 
 export interface QueueRecord {
@@ -77,19 +79,22 @@ interface Segment {
 const STATE_FILE = 'state.json';
 const SEGMENT_SUFFIX = '.seg';
 const READ_CHUNK = 2 * MAX_RECORD_PAYLOAD;
+const PENDING_LIMIT = 256 * 1024;
 
 const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, '0')}${SEGMENT_SUFFIX}`;
 
 /**
  * A bounded, append-only queue of line-protocol lines in segment files.
  *
- * Durability (the fsync policy): every append is written to the segment with one write(2) before
- * `append` returns, so a point survives the process being killed at any moment. The active
- * segment is fdatasync'd by `sync()` — the owner calls it on a timer (default every second), on
- * segment rotation and on close — so a power cut loses at most that interval. The read position
- * and counters are replaced atomically (write + rename) after every acknowledged batch; if they
- * are older than the data, the batch after them is delivered again (at-least-once, and InfluxDB
- * stores a re-sent point with the same series and timestamp once).
+ * Durability (the fsync policy): lines appended in one synchronous run of the caller are written
+ * to the active segment with a single write(2) in a microtask right after it (or at once every
+ * 256 KiB), so they survive the process being killed as soon as the caller's code yields. The
+ * active segment is fdatasync'd by `sync()` — the owner calls it on a timer (default every
+ * second), and it happens on segment rotation and on close — so a power cut loses at most that
+ * interval. The read position and counters are replaced atomically (write + rename) after every
+ * acknowledged batch; if they are older than the data, the batch after them is delivered again
+ * (at-least-once; InfluxDB stores a re-sent point with the same series and timestamp once).
+ * Nothing but the unwritten tail of the current run is held in memory.
  */
 export class DiskQueue {
   private readonly dir: string;
@@ -103,6 +108,10 @@ export class DiskQueue {
   private state: PersistedState;
   private totalBytes = 0;
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private writeScheduled = false;
+  private readonly onWriteError: (message: string) => void;
 
   private constructor(options: DiskQueueOptions) {
     this.dir = options.dir;
@@ -112,6 +121,7 @@ export class DiskQueue {
       Math.min(options.segmentBytes ?? 8 * 1024 * 1024, Math.floor(options.maxBytes / 4)),
     );
     this.highWaterBytes = Math.floor(options.maxBytes * (options.highWaterRatio ?? 0.8));
+    this.onWriteError = options.onWriteError ?? (() => undefined);
     this.state = { version: 1, ackedSeq: 0, segment: 0, offset: 0, delivered: 0, dropped: {}, refused: 0 };
   }
 
@@ -272,39 +282,67 @@ export class DiskQueue {
   }
 
   /**
-   * Appends one line. Returns false when the queue is at its bound (the caller counts the drop);
-   * throws TELEMETRY_QUEUE_IO when the disk refuses the write.
+   * Appends one line. Returns false when the queue is at its bound (the caller counts the drop).
+   * Lines appended in one synchronous run are written together with one write(2) in a microtask
+   * (or sooner, every PENDING_LIMIT bytes): that write, not each call, is what survives a kill.
    */
   append(line: string): boolean {
     const record = encodeRecord(this.lastSeq + 1, line);
     if (this.queuedBytes + record.length > this.maxBytes) return false;
     let active = this.segments.at(-1) as Segment;
     if (active.size > 0 && active.size + record.length > this.segmentBytes) {
+      this.writePending();
       this.startSegment();
       active = this.segments.at(-1) as Segment;
     }
-    try {
-      writeSync(this.fd as number, record);
-    } catch (err) {
-      // A short write (ENOSPC) must not leave half a record in front of the next one.
-      try {
-        ftruncateSync(this.fd as number, active.size);
-      } catch {
-        // the scan on the next start cuts it instead
-      }
-      throw new TelemetryError(
-        'TELEMETRY_QUEUE_IO',
-        `cannot write to the telemetry queue: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
-    }
+    this.pending.push(record);
+    this.pendingBytes += record.length;
     active.size += record.length;
     this.totalBytes += record.length;
     this.lastSeq += 1;
-    this.dirty = true;
+    if (this.pendingBytes >= PENDING_LIMIT) this.writePending();
+    else if (!this.writeScheduled) {
+      this.writeScheduled = true;
+      queueMicrotask(() => this.writePending());
+    }
     return true;
+  }
+
+  /**
+   * Writes the lines appended since the last write. When the disk refuses (ENOSPC), the partial
+   * write is cut off and those lines are counted as dropped (`disk_error`) so the books still add up.
+   */
+  private writePending(): void {
+    this.writeScheduled = false;
+    if (this.pending.length === 0 || this.fd === undefined) return;
+    const data =
+      this.pending.length === 1
+        ? (this.pending[0] as Buffer)
+        : Buffer.concat(this.pending, this.pendingBytes);
+    const lost = this.pending.length;
+    const active = this.segments.at(-1) as Segment;
+    this.pending = [];
+    const bytes = this.pendingBytes;
+    this.pendingBytes = 0;
+    try {
+      let written = 0;
+      while (written < data.length) written += writeSync(this.fd, data, written);
+      this.dirty = true;
+    } catch (err) {
+      active.size -= bytes;
+      this.totalBytes -= bytes;
+      this.lastSeq -= lost;
+      this.state.refused += lost;
+      this.state.dropped.disk_error = (this.state.dropped.disk_error ?? 0) + lost;
+      try {
+        ftruncateSync(this.fd, active.size);
+      } catch {
+        // the scan on the next start cuts it instead
+      }
+      this.onWriteError(
+        `cannot write to the telemetry queue, ${lost} points dropped: ${(err as Error).message}`,
+      );
+    }
   }
 
   /** Counts a point dropped before it reached the queue; persisted with the next state write. */
@@ -315,6 +353,7 @@ export class DiskQueue {
 
   /** Reads up to `maxRecords` lines (and about `maxBytes`) after the acknowledged position. */
   read(maxRecords: number, maxBytes: number): QueueBatch {
+    this.writePending();
     const records: QueueRecord[] = [];
     let corrupt = 0;
     let bytes = 0;
@@ -411,6 +450,7 @@ export class DiskQueue {
 
   /** fdatasync of the active segment when it changed; see the class comment for the policy. */
   sync(): void {
+    this.writePending();
     if (this.fd === undefined || !this.dirty) return;
     fdatasyncSync(this.fd);
     this.dirty = false;
