@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import { Client, type ClientChannel, type TcpConnectionDetails } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2, { type Client, type ClientChannel, type TcpConnectionDetails } from 'ssh2';
 import { matchesPinnedFingerprint, opensshFingerprint } from './host-key';
 import { TunnelError } from './tunnel-error';
 
@@ -51,7 +52,7 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
 
   /** Connects and authenticates; rejects with a coded error (host key mismatch first of all). */
   static connect(options: BastionSessionOptions): Promise<BastionSession> {
-    const client = new Client();
+    const client = new ssh2.Client();
     const session = new BastionSession(client, options);
     return new Promise((resolve, reject) => {
       let hostKeyMismatch: string | undefined;

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       `[tunnel] status ${s.tunnel}${s.remotePort ? ` port ${s.remotePort}` : ''}${s.reason ? ` (${s.reason})` : ''}`,
     ),
   );
-  const mqtt = await TunnelMqtt.start(supervisor, {
+  const mqtt = TunnelMqtt.start(supervisor, {
     url: config.mqttUrl,
     moduleId: config.moduleId,
     version: packageJson.version,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { opensshFingerprint } from './host-key';
 import { TunnelError } from './tunnel-error';
 
@@ -25,7 +25,7 @@ export function loadModuleKey(file: string): ModuleKey {
       `GROWOFF_TUNNEL_KEY: cannot read the module key ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   }
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error) {
     throw new TunnelError(

@@ -31,16 +31,23 @@ type Answer =
  * answered per the contract, and audit events on `events`.
  */
 export class TunnelMqtt {
+  private markSubscribed!: () => void;
+  private readonly subscribed = new Promise<void>((resolve) => (this.markSubscribed = resolve));
+
   private constructor(
     private readonly client: MqttClient,
     private readonly supervisor: TunnelSupervisor,
     private readonly options: TunnelMqttOptions,
   ) {}
 
-  static async start(supervisor: TunnelSupervisor, options: TunnelMqttOptions): Promise<TunnelMqtt> {
+  /**
+   * Connects in the background and keeps reconnecting: the tunnel (always-on above all) must not
+   * depend on the broker being reachable.
+   */
+  static start(supervisor: TunnelSupervisor, options: TunnelMqttOptions): TunnelMqtt {
     const statusTopic = topics.status(options.moduleId, 'tunnel');
     const will: TunnelStatus = { state: 'offline', version: options.version, ts: Date.now() };
-    const client = await mqtt.connectAsync(options.url, {
+    const client = mqtt.connect(options.url, {
       protocolVersion: 5,
       clientId: `growoff-tunnel-${options.moduleId}-${Math.random().toString(16).slice(2, 10)}`,
       reconnectPeriod: 2000,
@@ -48,15 +55,24 @@ export class TunnelMqtt {
     });
     const api = new TunnelMqtt(client, supervisor, options);
     client.on('message', (topic, payload, packet) => void api.onRequest(topic, payload, packet));
-    client.on('connect', () => api.onConnected());
+    client.on('connect', () => void api.onConnected());
+    client.on('error', (error) => console.error(`[tunnel] MQTT: ${error.message}`));
     supervisor.on('status', (snapshot) => api.publishStatus(snapshot));
     supervisor.on('audit', (event) => api.publishEvent(event));
-    await api.onConnected();
     return api;
+  }
+
+  /** Resolves once subscribed and the status is published (tests wait for this). */
+  ready(): Promise<void> {
+    return this.subscribed;
   }
 
   /** Publishes `offline` (the same as the will) and disconnects. */
   async stop(): Promise<void> {
+    if (!this.client.connected) {
+      await this.client.endAsync(true);
+      return;
+    }
     const offline: TunnelStatus = { state: 'offline', version: this.options.version, ts: Date.now() };
     await this.client.publishAsync(topics.status(this.options.moduleId, 'tunnel'), JSON.stringify(offline), {
       retain: true,
@@ -66,8 +82,14 @@ export class TunnelMqtt {
   }
 
   private async onConnected(): Promise<void> {
-    await this.client.subscribeAsync(topics.allRequests(this.options.moduleId, 'tunnel'), { qos: 1 });
+    try {
+      await this.client.subscribeAsync(topics.allRequests(this.options.moduleId, 'tunnel'), { qos: 1 });
+    } catch (error) {
+      console.error(`[tunnel] MQTT: cannot subscribe to requests: ${(error as Error).message}`);
+      return;
+    }
     this.publishStatus(this.supervisor.snapshot);
+    this.markSubscribed();
   }
 
   private publishStatus(snapshot: TunnelSnapshot): void {

@@ -136,7 +136,7 @@ describe('the tunnel supervisor against a real bastion', () => {
   });
 
   it('catches by the end-to-end probe a session that is up while its forward is dead, and re-establishes it', async () => {
-    const { s, audit } = supervisor({ probeIntervalMs: 300, probeTimeoutMs: 2000 });
+    const { s, audit } = supervisor({ probeIntervalMs: 500, probeTimeoutMs: 5000 });
     s.open(600, 'probe');
     await statusWhere(s, (x) => x.tunnel === 'open');
     const first = s.activeSession!;
