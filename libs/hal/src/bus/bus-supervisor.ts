@@ -1,0 +1,192 @@
+import { withTimeout, type Clock } from '../clock';
+import { HalError, isHalError, isTransient, isValueFault, messageOf } from '../errors';
+import type { BusHealth, DeviceHealth } from '../types';
+import { I2C_BUS_METHODS, type I2cBus } from './i2c-bus';
+
+export interface SupervisorOptions {
+  /** Longest a single bus transaction may take before it counts as a timeout (clock ms). */
+  transactionTimeoutMs: number;
+}
+
+/**
+ * Serialises a bus: one transaction at a time, each bounded by a timeout.
+ * A timed-out transaction keeps the bus until it really ends, since an ioctl cannot be cancelled.
+ */
+export class SupervisedBus {
+  readonly bus: I2cBus;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly counters: BusHealth;
+
+  constructor(
+    private readonly inner: I2cBus,
+    path: string,
+    private readonly clock: Clock,
+    private readonly options: SupervisorOptions,
+  ) {
+    this.counters = { path, transactions: 0, errors: 0, timeouts: 0 };
+    const bus = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const raw = inner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const method of I2C_BUS_METHODS) {
+      bus[method] = (...args: unknown[]) =>
+        method === 'close'
+          ? raw.close!.apply(inner, args)
+          : this.transaction(() => raw[method]!.apply(inner, args));
+    }
+    this.bus = bus as unknown as I2cBus;
+  }
+
+  health(): BusHealth {
+    return { ...this.counters };
+  }
+
+  private transaction<T>(run: () => Promise<T>): Promise<T> {
+    // The bus stays held until a transaction really ends, even after its caller saw a timeout:
+    // an ioctl cannot be cancelled.
+    let held: Promise<unknown> = Promise.resolve();
+    const result = this.queue.then(() => {
+      this.counters.transactions++;
+      const op = run();
+      held = op.catch(() => undefined);
+      return withTimeout(this.clock, this.options.transactionTimeoutMs, op, () => {
+        this.counters.timeouts++;
+        return new HalError(
+          'HAL_TIMEOUT',
+          `I2C transaction on ${this.counters.path} took longer than ${this.options.transactionTimeoutMs} ms`,
+        );
+      });
+    });
+    this.queue = result.then(
+      () => held,
+      () => held,
+    );
+    return result.catch((e: unknown) => {
+      this.counters.errors++;
+      this.counters.lastError = messageOf(e);
+      throw e;
+    });
+  }
+}
+
+export interface GuardOptions {
+  retries: number;
+  backoffMs: number;
+  /** Consecutive failed operations that open the circuit. */
+  failureThreshold: number;
+  /** How long an open circuit refuses operations before one recovery attempt (clock ms). */
+  openMs: number;
+  /** Longest one operation (e.g. a whole measurement with its conversion wait) may take (clock ms). */
+  operationTimeoutMs: number;
+}
+
+export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
+  retries: 2,
+  backoffMs: 20,
+  failureThreshold: 3,
+  openMs: 30_000,
+  operationTimeoutMs: 3000,
+};
+
+/**
+ * One device's supervisor: its operations run one at a time, bounded by a timeout,
+ * retried with exponential backoff; repeated failures open a circuit breaker, and the
+ * operation after a failure starts with recovery (soft reset, then re-init).
+ */
+export class DeviceGuard {
+  private readonly counters: DeviceHealth = {
+    state: 'ok',
+    errors: 0,
+    retries: 0,
+    recoveries: 0,
+    timeouts: 0,
+  };
+  private readonly options: GuardOptions;
+  private consecutiveFailures = 0;
+  private openedAt = 0;
+  private needsInit = true;
+  private initialised = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly name: string,
+    private readonly clock: Clock,
+    private readonly device: { init(): Promise<void>; reset(): Promise<void> },
+    options: Partial<GuardOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_GUARD_OPTIONS, ...options };
+  }
+
+  health(): DeviceHealth {
+    return { ...this.counters };
+  }
+
+  run<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(() => this.attempt(op));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async attempt<T>(op: () => Promise<T>): Promise<T> {
+    if (this.counters.state === 'open') {
+      const waited = this.clock.now() - this.openedAt;
+      if (waited < this.options.openMs) {
+        throw new HalError(
+          'HAL_CIRCUIT_OPEN',
+          `device ${this.name} is out of service after repeated failures (${this.counters.lastError ?? 'unknown'}); next attempt in ${Math.ceil((this.options.openMs - waited) / 1000)} s`,
+          { device: this.name },
+        );
+      }
+    }
+    let lastError: unknown;
+    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+      if (attempt > 0) {
+        this.counters.retries++;
+        await this.clock.sleep(this.options.backoffMs * 2 ** (attempt - 1));
+      }
+      try {
+        const value = await withTimeout(this.clock, this.options.operationTimeoutMs, this.once(op), () => {
+          return new HalError(
+            'HAL_TIMEOUT',
+            `${this.name} did not answer within ${this.options.operationTimeoutMs} ms`,
+            {
+              device: this.name,
+            },
+          );
+        });
+        if (this.counters.state !== 'ok') this.counters.recoveries++;
+        this.counters.state = 'ok';
+        this.consecutiveFailures = 0;
+        return value;
+      } catch (e) {
+        lastError = e;
+        if (isValueFault(e)) throw e;
+        if (isHalError(e) && e.code === 'HAL_TIMEOUT') this.counters.timeouts++;
+        if (!isTransient(e)) break;
+      }
+    }
+    this.fail(lastError);
+    throw lastError;
+  }
+
+  private async once<T>(op: () => Promise<T>): Promise<T> {
+    if (this.needsInit) {
+      if (this.initialised) await this.device.reset();
+      await this.device.init();
+      this.needsInit = false;
+      this.initialised = true;
+    }
+    return op();
+  }
+
+  private fail(e: unknown): void {
+    this.counters.errors++;
+    this.counters.lastError = messageOf(e);
+    this.consecutiveFailures++;
+    this.needsInit = true;
+    if (this.consecutiveFailures >= this.options.failureThreshold) {
+      this.counters.state = 'open';
+      this.openedAt = this.clock.now();
+    } else if (this.counters.state !== 'open') {
+      this.counters.state = 'degraded';
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/** Device and simulation time. Drivers wait on it so a simulation can run faster than real time. */
+export interface Clock {
+  /** Milliseconds on this clock's time line. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Calls fn after ms; returns a cancel function (timeouts must not outlive what they guard). */
+  timer(ms: number, fn: () => void): () => void;
+  /** Real milliseconds per clock millisecond (1 / timeScale). */
+  readonly realPerClockMs: number;
+}
+
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  timer: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+  realPerClockMs: 1,
+};
+
+/** Shortest real delay of a scaled clock's timers (timeouts). */
+export const TIMER_FLOOR_REAL_MS = 100;
+
+/**
+ * A clock running `timeScale` times faster than real time: a 900 ms conversion
+ * takes 0.9 ms at timeScale 1000, and the simulated cabinet ages accordingly.
+ */
+export function scaledClock(timeScale: number): Clock {
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new RangeError('timeScale must be a positive number');
+  const origin = performance.now();
+  const wait = (_ms: number, fn: () => void, real: number) => {
+    if (real < 1) {
+      const t = setImmediate(fn);
+      return () => clearImmediate(t);
+    }
+    const t = setTimeout(fn, real);
+    return () => clearTimeout(t);
+  };
+  return {
+    now: () => (performance.now() - origin) * timeScale,
+    // Resolves only once the clock has really advanced by ms, however short the real wait.
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        const target = performance.now() + ms / timeScale;
+        const check = () => {
+          const left = target - performance.now();
+          if (left <= 0) resolve();
+          else wait(0, check, left);
+        };
+        check();
+      }),
+    // Timeouts guard real I/O too (files, the event loop), which does not speed up with the simulation.
+    timer: (ms, fn) => wait(ms, fn, Math.max(ms / timeScale, Math.min(ms, TIMER_FLOOR_REAL_MS))),
+    realPerClockMs: 1 / timeScale,
+  };
+}
+
+/** Races an operation against a clock timeout, cancelling the timer once the operation settles. */
+export function withTimeout<T>(clock: Clock, ms: number, op: Promise<T>, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = clock.timer(ms, () => reject(onTimeout()));
+    op.then(
+      (v) => {
+        cancel();
+        resolve(v);
+      },
+      (e: unknown) => {
+        cancel();
+        reject(e);
+      },
+    );
+  });
+}

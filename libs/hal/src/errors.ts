@@ -1,0 +1,71 @@
+import type { Quality } from './types';
+
+export type HalErrorCode =
+  | 'HAL_I2C_BUS_MISSING'
+  | 'HAL_I2C_NACK'
+  | 'HAL_I2C_IO'
+  | 'HAL_TIMEOUT'
+  | 'HAL_CRC'
+  | 'HAL_RANGE'
+  | 'HAL_DEVICE_BUSY'
+  | 'HAL_DEVICE_ERROR'
+  | 'HAL_CIRCUIT_OPEN'
+  | 'HAL_W1_MISSING'
+  | 'HAL_W1_EMPTY'
+  | 'HAL_PROFILE_INVALID'
+  | 'HAL_UNKNOWN_SENSOR'
+  | 'HAL_UNKNOWN_ACTUATOR'
+  | 'HAL_BAD_COMMAND'
+  | 'HAL_CLOSED';
+
+export class HalError extends Error {
+  override readonly name = 'HalError';
+  constructor(
+    readonly code: HalErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export function isHalError(e: unknown): e is HalError {
+  return e instanceof HalError;
+}
+
+/** Faults worth another attempt: the next transaction may well succeed. */
+export function isTransient(e: unknown): boolean {
+  return (
+    isHalError(e) &&
+    (e.code === 'HAL_I2C_NACK' ||
+      e.code === 'HAL_I2C_IO' ||
+      e.code === 'HAL_TIMEOUT' ||
+      e.code === 'HAL_CRC' ||
+      e.code === 'HAL_DEVICE_BUSY' ||
+      e.code === 'HAL_W1_EMPTY')
+  );
+}
+
+/** Faults about the value, not the device: they neither retry nor trip the breaker. */
+export function isValueFault(e: unknown): boolean {
+  return isHalError(e) && e.code === 'HAL_RANGE';
+}
+
+export function qualityOf(e: unknown): Quality {
+  if (!isHalError(e)) return 'unavailable';
+  switch (e.code) {
+    case 'HAL_CRC':
+      return 'crc';
+    case 'HAL_RANGE':
+      return 'range';
+    case 'HAL_TIMEOUT':
+    case 'HAL_DEVICE_BUSY':
+      return 'timeout';
+    default:
+      return 'unavailable';
+  }
+}
+
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHal, type Hal } from './index';
+
+const CONTRACT_SENSORS = [
+  'air_temperature',
+  'air_humidity',
+  'co2',
+  'water_temperature',
+  'ph',
+  'ec',
+  'light_intensity',
+  'water_level',
+];
+
+describe('createHal in sim mode', () => {
+  let hal: Hal | undefined;
+  afterEach(async () => {
+    await hal?.close();
+    hal = undefined;
+  });
+
+  it('serves every contract sensor and actuator id of the default profile', async () => {
+    hal = await createHal({ mode: 'sim', timeScale: 1000, seed: 7 });
+    expect(hal.sensors().map((s) => s.id)).toEqual(CONTRACT_SENSORS);
+    expect(hal.actuators()).toEqual([
+      { id: 'light', kind: 'dimmer', device: 'pca9685' },
+      { id: 'fan', kind: 'dimmer', device: 'pca9685' },
+      { id: 'pump', kind: 'switch', device: 'mcp23017' },
+    ]);
+  });
+
+  it('reads every default sensor with quality ok and a plausible value', async () => {
+    hal = await createHal({ mode: 'sim', timeScale: 1000, seed: 7 });
+    const env = hal.simulation!.environment();
+    const readings = Object.fromEntries(
+      await Promise.all(hal.sensors().map(async (s) => [s.id, await hal!.read(s.id)] as const)),
+    );
+    for (const id of CONTRACT_SENSORS) {
+      expect(readings[id]!.quality, `${id}: ${readings[id]!.error}`).toBe('ok');
+      expect(readings[id]!.value).toBeTypeOf('number');
+    }
+    expect(readings.air_temperature!.value).toBeCloseTo(env.airTemperature!, 0);
+    expect(readings.air_humidity!.value).toBeCloseTo(env.airHumidity!, -1);
+    expect(Math.abs(readings.co2!.value! - env.co2!)).toBeLessThan(60);
+    expect(readings.water_temperature!.value).toBeCloseTo(env.waterTemperature!, 0);
+    expect(readings.ph!.value).toBeCloseTo(env.ph!, 1);
+    expect(Math.abs(readings.ec!.value! - env.ec!)).toBeLessThan(40);
+    expect(readings.water_level!.value).toBe(1);
+  });
+
+  it('reads actuator states back from the registers after commands', async () => {
+    hal = await createHal({ mode: 'sim', timeScale: 1000 });
+    expect(await hal.actuatorState('light')).toEqual({ level: 0 });
+    expect(await hal.setActuator('light', { level: 40 })).toEqual({ level: 40 });
+    expect(await hal.setActuator('fan', { state: 'on' })).toEqual({ level: 100 });
+    expect(await hal.setActuator('pump', { state: 'on' })).toEqual({ state: 'on' });
+    expect(await hal.actuatorState('light')).toEqual({ level: 40 });
+    expect(await hal.actuatorState('pump')).toEqual({ state: 'on' });
+    await expect(hal.setActuator('pump', { level: 50 })).rejects.toMatchObject({ code: 'HAL_BAD_COMMAND' });
+    await expect(hal.setActuator('light', { level: 101 })).rejects.toMatchObject({ code: 'HAL_BAD_COMMAND' });
+    await expect(hal.setActuator('heater', { state: 'on' })).rejects.toMatchObject({
+      code: 'HAL_UNKNOWN_ACTUATOR',
+    });
+  });
+});
+
+describe('createHal in i2c mode without /dev/i2c-1', () => {
+  it('starts, and reports every I2C sensor unavailable with an error naming the bus', async () => {
+    const hal = await createHal({ mode: 'i2c', busNumber: 1, w1Root: '/nonexistent-w1' });
+    try {
+      const reading = await hal.read('air_temperature');
+      expect(reading).toMatchObject({ value: null, quality: 'unavailable' });
+      expect(reading.error).toContain('/dev/i2c-1');
+      await expect(hal.setActuator('light', { level: 10 })).rejects.toMatchObject({
+        code: 'HAL_I2C_BUS_MISSING',
+      });
+      const water = await hal.read('water_temperature');
+      expect(water).toMatchObject({ value: null, quality: 'unavailable' });
+      expect(hal.health().devices.sht3x!.errors).toBeGreaterThan(0);
+    } finally {
+      await hal.close();
+    }
+  });
+});

@@ -1,0 +1,290 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeviceGuard, SupervisedBus, type GuardOptions } from './bus/bus-supervisor';
+import type { I2cBus } from './bus/i2c-bus';
+import { busPath, openRealBus, toBusError, withBusErrors } from './bus/real-bus';
+import { scaledClock, systemClock, type Clock } from './clock';
+import { Bh1750 } from './drivers/bh1750';
+import type { Driver, OutputDriver, SensorDriver } from './drivers/driver';
+import { isOutputDriver, isSensorDriver } from './drivers/driver';
+import { Ds18b20 } from './drivers/ds18b20';
+import { Ezo } from './drivers/ezo';
+import { Mcp23017 } from './drivers/mcp23017';
+import { Pca9685 } from './drivers/pca9685';
+import { Scd4x, SCD4X_MEASUREMENT_INTERVAL_MS } from './drivers/scd4x';
+import { Sht3x } from './drivers/sht3x';
+import { HalError, messageOf, qualityOf } from './errors';
+import { DEFAULT_PROFILE } from './profile/default-profile';
+import { parseProfile, type ActuatorSpec, type DeviceSpec, type SensorSpec } from './profile/profile';
+import { buildSimulation, type Simulation } from './sim/simulation';
+import type {
+  ActuatorCommand,
+  ActuatorInfo,
+  ActuatorState,
+  Hal,
+  HalHealth,
+  HalOptions,
+  Reading,
+  SensorInfo,
+} from './types';
+import { fsW1Bus, DEFAULT_W1_ROOT, type W1Bus } from './w1/w1-bus';
+
+/** Longest one I2C transaction may hold the bus (clock ms). */
+const TRANSACTION_TIMEOUT_MS = 250;
+
+interface SensorEntry {
+  spec: SensorSpec;
+  driver: SensorDriver;
+  guard: DeviceGuard;
+  lastValue?: number;
+  /** Clock time the value last changed, for the stuck check. */
+  changedAt?: number;
+  /** Last good reading, for temperature compensation of other sensors. */
+  lastGood?: Reading;
+}
+
+interface ActuatorEntry {
+  spec: ActuatorSpec;
+  driver: OutputDriver;
+  guard: DeviceGuard;
+}
+
+function makeDriver(d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock, outputs: string[]): Driver {
+  const address = d.address ?? 0;
+  switch (d.type) {
+    case 'sht3x':
+      return new Sht3x(d.name, bus, address, clock);
+    case 'scd4x':
+      return new Scd4x(d.name, bus, address, clock);
+    case 'ezo-ph':
+      return new Ezo(d.name, 'ph', bus, address, clock);
+    case 'ezo-ec':
+      return new Ezo(d.name, 'ec', bus, address, clock);
+    case 'bh1750':
+      return new Bh1750(d.name, bus, address, clock);
+    case 'ds18b20':
+      return new Ds18b20(d.name, w1, d.w1Id!);
+    case 'pca9685':
+      return new Pca9685(d.name, bus, address, clock, d.frequencyHz);
+    case 'mcp23017':
+      return new Mcp23017(d.name, bus, address, outputs);
+    default:
+      throw new HalError('HAL_PROFILE_INVALID', `hardware profile: device type ${d.type} has no driver yet`);
+  }
+}
+
+/** Per device type: a measurement can take longer than the default operation timeout. */
+function guardOptions(d: DeviceSpec): Partial<GuardOptions> {
+  // SCD4x: stop (500 ms) plus up to two 5 s measurement periods after (re)start.
+  return d.type === 'scd4x' ? { operationTimeoutMs: 3 * SCD4X_MEASUREMENT_INTERVAL_MS } : {};
+}
+
+/** A bus whose every transaction fails with the error that kept it from opening. */
+function unopenedBus(error: HalError): I2cBus {
+  const fail = () => Promise.reject(error);
+  return {
+    i2cRead: fail,
+    i2cWrite: fail,
+    readByte: fail,
+    writeByte: fail,
+    readWord: fail,
+    writeWord: fail,
+    readI2cBlock: fail,
+    writeI2cBlock: fail,
+    sendByte: fail,
+    receiveByte: fail,
+    scan: fail,
+    close: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Opens the hardware of a profile. Never throws for missing or faulty hardware: a missing
+ * /dev/i2c-N shows as 'unavailable' readings whose error names the bus.
+ */
+export async function createHal(o: HalOptions): Promise<Hal> {
+  const profile = o.profile ? parseProfile(o.profile) : DEFAULT_PROFILE;
+  const busNumber = o.busNumber ?? profile.i2cBus;
+  const clock = o.mode === 'sim' ? scaledClock(o.timeScale ?? 1) : systemClock;
+
+  let rawBus: I2cBus;
+  let w1: W1Bus;
+  let sim: Simulation | undefined;
+  let tempRoot: string | undefined;
+  if (o.mode === 'sim') {
+    const root = o.w1Root ?? (tempRoot = await mkdtemp(join(tmpdir(), 'growoff-hal-w1-')));
+    sim = await buildSimulation(profile, clock, root, o.seed ?? 1);
+    rawBus = withBusErrors(sim.bus, busNumber);
+    w1 = sim.w1.bus();
+  } else {
+    try {
+      rawBus = await openRealBus(busNumber);
+    } catch (e) {
+      rawBus = unopenedBus(toBusError(e, busNumber));
+    }
+    w1 = fsW1Bus(o.w1Root ?? DEFAULT_W1_ROOT);
+  }
+  const supervised = new SupervisedBus(rawBus, busPath(busNumber), clock, {
+    transactionTimeoutMs: TRANSACTION_TIMEOUT_MS,
+  });
+
+  const guards = new Map<string, DeviceGuard>();
+  const drivers = new Map<string, Driver>();
+  for (const d of profile.devices) {
+    const outputs = profile.actuators.filter((a) => a.device === d.name).map((a) => a.output);
+    const driver = makeDriver(d, supervised.bus, w1, clock, outputs);
+    drivers.set(d.name, driver);
+    guards.set(d.name, new DeviceGuard(d.name, clock, driver, guardOptions(d)));
+  }
+
+  const sensors = new Map<string, SensorEntry>();
+  for (const spec of profile.sensors) {
+    const driver = drivers.get(spec.device)!;
+    if (!isSensorDriver(driver))
+      throw new HalError('HAL_PROFILE_INVALID', `hardware profile: ${spec.device} reads nothing`);
+    sensors.set(spec.id, { spec, driver, guard: guards.get(spec.device)! });
+  }
+  const actuators = new Map<string, ActuatorEntry>();
+  for (const spec of profile.actuators) {
+    const driver = drivers.get(spec.device)!;
+    if (!isOutputDriver(driver))
+      throw new HalError('HAL_PROFILE_INVALID', `hardware profile: ${spec.device} drives nothing`);
+    actuators.set(spec.id, { spec, driver, guard: guards.get(spec.device)! });
+  }
+
+  let closed = false;
+  const toRealMs = (clockMs: number) => Math.round(clockMs * clock.realPerClockMs);
+
+  async function compensate(entry: SensorEntry): Promise<void> {
+    const source = entry.spec.compensateWith;
+    if (!source || !(entry.driver instanceof Ezo)) return;
+    const ref = sensors.get(source)!;
+    const reading = ref.lastGood ?? (await read(source));
+    if (reading.quality !== 'ok' || reading.value === null) return; // keep the circuit's last compensation
+    const current = entry.driver.compensationTemperature();
+    if (current !== undefined && Math.abs(current - reading.value) < 0.1) return;
+    const ezo = entry.driver;
+    await entry.guard.run(() => ezo.setTemperature(reading.value!));
+  }
+
+  async function read(sensorId: string): Promise<Reading> {
+    if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
+    const entry = sensors.get(sensorId);
+    if (!entry) throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`);
+    const { spec } = entry;
+    const base = { sensorId, unit: spec.unit };
+    try {
+      await compensate(entry).catch(() => undefined);
+      let value = await entry.guard.run(() => entry.driver.read(spec.channel));
+      const ageMs = entry.driver instanceof Scd4x ? toRealMs(entry.driver.ageMs()) : 0;
+      if (spec.scale !== undefined || spec.offset !== undefined)
+        value = value * (spec.scale ?? 1) + (spec.offset ?? 0);
+      const ts = Date.now() - ageMs;
+      if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
+        return {
+          ...base,
+          value: null,
+          quality: 'range',
+          ts,
+          ageMs,
+          error: `${sensorId}: ${value} ${spec.unit} is outside ${spec.min ?? '-∞'}..${spec.max ?? '∞'}`,
+        };
+      }
+      const now = clock.now();
+      if (entry.lastValue !== value || entry.changedAt === undefined) {
+        entry.lastValue = value;
+        entry.changedAt = now;
+      }
+      const unchangedMs = now - entry.changedAt;
+      if (spec.stuckAfterMs !== undefined && unchangedMs >= spec.stuckAfterMs) {
+        // The device answers, but the value has not moved: report it with its true age.
+        const age = toRealMs(unchangedMs);
+        return {
+          ...base,
+          value,
+          quality: 'stale',
+          ts: Date.now() - age,
+          ageMs: age,
+          error: `${sensorId}: value unchanged for ${Math.round(unchangedMs / 1000)} s (stuck sensor?)`,
+        };
+      }
+      const reading: Reading = { ...base, value, quality: 'ok', ts, ageMs };
+      entry.lastGood = reading;
+      return reading;
+    } catch (e) {
+      return { ...base, value: null, quality: qualityOf(e), ts: Date.now(), ageMs: 0, error: messageOf(e) };
+    }
+  }
+
+  function actuator(id: string): ActuatorEntry {
+    if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
+    const entry = actuators.get(id);
+    if (!entry) throw new HalError('HAL_UNKNOWN_ACTUATOR', `no actuator ${id} in profile ${profile.name}`);
+    return entry;
+  }
+
+  function stateOf(entry: ActuatorEntry, level: number): ActuatorState {
+    return entry.spec.kind === 'switch'
+      ? { state: level >= 0.5 ? 'on' : 'off' }
+      : { level: Math.round(level * 100) };
+  }
+
+  function levelOf(entry: ActuatorEntry, cmd: ActuatorCommand): number {
+    if ('state' in cmd) {
+      if (cmd.state !== 'on' && cmd.state !== 'off') {
+        throw new HalError('HAL_BAD_COMMAND', `${entry.spec.id}: state must be on or off`);
+      }
+      return cmd.state === 'on' ? 1 : 0;
+    }
+    if (entry.spec.kind === 'switch') {
+      throw new HalError('HAL_BAD_COMMAND', `${entry.spec.id} is a switch: send {state: 'on'|'off'}`);
+    }
+    if (typeof cmd.level !== 'number' || !Number.isFinite(cmd.level) || cmd.level < 0 || cmd.level > 100) {
+      throw new HalError('HAL_BAD_COMMAND', `${entry.spec.id}: level must be a number within 0..100`);
+    }
+    return cmd.level / 100;
+  }
+
+  const hal: Hal = {
+    sensors(): SensorInfo[] {
+      return profile.sensors.map((s) => ({
+        id: s.id,
+        unit: s.unit,
+        intervalMs: s.intervalMs,
+        device: s.device,
+        ...(s.min !== undefined ? { min: s.min } : {}),
+        ...(s.max !== undefined ? { max: s.max } : {}),
+      }));
+    },
+    actuators(): ActuatorInfo[] {
+      return profile.actuators.map((a) => ({ id: a.id, kind: a.kind, device: a.device }));
+    },
+    read,
+    async setActuator(id, cmd) {
+      const entry = actuator(id);
+      const level = levelOf(entry, cmd);
+      return entry.guard.run(async () => {
+        await entry.driver.write(entry.spec.output, level);
+        return stateOf(entry, await entry.driver.readBack(entry.spec.output));
+      });
+    },
+    async actuatorState(id) {
+      const entry = actuator(id);
+      return stateOf(entry, await entry.guard.run(() => entry.driver.readBack(entry.spec.output)));
+    },
+    health(): HalHealth {
+      const devices: HalHealth['devices'] = {};
+      for (const [name, guard] of guards) devices[name] = guard.health();
+      return { mode: o.mode, buses: { [`i2c-${busNumber}`]: supervised.health() }, devices };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await supervised.bus.close().catch(() => undefined);
+      if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
+    },
+  };
+  if (sim) hal.simulation = sim.control;
+  return hal;
+}

@@ -1,0 +1,140 @@
+import type { Clock } from '../clock';
+import { pinNumber } from '../drivers/mcp23017';
+import { HalError } from '../errors';
+import type { HardwareProfile } from '../profile/profile';
+import type { SimFault, SimulationControl } from '../types';
+import { Cabinet, type CabinetEnvironment, type CabinetInputs } from './cabinet';
+import { FaultTable } from './faults';
+import { Bh1750Model } from './models/bh1750-model';
+import { EzoModel } from './models/ezo-model';
+import { Mcp23017Model } from './models/mcp23017-model';
+import { Pca9685Model } from './models/pca9685-model';
+import { Scd4xModel } from './models/scd4x-model';
+import { Sht3xModel } from './models/sht3x-model';
+import type { SimContext, SimDevice } from './models/sim-device';
+import { SimulatedW1 } from './sim-w1';
+import { SimulatedBus } from './simulated-bus';
+
+export const SIM_FAULTS: readonly SimFault[] = [
+  'nack',
+  'crc',
+  'stuck',
+  'slow',
+  'busy',
+  'unplugged',
+  'power-on-85',
+  'empty-read',
+];
+
+export interface Simulation {
+  bus: SimulatedBus;
+  w1: SimulatedW1;
+  cabinet: Cabinet;
+  faults: FaultTable;
+  control: SimulationControl;
+}
+
+/** Reservoir fill below which the float switch opens: water_level reads 0. */
+const FLOAT_SWITCH_LEVEL = 0.25;
+
+function cabinetInput(id: string, simulate?: string): keyof CabinetInputs | undefined {
+  const input = simulate ?? id;
+  return input === 'light' || input === 'fan' || input === 'pump' ? input : undefined;
+}
+
+/** The simulated cabinet with a register-level model behind every device of the profile. */
+export async function buildSimulation(
+  profile: HardwareProfile,
+  clock: Clock,
+  w1Root: string,
+  seed: number,
+): Promise<Simulation> {
+  const faults = new FaultTable();
+  const cabinet = new Cabinet(clock, seed);
+  const ctx: SimContext = { clock, cabinet, faults };
+  const bus = new SimulatedBus(clock, faults);
+  const w1 = new SimulatedW1(w1Root, ctx);
+
+  const driveInput = (device: string, output: string, level: number) => {
+    for (const a of profile.actuators) {
+      const input = cabinetInput(a.id, a.simulate);
+      if (a.device === device && a.output === output && input) cabinet.setInput(input, level);
+    }
+  };
+  const quantityOf = (key: string): number => {
+    const env = cabinet.environment() as unknown as Record<string, number>;
+    return env[key] ?? 0;
+  };
+
+  for (const d of profile.devices) {
+    const address = d.address ?? 0;
+    let model: SimDevice | undefined;
+    switch (d.type) {
+      case 'sht3x':
+        model = new Sht3xModel(d.name, address, ctx);
+        break;
+      case 'scd4x':
+        model = new Scd4xModel(d.name, address, ctx);
+        break;
+      case 'ezo-ph':
+        model = new EzoModel(d.name, address, ctx, 'ph');
+        break;
+      case 'ezo-ec':
+        model = new EzoModel(d.name, address, ctx, 'ec');
+        break;
+      case 'bh1750':
+        model = new Bh1750Model(d.name, address, ctx);
+        break;
+      case 'pca9685':
+        model = new Pca9685Model(d.name, address, ctx, (ch, duty) => driveInput(d.name, `ch${ch}`, duty));
+        break;
+      case 'mcp23017': {
+        const inputs = new Map(
+          profile.sensors
+            .filter((s) => s.device === d.name)
+            .map((s) => [pinNumber(s.channel), s.simulate ?? 'waterLevel']),
+        );
+        model = new Mcp23017Model(
+          d.name,
+          address,
+          ctx,
+          (pin) => {
+            const quantity = inputs.get(pin);
+            if (quantity === undefined) return 1; // pull-up, nothing connected
+            return quantityOf(quantity) >= (quantity === 'waterLevel' ? FLOAT_SWITCH_LEVEL : 0.5) ? 1 : 0;
+          },
+          (pin, level) => driveInput(d.name, `gp${pin < 8 ? 'a' : 'b'}${pin % 8}`, level),
+        );
+        break;
+      }
+      case 'ds18b20':
+        await w1.add(d.w1Id!, d.name);
+        break;
+      default:
+        throw new HalError('HAL_PROFILE_INVALID', `hardware profile: no simulation model for ${d.type} yet`);
+    }
+    if (model) bus.attach(model);
+  }
+
+  const deviceOf = (target: string): string => {
+    if (profile.devices.some((d) => d.name === target)) return target;
+    const owner =
+      profile.sensors.find((s) => s.id === target) ?? profile.actuators.find((a) => a.id === target);
+    if (!owner)
+      throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor, actuator or device ${target} in the simulation`);
+    return owner.device;
+  };
+
+  const control: SimulationControl = {
+    environment: () => ({ ...cabinet.environment() }) as unknown as Record<string, number>,
+    setEnvironment: (patch) =>
+      cabinet.setEnvironment(patch as Partial<Record<keyof CabinetEnvironment, number>>),
+    injectFault: (target, fault) => {
+      if (!SIM_FAULTS.includes(fault))
+        throw new HalError('HAL_BAD_COMMAND', `unknown fault ${fault}: one of ${SIM_FAULTS.join(', ')}`);
+      faults.inject(deviceOf(target), fault);
+    },
+    clearFaults: (target) => faults.clear(target === undefined ? undefined : deviceOf(target)),
+  };
+  return { bus, w1, cabinet, faults, control };
+}

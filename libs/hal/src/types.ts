@@ -1,0 +1,96 @@
+import type { HardwareProfile } from './profile/profile';
+
+export type Quality = 'ok' | 'stale' | 'crc' | 'range' | 'timeout' | 'unavailable';
+
+export interface Reading {
+  sensorId: string;
+  /** null whenever the read failed: a failed read never becomes a number. */
+  value: number | null;
+  unit: string;
+  quality: Quality;
+  /** Wall-clock time (ms) the value was measured, or of the failed attempt. */
+  ts: number;
+  /** How old the value is (ms): 0 for a fresh measurement, larger for a stale one. */
+  ageMs: number;
+  error?: string;
+}
+
+export interface SensorInfo {
+  id: string;
+  unit: string;
+  intervalMs: number;
+  device: string;
+  min?: number;
+  max?: number;
+}
+
+export interface ActuatorInfo {
+  id: string;
+  kind: 'switch' | 'dimmer';
+  device: string;
+}
+
+export type ActuatorCommand = { state: 'on' | 'off' } | { level: number };
+export type ActuatorState = { state: 'on' | 'off' } | { level: number };
+
+export interface HalOptions {
+  mode: 'sim' | 'i2c';
+  profile?: HardwareProfile;
+  /** Overrides the profile's bus number (/dev/i2c-N). */
+  busNumber?: number;
+  /** Root of the 1-Wire sysfs tree (default /sys/bus/w1; a temp folder in sim mode). */
+  w1Root?: string;
+  /** Seed of the simulation's noise, for repeatable runs. */
+  seed?: number;
+  /** Simulated seconds per real second (sim mode; default 1). Conversion delays shrink with it. */
+  timeScale?: number;
+}
+
+export type DeviceState = 'ok' | 'degraded' | 'open';
+
+export interface DeviceHealth {
+  state: DeviceState;
+  errors: number;
+  retries: number;
+  recoveries: number;
+  timeouts: number;
+  lastError?: string;
+}
+
+export interface BusHealth {
+  path: string;
+  transactions: number;
+  errors: number;
+  timeouts: number;
+  lastError?: string;
+}
+
+export interface HalHealth {
+  mode: 'sim' | 'i2c';
+  buses: Record<string, BusHealth>;
+  devices: Record<string, DeviceHealth>;
+}
+
+export type SimFault =
+  'nack' | 'crc' | 'stuck' | 'slow' | 'busy' | 'unplugged' | 'power-on-85' | 'empty-read';
+
+export interface SimulationControl {
+  environment(): Record<string, number>;
+  setEnvironment(patch: Record<string, number>): void;
+  /** target: a sensor id, an actuator id or a device name of the profile. */
+  injectFault(target: string, fault: SimFault): void;
+  clearFaults(target?: string): void;
+}
+
+export interface Hal {
+  sensors(): SensorInfo[];
+  actuators(): ActuatorInfo[];
+  /** Never throws for device faults: the reading's quality says what went wrong. */
+  read(sensorId: string): Promise<Reading>;
+  /** Returns the state read back from the device's registers. */
+  setActuator(id: string, cmd: ActuatorCommand): Promise<ActuatorState>;
+  actuatorState(id: string): Promise<ActuatorState>;
+  health(): HalHealth;
+  simulation?: SimulationControl;
+  close(): Promise<void>;
+}
