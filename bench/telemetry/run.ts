@@ -1,0 +1,238 @@
+// Telemetry benchmark: points/second delivered into the real InfluxDB 1.6.7 by the durable queue
+// (@growoff/telemetry) versus the bare @influxdata/influxdb-client WriteApi, on the same data in the
+// same run; then the queue's memory with a million points waiting for an unreachable sink.
+//
+// InfluxDB 1.6 has no /api/v2/write, which the bare WriteApi speaks; both contenders therefore go
+// through the same loopback translation (/api/v2/write?bucket= → /write?db=), and the durable queue
+// is also measured straight on /write.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { createTelemetry } from '@growoff/telemetry';
+import { freePort, getService } from '@growoff/test-services';
+
+// The client is a dependency of @growoff/telemetry, not of the root: resolve it from there.
+const fromTelemetry = createRequire(new URL('../../libs/telemetry/package.json', import.meta.url));
+const { InfluxDB, Point } = fromTelemetry(
+  '@influxdata/influxdb-client',
+) as typeof import('@influxdata/influxdb-client');
+
+const POINTS = 100_000;
+const WAITING = 1_000_000;
+const BATCH = 5000;
+const BASE_TS = 1_700_000_000_000;
+const SENSORS = [
+  'air_temperature',
+  'air_humidity',
+  'co2',
+  'water_temperature',
+  'ph',
+  'ec',
+  'light_intensity',
+  'water_level',
+];
+
+const influx = getService('influxdb');
+const runId = Math.random().toString(36).slice(2, 8);
+const databases: string[] = [];
+
+async function influxQl(q: string, db?: string): Promise<unknown[][]> {
+  const params = new URLSearchParams({ q });
+  if (db) params.set('db', db);
+  const res = await fetch(`${influx.url}/query`, { method: 'POST', body: params });
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> };
+  return body.results[0]?.series?.[0]?.values ?? [];
+}
+
+async function newDb(label: string): Promise<string> {
+  const db = `telemetry_bench_${label}_${runId}`;
+  databases.push(db);
+  await influxQl(`CREATE DATABASE "${db}"`);
+  return db;
+}
+
+async function stored(db: string): Promise<number> {
+  const [row] = await influxQl('SELECT count(value) FROM sensor', db);
+  return Number(row?.[1] ?? 0);
+}
+
+const readings = Array.from({ length: POINTS }, (_, i) => ({
+  sensor: SENSORS[i % SENSORS.length] as string,
+  unit: 'u',
+  value: 20 + (i % 1000) / 100,
+  quality: 'ok',
+  ts: BASE_TS + i,
+}));
+
+/**
+ * The v2 write API over InfluxDB 1.x, bodies untouched, in its own process so it does not share
+ * the event loop of the contenders.
+ */
+const TRANSLATION = `
+const http = require('node:http');
+const influx = new URL(process.argv[1]);
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  const target = new URL('/write', influx);
+  target.searchParams.set('db', url.searchParams.get('bucket') || '');
+  target.searchParams.set('precision', url.searchParams.get('precision') || 'ns');
+  const upstream = http.request(target, { method: 'POST', headers: { ...req.headers, host: target.host } }, (answer) => {
+    res.writeHead(answer.statusCode || 502, answer.headers);
+    answer.pipe(res);
+  });
+  upstream.on('error', () => res.writeHead(502).end());
+  req.pipe(upstream);
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function startTranslation(): Promise<{ url: string; close: () => void }> {
+  const child = spawn(process.execPath, ['-e', TRANSLATION, influx.url], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', () => reject(new Error('the translation process exited')));
+  });
+  return { url: `http://127.0.0.1:${port}`, close: () => child.kill() };
+}
+
+async function bareWriteApi(url: string): Promise<number> {
+  const db = await newDb('bare');
+  // WriteApi.close() does not wait for batches already sent; writeSuccess says when lines landed.
+  let confirmed = 0;
+  let allDelivered: () => void = () => undefined;
+  const delivered = new Promise<void>((resolve) => {
+    allDelivered = resolve;
+  });
+  const writeApi = new InfluxDB({ url, token: 'bench' }).getWriteApi('growoff', db, 'ms', {
+    batchSize: BATCH,
+    flushInterval: 1000,
+    maxBufferLines: POINTS,
+    writeSuccess: (lines) => {
+      confirmed += lines.length;
+      if (confirmed >= POINTS) allDelivered();
+    },
+  });
+  writeApi.useDefaultTags({ module: 'bench' });
+  const started = performance.now();
+  for (const r of readings) {
+    writeApi.writePoint(
+      new Point('sensor')
+        .tag('sensor', r.sensor)
+        .tag('unit', r.unit)
+        .floatField('value', r.value)
+        .stringField('quality', r.quality)
+        .timestamp(r.ts),
+    );
+  }
+  await writeApi.flush();
+  await delivered;
+  const seconds = (performance.now() - started) / 1000;
+  await writeApi.close();
+  const count = await stored(db);
+  if (count !== POINTS) throw new Error(`bare WriteApi stored ${count} of ${POINTS}`);
+  return POINTS / seconds;
+}
+
+async function durableQueue(url: string, api: 'v1' | 'v2'): Promise<number> {
+  const db = await newDb(`durable_${api}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-bench-'));
+  const t = await createTelemetry({
+    module: 'bench',
+    url,
+    api,
+    bucket: db,
+    token: 'bench',
+    dataDir,
+    batchSize: BATCH,
+    maxQueueBytes: 256 * 1024 * 1024,
+  });
+  const started = performance.now();
+  for (const r of readings) t.metric(r);
+  await t.flush();
+  const seconds = (performance.now() - started) / 1000;
+  await t.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  const count = await stored(db);
+  if (count !== POINTS) throw new Error(`durable queue stored ${count} of ${POINTS}`);
+  return POINTS / seconds;
+}
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+async function memoryWithMillionWaiting(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-bench-mem-'));
+  const unreachable = `http://127.0.0.1:${await freePort()}`;
+  const t = await createTelemetry({
+    module: 'bench',
+    url: unreachable,
+    api: 'v1',
+    dataDir,
+    maxQueueBytes: 1024 * 1024 * 1024,
+  });
+  gc();
+  const before = process.memoryUsage();
+  const started = performance.now();
+  for (let i = 0; i < WAITING; i += 1) {
+    const r = readings[i % POINTS] as (typeof readings)[number];
+    t.metric({ ...r, ts: BASE_TS + i });
+  }
+  const appendSeconds = (performance.now() - started) / 1000;
+  gc();
+  const after = process.memoryUsage();
+  const s = t.stats();
+  const mb = (n: number) => (n / 1024 / 1024).toFixed(1);
+  console.log(
+    `queue with ${s.queued.toLocaleString('en')} points waiting (${mb(s.queuedBytes)} MiB on disk):`,
+  );
+  console.log(
+    `  heap used  ${mb(before.heapUsed)} → ${mb(after.heapUsed)} MiB (Δ ${mb(after.heapUsed - before.heapUsed)} MiB)`,
+  );
+  console.log(
+    `  external   ${mb(before.external)} → ${mb(after.external)} MiB (Δ ${mb(after.external - before.external)} MiB)`,
+  );
+  console.log(`  rss        ${mb(before.rss)} → ${mb(after.rss)} MiB (Δ ${mb(after.rss - before.rss)} MiB)`);
+  console.log(
+    `  enqueue rate ${Math.round(WAITING / appendSeconds).toLocaleString('en')} points/s (line building through Point dominates)`,
+  );
+  await t.close({ deadlineMs: 100 });
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+const translation = await startTranslation();
+try {
+  console.log(
+    `InfluxDB ${influx.version} at ${influx.url}; ${POINTS.toLocaleString('en')} points, batches of ${BATCH}`,
+  );
+  // One unmeasured round warms both paths (JIT, sockets, InfluxDB's shard) before the measured ones.
+  await bareWriteApi(translation.url);
+  await durableQueue(translation.url, 'v2');
+  const bare: number[] = [];
+  const durableV2: number[] = [];
+  for (let round = 0; round < 2; round += 1) {
+    bare.push(await bareWriteApi(translation.url));
+    durableV2.push(await durableQueue(translation.url, 'v2'));
+  }
+  const durableV1 = await durableQueue(influx.url, 'v1');
+  const best = (xs: number[]) => Math.max(...xs);
+  const fmt = (n: number) => Math.round(n).toLocaleString('en').padStart(9);
+  console.log(
+    `bare WriteApi (v2 via translation)  ${fmt(best(bare))} points/s delivered (best of ${bare.length})`,
+  );
+  console.log(
+    `durable queue (v2 via translation)  ${fmt(best(durableV2))} points/s delivered (best of ${durableV2.length})   ratio ${(best(durableV2) / best(bare)).toFixed(2)}`,
+  );
+  console.log(
+    `durable queue (v1 /write, direct)   ${fmt(durableV1)} points/s delivered               ratio ${(durableV1 / best(bare)).toFixed(2)}`,
+  );
+  await memoryWithMillionWaiting();
+} finally {
+  translation.close();
+  for (const db of databases) await influxQl(`DROP DATABASE "${db}"`);
+}
