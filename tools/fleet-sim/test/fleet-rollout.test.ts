@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFleet, type CliIo } from '@growoff/fleet-cli';
+import { generateReleaseKeyPair, inRollout } from '@growoff/protocol';
+import { freePort, startMosquitto, stopProcess, type MosquittoInfo } from '@growoff/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_SIM_SENSORS,
+  FleetObserver,
+  FleetSim,
+  scaledSensors,
+  urlWithCredentials,
+  writeFleetCredentials,
+  type FleetCredentials,
+} from '../src/index';
+
+const N = 50;
+const suffix = randomBytes(3).toString('hex');
+const ids = Array.from({ length: N }, (_, i) => `fleet-sim-${suffix}-${String(i).padStart(3, '0')}`);
+const CHANNEL = 'stable';
+const image = (hex: string) => `registry.example/growoff/core@sha256:${hex.repeat(64)}`;
+const sensors = scaledSensors(DEFAULT_SIM_SENSORS, 0.2);
+
+let dir: string;
+let broker: MosquittoInfo;
+let creds: FleetCredentials;
+let sim: FleetSim | undefined;
+let observer: FleetObserver | undefined;
+let keyPath: string;
+
+/** Runs the release CLI as the release identity; returns its output, failing on a non-zero exit. */
+async function fleet(...argv: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    env: {},
+    cwd: dir,
+    out: (t) => (out += t),
+    err: (t) => (err += t),
+  };
+  const code = await runFleet(
+    [...argv, '--mqtt-url', urlWithCredentials(broker.url, creds.release), '--key', keyPath],
+    io,
+  );
+  expect(code, err).toBe(0);
+  return out;
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'fleet-sim-'));
+  chmodSync(dir, 0o711);
+  creds = await writeFleetCredentials(dir, ids, process.getuid?.() === 0 ? 'mosquitto' : undefined);
+  broker = await startMosquitto({ dir, port: await freePort(), extraConfig: creds.broker.config });
+  const keys = generateReleaseKeyPair();
+  keyPath = join(dir, 'release.key');
+  writeFileSync(keyPath, keys.privateKeyPem, { mode: 0o600 });
+  observer = await FleetObserver.connect({
+    url: broker.url,
+    username: creds.operator.username,
+    password: creds.operator.password,
+    moduleIds: ids,
+    readingIntervals: Object.fromEntries(sensors.map((s) => [s.id, s.intervalMs])),
+  });
+  sim = await FleetSim.start({
+    url: broker.url,
+    modules: creds.modules,
+    channel: CHANNEL,
+    trustedKeysPem: [keys.publicKeyPem],
+    workers: 2,
+    sensors,
+    downloadMs: [50, 300],
+    installMs: 100,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.stop();
+  await observer?.close();
+  if (broker) await stopProcess(broker.pid);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the release CLI driving a simulated fleet through a private Mosquitto with the fleet ACL', () => {
+  it('brings every module online with its retained updater status, in two worker processes', async () => {
+    await observer!.waitFor('all updaters online at 1.0.0', (o) => o.installed('1.0.0').length === N, 30_000);
+    expect(sim!.pids).toHaveLength(2);
+    const stats = sim!.stats();
+    expect(stats.connected).toBe(N);
+  });
+
+  it('delivers a 20 % rollout to exactly the modules inRollout selects', async () => {
+    await fleet(
+      'publish',
+      '--channel',
+      CHANNEL,
+      '--app',
+      'core',
+      '--version',
+      '1.1.0',
+      '--image',
+      image('a'),
+      '--percent',
+      '20',
+    );
+    const selected = ids.filter((id) => inRollout(id, 20));
+    expect(selected.length).toBeGreaterThan(0);
+    await observer!.waitFor(
+      'the 20 % installed 1.1.0',
+      (o) => o.installed('1.1.0').length >= selected.length,
+      30_000,
+    );
+    expect(observer!.installed('1.1.0').sort()).toEqual(selected);
+    const others = ids.filter((id) => !selected.includes(id));
+    for (const id of others) {
+      const status = observer!.updaters.get(id)!;
+      expect(status.current?.version).toBe('1.0.0');
+      expect(status.target).toBeUndefined();
+    }
+  });
+
+  it('widens the rollout to 100 % and the whole fleet converges', async () => {
+    await fleet('rollout', '--channel', CHANNEL, '--percent', '100');
+    await observer!.waitFor('all installed 1.1.0', (o) => o.installed('1.1.0').length === N, 30_000);
+    expect([...observer!.updaters.values()].every((s) => s.lastResult?.result === 'installed')).toBe(true);
+  });
+
+  it('pins three modules to a release candidate and unpins one back to its channel', async () => {
+    const pinned = ids.slice(0, 3);
+    for (const id of pinned) {
+      await fleet('pin', '--module', id, '--app', 'core', '--version', '1.2.0-rc.1', '--image', image('b'));
+    }
+    await observer!.waitFor('three on the candidate', (o) => o.installed('1.2.0-rc.1').length === 3, 30_000);
+    expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(pinned);
+
+    const status = JSON.parse(await fleet('status', '--once', '--json')) as {
+      modules: Array<{ moduleId: string; current: string; pinned?: string; phase: string }>;
+    };
+    const rows = status.modules.filter((m) => ids.includes(m.moduleId));
+    expect(rows).toHaveLength(N);
+    expect(rows.filter((r) => r.pinned === '1.2.0-rc.1').map((r) => r.moduleId)).toEqual(pinned);
+    expect(rows.filter((r) => r.current === '1.1.0')).toHaveLength(N - 3);
+
+    await fleet('unpin', '--module', pinned[0]!);
+    await observer!.waitFor(
+      'the unpinned module back on 1.1.0',
+      (o) => o.installed('1.1.0').includes(pinned[0]!),
+      30_000,
+    );
+    expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(pinned.slice(1));
+  });
+
+  it('kept publishing readings at the profile rates throughout', () => {
+    const readings = observer!.readings();
+    // Every module publishes ~4.8 readings/s at 0.2× intervals; the test has run for seconds.
+    expect(readings.received).toBeGreaterThan(N * 5);
+    expect(readings.late / readings.received).toBeLessThan(0.02);
+  });
+});
