@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { userInfo } from 'node:os';
 import { freePort, portAnswers, stopProcess, waitUntil, type SshdInfo } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -48,6 +49,23 @@ describe('a bastion set up by tools/bastion', () => {
     } finally {
       ssh.kill();
     }
+  });
+
+  it('narrows only the tunnel account: other accounts keep local forwarding for ssh -J', () => {
+    const effective = (user: string) =>
+      execFileSync(
+        '/usr/sbin/sshd',
+        ['-T', '-f', bastion.sshd.configFile, '-C', `user=${user},host=engineer,addr=127.0.0.1`],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const tunnelAccount = effective(userInfo().username);
+    expect(tunnelAccount).toMatch(/^allowtcpforwarding remote$/m);
+    expect(tunnelAccount).toMatch(/^permitopen none$/m);
+    expect(tunnelAccount).toMatch(/^gatewayports no$/m);
+    expect(tunnelAccount).toMatch(/^permittty no$/m);
+    expect(effective('engineer')).toMatch(/^allowtcpforwarding yes$/m);
   });
 
   it('gives the module key no shell and runs none of its commands', async () => {
