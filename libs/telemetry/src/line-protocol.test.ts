@@ -34,4 +34,10 @@ describe('line protocol shapes', () => {
       InvalidPointError,
     );
   });
+
+  it('refuses a line longer than the queue stores (1 MiB)', () => {
+    expect(() => eventLine('m', { type: 't', severity: 'info', message: 'é'.repeat(600_000) })).toThrow(
+      /longer than/,
+    );
+  });
 });

@@ -3,6 +3,9 @@ import { Point } from '@influxdata/influxdb-client';
 /** Lines are written with millisecond timestamps; every request says `precision=ms`. */
 export const PRECISION = 'ms';
 
+/** The longest line the queue stores (a record's payload bound). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
 export interface MetricInput {
   sensor: string;
   unit: string;
@@ -41,6 +44,9 @@ function tagValue(name: string, value: string): string {
 function toLine(point: Point): string {
   const line = point.toLineProtocol({ convertTime: (t) => (t === undefined ? undefined : String(t)) });
   if (line === undefined) throw new InvalidPointError('point has no fields');
+  if (line.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(line) > MAX_LINE_BYTES) {
+    throw new InvalidPointError(`line of ${Buffer.byteLength(line)} bytes is longer than ${MAX_LINE_BYTES}`);
+  }
   return line;
 }
 

@@ -21,7 +21,7 @@ export interface HttpSinkOptions {
 
 /** A 400 that names lines (not a bad request as a whole) is worth splitting the batch for. */
 const LINE_ERROR =
-  /partial write|unable to parse|field type conflict|points beyond retention|line \d+|invalid (field|tag|measurement|timestamp|number|boolean)/i;
+  /partial write|unable to parse|parse error|field type conflict|points beyond retention|line \d+|"code":\s*"invalid"|invalid (field|tag|measurement|timestamp|number|boolean)/i;
 
 /**
  * Writes to InfluxDB 1.x `/write` (db, rp, precision, basic auth) or to the v2 write API

@@ -2,7 +2,7 @@ import { TelemetryError } from '../errors';
 import type { DiskQueue, QueueBatch } from '../queue/disk-queue';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { Quarantine } from './quarantine';
-import type { Sink } from './sink';
+import type { SendResult, Sink } from './sink';
 
 export interface SenderOptions {
   batchSize: number;
@@ -177,7 +177,12 @@ export class Sender {
     while (ranges.length > 0) {
       if (this.aborted) return undefined;
       const [from, to] = ranges[0] as [number, number];
-      const result = await this.sink.send(lines.slice(from, to), this.abort.signal);
+      let result: SendResult;
+      try {
+        result = await this.sink.send(lines.slice(from, to), this.abort.signal);
+      } catch (err) {
+        result = { kind: 'retry', message: `sending failed: ${(err as Error).message}` };
+      }
       if (result.kind === 'ok') {
         delivered += to - from;
         ranges.shift();

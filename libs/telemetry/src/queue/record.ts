@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { MAX_LINE_BYTES } from '../line-protocol';
 
 /**
  * One queued line on disk: u32 payload length, u32 CRC-32 of (seq + payload), u64 sequence
@@ -6,7 +7,7 @@ import { crc32 } from 'node:zlib';
  * restarts; the checksum finds torn or rotted records.
  */
 export const RECORD_HEADER_BYTES = 16;
-export const MAX_RECORD_PAYLOAD = 1024 * 1024;
+export const MAX_RECORD_PAYLOAD = MAX_LINE_BYTES;
 
 export function encodeRecord(seq: number, line: string): Buffer {
   const length = Buffer.byteLength(line, 'utf8');
