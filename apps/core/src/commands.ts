@@ -1,0 +1,159 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { Hal } from '@growoff/hal';
+import { ProtocolError, validate } from '@growoff/protocol';
+import type { EventBus } from './event-bus';
+import type { StateStore } from './state/state-store';
+import type { ConfigHolder } from './config/config-holder';
+import type { ActuatorController } from './control/actuators';
+import type { IrrigationCycles } from './control/irrigation';
+import type { UpdateLock } from './control/update-lock';
+import { raiseEvent } from './state/events';
+import type { SensorSnapshot } from './core-types';
+
+export type RequestSource = 'rest' | 'mqtt';
+
+const NoParams = Type.Object({}, { additionalProperties: true });
+const SensorParams = Type.Object({ sensor: Type.String() });
+const ActuatorParams = Type.Object({ actuator: Type.String() });
+const SetActuatorParams = Type.Union([
+  Type.Object(
+    { actuator: Type.String(), state: Type.Union([Type.Literal('on'), Type.Literal('off')]) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    { actuator: Type.String(), level: Type.Number({ minimum: 0, maximum: 100 }) },
+    { additionalProperties: false },
+  ),
+]);
+const EventsParams = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) });
+const IrrigationParams = Type.Object({
+  runSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
+});
+
+/**
+ * The one path for every command and query, whatever carried it: REST routes and MQTT
+ * requests and `set` topics all end in `execute`. A refused command changes nothing and
+ * raises a `command.rejected` event.
+ */
+export class CommandService {
+  private readonly methods: Record<
+    string,
+    { params: TSchema; run: (p: never, source: RequestSource) => unknown }
+  >;
+
+  constructor(
+    private readonly deps: {
+      hal: Hal;
+      store: StateStore;
+      bus: EventBus;
+      config: ConfigHolder;
+      actuators: ActuatorController;
+      irrigation: IrrigationCycles;
+      lock: UpdateLock;
+    },
+  ) {
+    const { store, config, actuators, irrigation, lock } = deps;
+    this.methods = {
+      get_sensors: method(NoParams, () => this.sensors()),
+      get_sensor: method(SensorParams, (p) => this.sensor(p.sensor)),
+      get_actuators: method(NoParams, () => this.actuatorList()),
+      get_actuator: method(ActuatorParams, (p) => this.actuator(p.actuator)),
+      set_actuator: method(SetActuatorParams, async (p, source) => {
+        const { actuator, ...rest } = p;
+        const cmd = 'state' in rest ? { state: rest.state } : { level: (rest as { level: number }).level };
+        await actuators.set(actuator, cmd, source);
+        return this.actuator(actuator);
+      }),
+      get_config: method(NoParams, () => config.get()),
+      set_config: method(NoParams, (p) => config.update(p)),
+      get_update_lock: method(NoParams, () => lock.state()),
+      get_events: method(EventsParams, (p) => store.recentEvents(p.limit ?? 100)),
+      start_irrigation: method(IrrigationParams, (p, source) => irrigation.startCycle(source, p.runSeconds)),
+      stop_irrigation: method(NoParams, (_p, source) => irrigation.stopCycle(source)),
+      get_irrigation: method(NoParams, () => irrigation.status()),
+    };
+  }
+
+  methodNames(): string[] {
+    return Object.keys(this.methods);
+  }
+
+  /** Runs a method; resolves with its result or rejects with a ProtocolError (never anything else). */
+  async execute(name: string, params: unknown, source: RequestSource): Promise<unknown> {
+    try {
+      const m = Object.hasOwn(this.methods, name) ? this.methods[name] : undefined;
+      if (!m)
+        throw new ProtocolError('UNKNOWN_METHOD', `no method "${name}"`, { methods: this.methodNames() });
+      const checked = validate(m.params, params);
+      if (!checked.ok)
+        throw new ProtocolError('INVALID_MESSAGE', `invalid parameters for ${name}`, checked.errors);
+      return await m.run(checked.value as never, source);
+    } catch (e) {
+      const error = asProtocolError(e);
+      this.rejected(source, name, error);
+      throw error;
+    }
+  }
+
+  /** Records a refusal that happened before a method could run (bad JSON, bad topic). */
+  rejected(source: RequestSource, target: string, error: ProtocolError): void {
+    raiseEvent(this.deps.bus, 'command.rejected', 'warning', `${source} ${target}: ${error.message}`, {
+      source,
+      target,
+      code: error.code,
+      message: error.message,
+      details: error.details,
+    });
+  }
+
+  sensors(): (SensorSnapshot & { intervalMs: number })[] {
+    return this.deps.hal.sensors().map((s) => ({ ...this.snapshot(s.id, s.unit), intervalMs: s.intervalMs }));
+  }
+
+  sensor(id: string): SensorSnapshot & { intervalMs: number } {
+    const info = this.deps.hal.sensors().find((s) => s.id === id);
+    if (!info)
+      throw new ProtocolError('UNKNOWN_SENSOR', `no sensor "${id}"`, {
+        sensors: this.deps.hal.sensors().map((s) => s.id),
+      });
+    return { ...this.snapshot(id, info.unit), intervalMs: info.intervalMs };
+  }
+
+  actuatorList(): ReturnType<CommandService['actuator']>[] {
+    return this.deps.actuators.ids().map((id) => this.actuator(id));
+  }
+
+  actuator(
+    id: string,
+  ): { id: string; kind: 'switch' | 'dimmer'; ts: number } & ({ state: 'on' | 'off' } | { level: number }) {
+    const info = this.deps.actuators.info(id);
+    const s = this.deps.store.actuator(id);
+    const state = s?.state ?? (info.kind === 'switch' ? { state: 'off' as const } : { level: 0 });
+    return { id, kind: info.kind, ...state, ts: s?.ts ?? 0 };
+  }
+
+  private snapshot(id: string, unit: string): SensorSnapshot {
+    return (
+      this.deps.store.reading(id) ?? {
+        id,
+        value: null,
+        unit,
+        quality: 'unavailable',
+        ts: 0,
+        error: 'not sampled yet',
+      }
+    );
+  }
+}
+
+function method<S extends TSchema>(
+  params: S,
+  run: (p: Static<S>, source: RequestSource) => unknown,
+): { params: TSchema; run: (p: never, source: RequestSource) => unknown } {
+  return { params, run: run as (p: never, source: RequestSource) => unknown };
+}
+
+export function asProtocolError(e: unknown): ProtocolError {
+  if (e instanceof ProtocolError) return e;
+  return new ProtocolError('INTERNAL', 'internal error while handling the command');
+}

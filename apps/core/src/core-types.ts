@@ -1,0 +1,24 @@
+import type { SensorQuality, UpdateLock } from '@growoff/protocol';
+import type { ModuleConfig } from './config/module-config';
+
+export type { Event } from '@growoff/protocol';
+export type ActuatorState = { state: 'on' | 'off' } | { level: number };
+export type ModuleConfigShape = ModuleConfig;
+export type UpdateLockState = UpdateLock;
+
+/** The latest sample of one sensor as the core keeps and serves it. */
+export interface SensorSnapshot {
+  id: string;
+  value: number | null;
+  unit: string;
+  quality: SensorQuality;
+  ts: number;
+  error?: string;
+}
+
+/** A feature of the core: started in order, stopped in reverse order. */
+export interface Feature {
+  readonly name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}

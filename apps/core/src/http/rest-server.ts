@@ -1,0 +1,301 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { timingSafeEqual } from 'node:crypto';
+import type { Hal } from '@growoff/hal';
+import {
+  ActuatorCommand,
+  Event,
+  ProtocolError,
+  SensorQuality,
+  UpdateLock,
+  type ErrorCode,
+} from '@growoff/protocol';
+import type { CommandService } from '../commands';
+import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
+
+export interface RestOptions {
+  host: string;
+  port: number;
+  token?: string;
+  version: string;
+  commands: CommandService;
+  hal: Hal;
+  health: () => Record<string, unknown> & { status: 'ok' | 'degraded' };
+}
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  BAD_JSON: 400,
+  INVALID_MESSAGE: 400,
+  UNKNOWN_METHOD: 404,
+  UNKNOWN_SENSOR: 404,
+  UNKNOWN_ACTUATOR: 404,
+  NOT_FOUND: 404,
+  INTERLOCK: 409,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+const ErrorReply = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      details: Type.Optional(Type.Unknown()),
+    }),
+  },
+  { $id: 'ErrorReply' },
+);
+const Sensor = Type.Object(
+  {
+    id: Type.String(),
+    value: Type.Union([Type.Number(), Type.Null()]),
+    unit: Type.String(),
+    quality: SensorQuality,
+    ts: Type.Integer(),
+    intervalMs: Type.Number(),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const Actuator = Type.Object(
+  {
+    id: Type.String(),
+    kind: Type.Union([Type.Literal('switch'), Type.Literal('dimmer')]),
+    state: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
+    level: Type.Optional(Type.Number()),
+    ts: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String() });
+const errors = { 400: ErrorReply, 401: ErrorReply, 404: ErrorReply, 409: ErrorReply, 503: ErrorReply };
+
+/**
+ * The QA REST API. Every handler calls the same CommandService the MQTT side calls; errors
+ * leave as `{error: {code, message, details?}}` with a 4xx/5xx status, never as a stack.
+ */
+export async function createRestServer(o: RestOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  const { commands } = o;
+  // Results are shaped by the command path; the route's response schema documents and serialises them.
+  const run = (method: string, params: unknown) => commands.execute(method, params, 'rest') as Promise<never>;
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'GrowOff core',
+        version: o.version,
+        description: 'QA API of the module core (protocol v1)',
+      },
+      ...(o.token === undefined
+        ? {}
+        : {
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+            security: [{ bearer: [] }],
+          }),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  if (o.token !== undefined) {
+    const expected = Buffer.from(`Bearer ${o.token}`);
+    app.addHook('onRequest', async (req) => {
+      if (req.url === '/health') return;
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new ProtocolError('UNAUTHORIZED', 'missing or wrong bearer token (GROWOFF_HTTP_TOKEN)');
+      }
+    });
+  }
+
+  app.setErrorHandler((error: FastifyError | ProtocolError, req, reply) => {
+    let e: ProtocolError;
+    if (error instanceof ProtocolError) {
+      e = error;
+    } else if ('validation' in error && error.validation) {
+      e = new ProtocolError(
+        'INVALID_MESSAGE',
+        `invalid request ${error.validationContext ?? ''}`.trim(),
+        error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+      );
+    } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      const code: ErrorCode =
+        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 413
+          ? 'INVALID_MESSAGE'
+          : 'BAD_JSON';
+      e = new ProtocolError(code, error.message);
+    } else if (typeof error.code === 'string' && error.code.startsWith('HAL_')) {
+      // A coded HAL refusal (e.g. an unknown fault target) is the caller's mistake, said in the HAL's words.
+      e = new ProtocolError('INVALID_MESSAGE', error.message, { halCode: error.code });
+    } else {
+      e = new ProtocolError('INTERNAL', 'internal error');
+    }
+    // Refusals the command path never saw (schema, JSON, auth) are still recorded as rejected commands.
+    if (!(error instanceof ProtocolError && error.code !== 'UNAUTHORIZED') && req.method !== 'GET') {
+      commands.rejected('rest', `${req.method} ${req.routeOptions.url ?? req.url}`, e);
+    }
+    const status = STATUS_BY_CODE[e.code];
+    void reply
+      .status(status)
+      .send({
+        error:
+          e.details === undefined
+            ? { code: e.code, message: e.message }
+            : { code: e.code, message: e.message, details: e.details },
+      });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
+  });
+
+  app.get('/health', { schema: { tags: ['health'] } }, () => o.health());
+
+  app.get('/api/v1/sensors', { schema: { tags: ['sensors'], response: { 200: Type.Array(Sensor) } } }, () =>
+    run('get_sensors', {}),
+  );
+  app.get(
+    '/api/v1/sensors/:id',
+    { schema: { tags: ['sensors'], params: IdParams, response: { 200: Sensor, ...errors } } },
+    (req) => run('get_sensor', { sensor: req.params.id }),
+  );
+  app.get(
+    '/api/v1/actuators',
+    { schema: { tags: ['actuators'], response: { 200: Type.Array(Actuator) } } },
+    () => run('get_actuators', {}),
+  );
+  app.put(
+    '/api/v1/actuators/:id',
+    {
+      schema: {
+        tags: ['actuators'],
+        description:
+          'Switch `{"state":"on"|"off"}` or dim `{"level":0..100}`. Interlocks apply (409 INTERLOCK).',
+        params: IdParams,
+        body: ActuatorCommand,
+        response: { 200: Actuator, ...errors },
+      },
+    },
+    (req) => {
+      const { id: _id, ...cmd } = req.body;
+      return run('set_actuator', { ...cmd, actuator: req.params.id });
+    },
+  );
+  app.get('/api/v1/config', { schema: { tags: ['config'], response: { 200: ModuleConfig } } }, () =>
+    run('get_config', {}),
+  );
+  app.put(
+    '/api/v1/config',
+    {
+      schema: {
+        tags: ['config'],
+        description:
+          'Any subset of the sections, each partial; the result is validated as a whole and persisted.',
+        body: ModuleConfigPatch,
+        response: { 200: ModuleConfig, ...errors },
+      },
+    },
+    (req) => run('set_config', req.body),
+  );
+  app.get(
+    '/api/v1/events',
+    {
+      schema: {
+        tags: ['events'],
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+        response: { 200: Type.Array(Event) },
+      },
+    },
+    (req) => run('get_events', req.query.limit === undefined ? {} : { limit: req.query.limit }),
+  );
+  app.get('/api/v1/update-lock', { schema: { tags: ['update'], response: { 200: UpdateLock } } }, () =>
+    run('get_update_lock', {}),
+  );
+  app.get('/api/v1/irrigation', { schema: { tags: ['irrigation'] } }, () => run('get_irrigation', {}));
+  app.post(
+    '/api/v1/irrigation/start',
+    {
+      schema: {
+        tags: ['irrigation'],
+        body: Type.Optional(
+          Type.Object({ runSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })) }),
+        ),
+        response: errors,
+      },
+    },
+    (req) => run('start_irrigation', req.body ?? {}),
+  );
+  app.post('/api/v1/irrigation/stop', { schema: { tags: ['irrigation'] } }, () => run('stop_irrigation', {}));
+
+  const sim = o.hal.simulation;
+  if (sim) {
+    const Environment = Type.Record(Type.String(), Type.Number());
+    app.get(
+      '/api/v1/sim/environment',
+      { schema: { tags: ['simulation'], response: { 200: Environment } } },
+      () => sim.environment(),
+    );
+    app.put(
+      '/api/v1/sim/environment',
+      {
+        schema: {
+          tags: ['simulation'],
+          description: 'Patch the simulated environment, e.g. `{"airTemperature": 31, "waterLevel": 0}`.',
+          body: Environment,
+          response: { 200: Environment, ...errors },
+        },
+      },
+      (req) => {
+        const known = Object.keys(sim.environment());
+        const unknown = Object.keys(req.body).filter((k) => !known.includes(k));
+        if (unknown.length > 0) {
+          throw new ProtocolError('INVALID_MESSAGE', `unknown simulated quantities: ${unknown.join(', ')}`, {
+            known,
+          });
+        }
+        sim.setEnvironment(req.body);
+        return sim.environment();
+      },
+    );
+    const Fault = Type.Union(
+      ['nack', 'crc', 'stuck', 'slow', 'busy', 'unplugged', 'power-on-85', 'empty-read'].map((f) =>
+        Type.Literal(f),
+      ),
+    );
+    app.post(
+      '/api/v1/sim/faults',
+      {
+        schema: {
+          tags: ['simulation'],
+          body: Type.Object(
+            { target: Type.String({ minLength: 1 }), fault: Fault },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      (req) => {
+        sim.injectFault(req.body.target, req.body.fault as Parameters<typeof sim.injectFault>[1]);
+        return { injected: req.body };
+      },
+    );
+    app.delete(
+      '/api/v1/sim/faults',
+      {
+        schema: { tags: ['simulation'], querystring: Type.Object({ target: Type.Optional(Type.String()) }) },
+      },
+      (req) => {
+        sim.clearFaults(req.query.target);
+        return { cleared: req.query.target ?? 'all' };
+      },
+    );
+  }
+
+  await app.listen({ host: o.host, port: o.port });
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { ActuatorState, Event, SensorSnapshot } from '../core-types';
+
+const EVENT_LOG_SIZE = 500;
+
+/** The latest known state of the cabinet: last sample per sensor, last read-back per actuator, recent events. */
+export class StateStore {
+  private readonly sensors = new Map<string, SensorSnapshot>();
+  private readonly actuators = new Map<string, { state: ActuatorState; ts: number }>();
+  private readonly events: Event[] = [];
+
+  setReading(s: SensorSnapshot): void {
+    this.sensors.set(s.id, s);
+  }
+
+  reading(id: string): SensorSnapshot | undefined {
+    return this.sensors.get(id);
+  }
+
+  readings(): SensorSnapshot[] {
+    return [...this.sensors.values()];
+  }
+
+  /** The value of a sensor if its last sample is good and younger than maxAgeMs, else null. */
+  freshValue(id: string, maxAgeMs: number, now: number): number | null {
+    const s = this.sensors.get(id);
+    if (!s || s.quality !== 'ok' || s.value === null || now - s.ts > maxAgeMs) return null;
+    return s.value;
+  }
+
+  setActuator(id: string, state: ActuatorState, ts: number): void {
+    this.actuators.set(id, { state, ts });
+  }
+
+  actuator(id: string): { state: ActuatorState; ts: number } | undefined {
+    return this.actuators.get(id);
+  }
+
+  actuatorEntries(): [string, { state: ActuatorState; ts: number }][] {
+    return [...this.actuators.entries()];
+  }
+
+  addEvent(e: Event): void {
+    this.events.push(e);
+    if (this.events.length > EVENT_LOG_SIZE) this.events.shift();
+  }
+
+  /** Newest last. */
+  recentEvents(limit: number): Event[] {
+    return this.events.slice(-limit);
+  }
+}

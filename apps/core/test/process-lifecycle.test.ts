@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { topics } from '@growoff/protocol';
+import { jsonOf, TestClient, uniqueModuleId } from './helpers';
+
+const mosquitto = getService('mosquitto');
+const children: ChildProcess[] = [];
+
+/** The real entry (src/main.ts) in its own process, as the image runs it. */
+async function spawnCore(
+  moduleId: string,
+): Promise<{ child: ChildProcess; httpPort: number; output: () => string }> {
+  const httpPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'core-proc-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: join(import.meta.dirname, '..'),
+    env: {
+      ...process.env,
+      GROWOFF_MODULE_ID: moduleId,
+      GROWOFF_MQTT_URL: mosquitto.url,
+      GROWOFF_HTTP_PORT: String(httpPort),
+      GROWOFF_DATA_DIR: dataDir,
+      GROWOFF_SHUTDOWN_DEADLINE_MS: '3000',
+      GROWOFF_SIM_TIME_SCALE: '20',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitUntil('core process up', () => out.includes('running'), 20_000);
+  return { child, httpPort, output: () => out };
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('core process lifecycle', () => {
+  it('prints its configuration with secrets masked and where to look', async () => {
+    const { output, child } = await spawnCore(uniqueModuleId('banner'));
+    expect(output()).toContain('"hal":"sim"');
+    expect(output()).toMatch(/REST +http:\/\/127\.0\.0\.1:\d+/);
+    child.kill('SIGTERM');
+    await exited(child);
+  });
+
+  it('on SIGTERM switches actuators off, publishes offline and exits within the deadline', async () => {
+    const moduleId = uniqueModuleId('sigterm');
+    const watcher = await TestClient.connect(mosquitto.url, { protocolVersion: 4 });
+    await watcher.subscribe(`growoff/v1/modules/${moduleId}/#`);
+    const { child, httpPort } = await spawnCore(moduleId);
+    await watcher.waitFor(
+      (m) =>
+        m.topic === topics.status(moduleId, 'core') && (m.json() as { state: string }).state === 'online',
+      'online',
+    );
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/actuators/light`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ level: 70 }),
+    });
+    expect(res.status).toBe(200);
+
+    const lightOff = watcher.next(
+      (m) => m.topic === topics.actuator(moduleId, 'light') && (m.json() as { level: number }).level === 0,
+      'light off',
+    );
+    const offline = watcher.next(
+      (m) =>
+        m.topic === topics.status(moduleId, 'core') && (m.json() as { state: string }).state === 'offline',
+      'offline status',
+    );
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    await lightOff;
+    expect(jsonOf(await offline)).toMatchObject({ state: 'offline' });
+    expect(await exited(child)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(3000 + 1000);
+    await watcher.close();
+  });
+
+  it('leaves an offline will when it dies without a goodbye', async () => {
+    const moduleId = uniqueModuleId('will');
+    const watcher = await TestClient.connect(mosquitto.url, { protocolVersion: 4 });
+    await watcher.subscribe(topics.status(moduleId, 'core'));
+    const { child } = await spawnCore(moduleId);
+    await watcher.waitFor((m) => (m.json() as { state: string }).state === 'online', 'online');
+    const will = watcher.next((m) => (m.json() as { state: string }).state === 'offline', 'will');
+    child.kill('SIGKILL');
+    const m = await will;
+    expect(jsonOf(m)).toMatchObject({ state: 'offline', version: expect.any(String) });
+    // Retained: a newcomer sees the module offline.
+    const late = await TestClient.connect(mosquitto.url, { protocolVersion: 4 });
+    await late.subscribe(topics.status(moduleId, 'core'));
+    expect(jsonOf(await late.waitFor(() => true, 'retained will'))).toMatchObject({ state: 'offline' });
+    await late.close();
+    await watcher.close();
+  });
+});
