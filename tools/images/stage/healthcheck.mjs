@@ -1,11 +1,12 @@
 // The images' HEALTHCHECK, with node only (node:22-bookworm-slim has neither curl nor wget).
 //   node healthcheck.mjs http PORT_VARIABLE DEFAULT_PORT PATH
-//     healthy when http://127.0.0.1:<port>/<path> answers 2xx within 4 s.
+//     healthy when http://127.0.0.1:<port>/<path> answers 2xx.
 //   node healthcheck.mjs mqtt-status APP
 //     for an app without an HTTP port (the tunnel): healthy when its retained
 //     growoff/v1/modules/{id}/{app}/status on GROWOFF_MQTT_URL has a state other than offline.
 const [mode, ...args] = process.argv.slice(2);
-const deadline = setTimeout(() => fail('no answer within 4 s'), 4000);
+// Within the HEALTHCHECK's 10 s timeout, with room for Node's start on a Raspberry Pi.
+const deadline = setTimeout(() => fail('no answer within 8 s'), 8000);
 
 function fail(reason) {
   console.error(`unhealthy: ${reason}`);
