@@ -34,4 +34,23 @@ describe('createTelemetry without a URL', () => {
     expect(s).toMatchObject({ produced: 3, delivered: 1, dropped: { invalid: 1, closed: 1 }, queued: 0 });
     expect(s.lastError).toMatch(/not a finite number/);
   });
+
+  it('signals backpressure at the high-water mark and lets producers wait until it drains', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-file-'));
+    const t = await createTelemetry({
+      module: 'demo',
+      dataDir,
+      maxQueueBytes: 64 * 1024,
+      flushIntervalMs: 60_000,
+    });
+    let i = 0;
+    while (!t.stats().backpressure) t.metric({ sensor: 's', unit: 'u', value: i, quality: 'ok', ts: i++ });
+    expect(t.stats().queuedBytes).toBeGreaterThanOrEqual(0.8 * 64 * 1024);
+    // No flush interval to wait for: high water sends at once.
+    await t.whenWritable();
+    expect(t.stats().backpressure).toBe(false);
+    expect(t.stats().delivered).toBeGreaterThan(0);
+    await t.close();
+    expect(t.stats()).toMatchObject({ produced: i, delivered: i, queued: 0 });
+  });
 });

@@ -30,7 +30,11 @@ export interface Telemetry {
   metric(r: MetricInput): boolean;
   event(e: EventInput): boolean;
   stats(): TelemetryStats;
-  /** Resolves when every point produced before the call is delivered or counted as dropped. */
+  /**
+   * Resolves when every point produced before the call is delivered or counted as dropped. It
+   * waits through retries (cutting a backoff short), so race it with a timeout when the sink may be
+   * down for long, or use close({ deadlineMs }).
+   */
   flush(): Promise<void>;
   /** Resolves when the queue is below its high-water mark. */
   whenWritable(): Promise<void>;
