@@ -1,8 +1,11 @@
+import { resolve } from 'node:path';
 import { FINGERPRINT_PATTERN } from './host-key';
 import { TunnelError } from './tunnel-error';
 
 export interface TunnelConfig {
   moduleId: string;
+  /** The telemetry queue (and the file sink when GROWOFF_TELEMETRY_URL is unset) live here. */
+  dataDir: string;
   mqttUrl: string;
   bastionHost: string;
   bastionPort: number;
@@ -111,6 +114,7 @@ export function tunnelConfigFromEnv(env: NodeJS.ProcessEnv): TunnelConfig {
     bad('GROWOFF_TUNNEL_BACKOFF_MAX', 'must not be below GROWOFF_TUNNEL_BACKOFF_MIN');
   return {
     moduleId,
+    dataDir: resolve(text(env, 'GROWOFF_DATA_DIR', 'data')),
     mqttUrl,
     bastionHost: bastion.host,
     bastionPort: bastion.port,

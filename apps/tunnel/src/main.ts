@@ -1,3 +1,4 @@
+import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
 import { describeConfig, tunnelConfigFromEnv } from './config';
 import { loadModuleKey } from './module-key';
@@ -11,6 +12,9 @@ async function main(): Promise<void> {
     `[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${JSON.stringify(describeConfig(config))}`,
   );
   const key = loadModuleKey(config.keyFile);
+  const telemetry = await createTelemetry(
+    telemetryOptionsFromEnv(process.env, { module: config.moduleId, dataDir: config.dataDir }),
+  );
   console.log(`[tunnel] module key ${key.fingerprint} (${key.publicKey})`);
   const supervisor = new TunnelSupervisor({
     session: {
@@ -45,6 +49,8 @@ async function main(): Promise<void> {
     version: packageJson.version,
     bastion: `${config.bastionUser}@${config.bastionHost}:${config.bastionPort}`,
     openAnswerTimeoutMs: Math.min(config.connectTimeoutMs + 2000, 15_000),
+    // Audit events also go to telemetry, which queues them on disk while the cloud is unreachable.
+    record: (event) => telemetry.event(event),
   });
   supervisor.start();
 
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
     console.log(`[tunnel] ${signal}: closing`);
     await supervisor.shutdown();
     await mqtt.stop();
+    await telemetry.close({ deadlineMs: 2000 });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -62,7 +69,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (isTunnelError(error)) console.error(`[tunnel] ${error.code}: ${error.message}`);
+  if (isTunnelError(error) || isTelemetryError(error))
+    console.error(`[tunnel] ${error.code}: ${error.message}`);
   else console.error(`[tunnel] failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(isTunnelError(error) && error.code === 'TUNNEL_BAD_CONFIG' ? 2 : 1);
+  const badConfig =
+    (isTunnelError(error) && error.code === 'TUNNEL_BAD_CONFIG') ||
+    (isTelemetryError(error) && error.code === 'TELEMETRY_BAD_OPTION');
+  process.exit(badConfig ? 2 : 1);
 });

@@ -21,6 +21,8 @@ export interface TunnelMqttOptions {
   bastion: string;
   /** How long an open request waits for the tunnel to come up before answering `connecting`. */
   openAnswerTimeoutMs: number;
+  /** Also given every event published (the audit trail's durable copy, e.g. telemetry). */
+  record?: (event: AuditEvent & { ts: number }) => void;
 }
 
 type Answer =
@@ -107,10 +109,10 @@ export class TunnelMqtt {
   }
 
   private publishEvent(event: AuditEvent): void {
+    const stamped = { ...event, ts: Date.now() };
     console.log(`[tunnel] ${event.severity} ${event.type}: ${event.message}`);
-    this.client.publish(topics.events(this.options.moduleId), JSON.stringify({ ...event, ts: Date.now() }), {
-      qos: 1,
-    });
+    this.options.record?.(stamped);
+    this.client.publish(topics.events(this.options.moduleId), JSON.stringify(stamped), { qos: 1 });
   }
 
   private async onRequest(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {

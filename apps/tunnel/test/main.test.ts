@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
-import { getService, stopProcess, type SshdInfo } from '@growoff/test-services';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { getService, stopProcess, waitUntil, type SshdInfo } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killBastion, startBastion, startModuleSshd, type Bastion } from './support';
+import { killBastion, startBastion, startModuleSshd, tempDir, type Bastion } from './support';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
 
@@ -30,6 +31,7 @@ describe('the tunnel app (src/main.ts)', () => {
   let bastion: Bastion;
   let moduleSshd: SshdInfo;
   let client: MqttClient;
+  const dataDir = tempDir('main-data');
 
   beforeAll(async () => {
     bastion = await startBastion('main');
@@ -57,6 +59,7 @@ describe('the tunnel app (src/main.ts)', () => {
       GROWOFF_TUNNEL_REMOTE_PORT: String(bastion.remotePort),
       GROWOFF_TUNNEL_KEEPALIVE_INTERVAL: '0.5',
       GROWOFF_TUNNEL_BACKOFF_MIN: '0.1',
+      GROWOFF_DATA_DIR: dataDir,
       ...overrides,
     };
   }
@@ -102,6 +105,15 @@ describe('the tunnel app (src/main.ts)', () => {
       JSON.stringify({ ttlSeconds: 60, reason: 'main test' }),
     );
     await seen((s) => s.tunnel === 'open' && s.remotePort === bastion.remotePort);
+    // The audit trail's durable copy: telemetry's file sink when no GROWOFF_TELEMETRY_URL is set.
+    const sinkFile = join(dataDir, 'telemetry.lp');
+    await waitUntil(
+      'audit events in telemetry',
+      () => existsSync(sinkFile) && readFileSync(sinkFile, 'utf8').includes('type=tunnel.opened'),
+    );
+    expect(readFileSync(sinkFile, 'utf8')).toMatch(
+      new RegExp(`^event,module=${bastion.moduleId},.*type=tunnel.requested.*main test`, 'm'),
+    );
 
     app.child.kill('SIGKILL');
     await app.exited;
