@@ -5,7 +5,9 @@ import { DeviceGuard, SupervisedBus, type GuardOptions } from './bus/bus-supervi
 import type { I2cBus } from './bus/i2c-bus';
 import { busPath, openRealBus, toBusError, withBusErrors } from './bus/real-bus';
 import { scaledClock, systemClock, type Clock } from './clock';
+import { Ads1115 } from './drivers/ads1115';
 import { Bh1750 } from './drivers/bh1750';
+import { Bme280 } from './drivers/bme280';
 import type { Driver, OutputDriver, SensorDriver } from './drivers/driver';
 import { isOutputDriver, isSensorDriver } from './drivers/driver';
 import { Ds18b20 } from './drivers/ds18b20';
@@ -55,6 +57,10 @@ function makeDriver(d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock, outputs
   switch (d.type) {
     case 'sht3x':
       return new Sht3x(d.name, bus, address, clock);
+    case 'bme280':
+      return new Bme280(d.name, bus, address, clock);
+    case 'ads1115':
+      return new Ads1115(d.name, bus, address, clock);
     case 'scd4x':
       return new Scd4x(d.name, bus, address, clock);
     case 'ezo-ph':
@@ -69,8 +75,6 @@ function makeDriver(d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock, outputs
       return new Pca9685(d.name, bus, address, clock, d.frequencyHz);
     case 'mcp23017':
       return new Mcp23017(d.name, bus, address, outputs);
-    default:
-      throw new HalError('HAL_PROFILE_INVALID', `hardware profile: device type ${d.type} has no driver yet`);
   }
 }
 

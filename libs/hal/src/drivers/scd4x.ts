@@ -15,6 +15,7 @@ export const SCD4X_REINIT = 0x3646;
 export const SCD4X_MEASUREMENT_INTERVAL_MS = 5000;
 /** §3.5.3: stop_periodic_measurement needs 500 ms before other commands. */
 export const SCD4X_STOP_MS = 500;
+const DATA_READY_POLL_MS = 100;
 
 /** §3.5.2: CO2 in ppm as is, T = -45 + 175 * word / (2^16 - 1), RH = 100 * word / (2^16 - 1). */
 export function scd4xConvert(words: number[]): { co2: number; temperature: number; humidity: number } {
@@ -76,21 +77,22 @@ export class Scd4x implements SensorDriver {
    * else the previous one while it is younger than one interval, else waits for the next.
    */
   async measure(): Promise<{ co2: number; temperature: number; humidity: number }> {
-    const started = this.clock.now();
-    for (;;) {
+    // Polls are counted rather than timed, so a busy event loop cannot cut the wait short.
+    const maxPolls = (2 * SCD4X_MEASUREMENT_INTERVAL_MS) / DATA_READY_POLL_MS;
+    for (let polls = 0; ; polls++) {
       if (await this.dataReady()) {
         this.last = scd4xConvert(await this.readWords(SCD4X_READ_MEASUREMENT, 3, 1));
         this.lastAt = this.clock.now();
         return this.last;
       }
       if (this.last && this.clock.now() - this.lastAt <= SCD4X_MEASUREMENT_INTERVAL_MS) return this.last;
-      if (this.clock.now() - started > 2 * SCD4X_MEASUREMENT_INTERVAL_MS) {
+      if (polls >= maxPolls) {
         throw new HalError(
           'HAL_TIMEOUT',
           `${this.name}: no measurement ready within ${2 * SCD4X_MEASUREMENT_INTERVAL_MS} ms`,
         );
       }
-      await this.clock.sleep(100);
+      await this.clock.sleep(DATA_READY_POLL_MS);
     }
   }
 

@@ -21,7 +21,8 @@ export function w1SlaveText(scratchpad: number[], crcOk: boolean): string {
   const hex = scratchpad.map((b) => b.toString(16).padStart(2, '0')).join(' ');
   const lsb = scratchpad[0]!;
   const msb = scratchpad[1]!;
-  const millis = Math.round(((((msb << 8) | lsb) << 16) >> 16) * 62.5);
+  // w1_therm: millidegrees = raw * 1000 / 16 in integer arithmetic (truncating).
+  const millis = Math.trunc(((((msb << 8) | lsb) << 16) >> 16) * 62.5);
   return `${hex} : crc=${hex.slice(-2)} ${crcOk ? 'YES' : 'NO'}\n${hex} t=${millis}\n`;
 }
 
@@ -65,7 +66,7 @@ export class SimulatedW1 {
       const crcOk = !has('crc');
       if (!crcOk) pad[8] = pad[8]! ^ 0x5a;
       slave = w1SlaveText(pad, crcOk);
-      temperature = crcOk ? `${Math.round(celsius * 16) * 62.5}\n` : '';
+      temperature = crcOk ? `${Math.trunc(Math.round(celsius * 16) * 62.5)}\n` : '';
     }
     await writeFile(join(dir, 'w1_slave'), slave);
     await writeFile(join(dir, 'temperature'), temperature);

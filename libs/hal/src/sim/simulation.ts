@@ -5,7 +5,9 @@ import type { HardwareProfile } from '../profile/profile';
 import type { SimFault, SimulationControl } from '../types';
 import { Cabinet, type CabinetEnvironment, type CabinetInputs } from './cabinet';
 import { FaultTable } from './faults';
+import { Ads1115Model } from './models/ads1115-model';
 import { Bh1750Model } from './models/bh1750-model';
+import { Bme280Model } from './models/bme280-model';
 import { EzoModel } from './models/ezo-model';
 import { Mcp23017Model } from './models/mcp23017-model';
 import { Pca9685Model } from './models/pca9685-model';
@@ -73,6 +75,19 @@ export async function buildSimulation(
       case 'sht3x':
         model = new Sht3xModel(d.name, address, ctx);
         break;
+      case 'bme280':
+        model = new Bme280Model(d.name, address, ctx);
+        break;
+      case 'ads1115': {
+        const channels = profile.sensors.filter((s) => s.device === d.name);
+        model = new Ads1115Model(d.name, address, ctx, (n) => {
+          const s = channels.find((c) => c.channel === `ain${n}`);
+          if (!s?.simulate) return 0;
+          // The sensor converts volts to its unit as value = volts * scale + offset; invert that.
+          return (quantityOf(s.simulate) - (s.offset ?? 0)) / (s.scale ?? 1);
+        });
+        break;
+      }
       case 'scd4x':
         model = new Scd4xModel(d.name, address, ctx);
         break;
@@ -110,8 +125,6 @@ export async function buildSimulation(
       case 'ds18b20':
         await w1.add(d.w1Id!, d.name);
         break;
-      default:
-        throw new HalError('HAL_PROFILE_INVALID', `hardware profile: no simulation model for ${d.type} yet`);
     }
     if (model) bus.attach(model);
   }
