@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { ContainerSpec, ManagedAppId, ReleaseRef } from '../journal/update-journal';
+import { UpdaterError } from '../updater-error';
+
+export const LABEL_APP = 'growoff.app';
+export const LABEL_MANAGED_BY = 'growoff.managed-by';
+export const LABEL_VERSION = 'growoff.release-version';
+export const LABEL_IMAGE = 'growoff.release-image';
+
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  image: string;
+  version: string;
+  running: boolean;
+  restarting: boolean;
+  status: string;
+  restartCount: number;
+  health?: string;
+  startedAt: number;
+  env: string[];
+}
+
+/** Creates, starts, stops and finds the containers of one managed app, by their labels. */
+export class ManagedContainers {
+  constructor(
+    private readonly docker: Docker,
+    private readonly app: ManagedAppId,
+    private readonly managedBy: string,
+  ) {}
+
+  async list(): Promise<ManagedContainer[]> {
+    const summaries = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_APP}=${this.app}`, `${LABEL_MANAGED_BY}=${this.managedBy}`] },
+    });
+    const found: ManagedContainer[] = [];
+    for (const s of summaries) {
+      const c = await this.inspect(s.Id);
+      if (c) found.push(c);
+    }
+    return found;
+  }
+
+  async inspect(id: string): Promise<ManagedContainer | null> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return {
+        id: info.Id,
+        name: info.Name.replace(/^\//, ''),
+        image: info.Config.Labels?.[LABEL_IMAGE] ?? info.Config.Image,
+        version: info.Config.Labels?.[LABEL_VERSION] ?? '',
+        running: info.State.Running,
+        restarting: info.State.Restarting,
+        status: info.State.Status,
+        restartCount: info.RestartCount,
+        health: info.State.Health?.Status,
+        startedAt: Date.parse(info.State.StartedAt),
+        env: info.Config.Env ?? [],
+      };
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return null;
+      throw engineError('inspect a container', error);
+    }
+  }
+
+  /**
+   * The settings to carry to the next release: the container's env without what its image sets,
+   * its volumes, devices, network, labels (without the image's and ours) and privileges.
+   */
+  async specOf(id: string, baseName: string): Promise<ContainerSpec> {
+    const info = await this.docker.getContainer(id).inspect();
+    let imageEnv: string[] = [];
+    let imageLabels: Record<string, string> = {};
+    try {
+      const image = await this.docker.getImage(info.Image).inspect();
+      imageEnv = image.Config?.Env ?? [];
+      imageLabels = image.Config?.Labels ?? {};
+    } catch {
+      // The image may be pruned already; then all of the env is carried.
+    }
+    const labels: Record<string, string> = {};
+    for (const [key, value] of Object.entries(info.Config.Labels ?? {})) {
+      if ([LABEL_APP, LABEL_MANAGED_BY, LABEL_VERSION, LABEL_IMAGE].includes(key)) continue;
+      if (imageLabels[key] === value) continue;
+      labels[key] = value;
+    }
+    return {
+      name: baseName,
+      env: (info.Config.Env ?? []).filter((e) => !imageEnv.includes(e)),
+      binds: info.HostConfig.Binds ?? [],
+      devices: ((info.HostConfig.Devices ?? []) as ContainerSpec['devices']).map((d) => ({
+        PathOnHost: d.PathOnHost,
+        PathInContainer: d.PathInContainer,
+        CgroupPermissions: d.CgroupPermissions,
+      })),
+      networkMode: info.HostConfig.NetworkMode ?? 'host',
+      labels,
+      privileged: info.HostConfig.Privileged ?? false,
+      groupAdd: info.HostConfig.GroupAdd ?? [],
+    };
+  }
+
+  /** Creates (not starts) a container of `release` with `spec`, named `<spec.name>-<random>`. */
+  async create(release: ReleaseRef, spec: ContainerSpec): Promise<string> {
+    try {
+      const container = await this.docker.createContainer({
+        name: `${spec.name}-${randomBytes(3).toString('hex')}`,
+        Image: release.image,
+        Env: spec.env,
+        Labels: {
+          ...spec.labels,
+          [LABEL_APP]: this.app,
+          [LABEL_MANAGED_BY]: this.managedBy,
+          [LABEL_VERSION]: release.version,
+          [LABEL_IMAGE]: release.image,
+        },
+        HostConfig: {
+          Binds: spec.binds,
+          Devices: spec.devices,
+          NetworkMode: spec.networkMode,
+          Privileged: spec.privileged,
+          GroupAdd: spec.groupAdd,
+          RestartPolicy: { Name: 'unless-stopped' },
+        },
+      });
+      return container.id;
+    } catch (error) {
+      throw engineError(`create the ${this.app} container`, error);
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 304) return;
+      throw engineError(`start the ${this.app} container`, error);
+    }
+  }
+
+  async stop(id: string, graceS = 10): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: graceS });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 304 || status === 404) return;
+      throw engineError(`stop the ${this.app} container`, error);
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: false });
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404 || status === 409) return;
+      throw engineError(`remove the ${this.app} container`, error);
+    }
+  }
+
+  /** Removes images of `repository` that no kept release names and no container uses. */
+  async pruneImages(repository: string, keep: readonly string[]): Promise<string[]> {
+    const inUse = new Set((await this.docker.listContainers({ all: true })).map((c) => c.ImageID));
+    const removed: string[] = [];
+    for (const image of await this.docker.listImages()) {
+      const digests = (image.RepoDigests ?? []).filter((d) => d.startsWith(`${repository}@`));
+      if (digests.length === 0 || inUse.has(image.Id)) continue;
+      if (digests.some((d) => keep.includes(d))) continue;
+      try {
+        await this.docker.getImage(image.Id).remove({ force: false });
+        removed.push(...digests);
+      } catch {
+        continue;
+      }
+    }
+    return removed;
+  }
+}
+
+function engineError(what: string, error: unknown): UpdaterError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new UpdaterError('ENGINE_FAILED', `could not ${what}: ${message}`);
+}
+
+/** The port of the core's REST API: its container's GROWOFF_HTTP_PORT, or the configured default. */
+export function httpPortOf(env: readonly string[], fallback: number): number {
+  const entry = env.find((e) => e.startsWith('GROWOFF_HTTP_PORT='));
+  const port = entry ? Number(entry.slice('GROWOFF_HTTP_PORT='.length)) : NaN;
+  return Number.isInteger(port) && port > 0 && port < 65_536 ? port : fallback;
+}

@@ -1,0 +1,374 @@
+import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
+import mqtt, { type MqttClient } from 'mqtt';
+import { loadTrustedKeys, topics, type TrustedKey } from '@growoff/protocol';
+import type { UpdaterConfig } from './config/updater-config';
+import { ImagePuller } from './engine/image-puller';
+import { httpPortOf, ManagedContainers } from './engine/managed-containers';
+import { AppManager, type EmitEvent, type Phase } from './install/app-manager';
+import { CoreStatusWatch } from './install/core-status-watch';
+import { runHealthGate } from './install/health-gate';
+import { lockRemainingMs, readUpdateLock } from './install/update-lock';
+import {
+  UpdateJournal,
+  type ContainerSpec,
+  type ManagedAppId,
+  type ReleaseRef,
+} from './journal/update-journal';
+import { DesiredRelease, type ReleaseSource } from './release/desired-release';
+import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
+import { describeError } from './updater-error';
+
+export interface UpdaterStatus {
+  state: 'online' | 'offline';
+  version: string;
+  current?: ReleaseRef;
+  target?: ReleaseRef;
+  phase: Phase;
+  lastResult?: { result: string; version?: string; ts: number; message?: string };
+  ts: number;
+  apps: Record<
+    string,
+    { current?: ReleaseRef; lastKnownGood?: ReleaseRef; phase: Phase; target?: ReleaseRef }
+  >;
+  release?: {
+    source: ReleaseSource | null;
+    sequence?: number;
+    channel?: string;
+    outsideRollout?: { percent: number };
+  };
+  registryTokens: number;
+}
+
+export interface UpdaterEvent {
+  type: string;
+  severity: string;
+  message: string;
+  ts: number;
+  data?: Record<string, unknown>;
+}
+
+export interface UpdaterOptions {
+  config: UpdaterConfig;
+  version: string;
+  /** Overrides the ECR token source (tests of token renewal use the stand-in through the real client). */
+  tokenSource?: TokenSource;
+  log?: (line: string) => void;
+}
+
+/**
+ * The updater: follows the signed releases on MQTT, keeps the core (and Telegraf) at them through
+ * the AppManagers, and reports on MQTT and its REST API. One operation runs at a time.
+ */
+export class Updater {
+  readonly journal: UpdateJournal;
+  private readonly docker: Docker;
+  private readonly credentials: RegistryCredentials;
+  private readonly desired: DesiredRelease;
+  private readonly managers = new Map<ManagedAppId, AppManager>();
+  private readonly phases = new Map<ManagedAppId, { phase: Phase; target?: ReleaseRef }>();
+  private readonly coreStatus = new CoreStatusWatch();
+  private readonly trustedKeys: TrustedKey[];
+  private mqtt?: MqttClient;
+  private queue: Promise<unknown> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private lastResult?: UpdaterStatus['lastResult'];
+  private checkRequested = false;
+  private probationQueued = false;
+  private stopped = false;
+  private readonly listeners = new Set<(event: UpdaterEvent) => void>();
+
+  constructor(private readonly options: UpdaterOptions) {
+    const { config } = options;
+    this.trustedKeys = loadTrustedKeys(config.releaseKeysPath);
+    this.journal = new UpdateJournal(config.dataDir);
+    this.docker = new Docker(dockerConnection(config.dockerHost));
+    this.credentials = new RegistryCredentials(
+      options.tokenSource ?? ecrTokenSource({ region: config.awsRegion, endpoint: config.ecrEndpoint }),
+    );
+    this.desired = new DesiredRelease({
+      moduleId: config.moduleId,
+      channel: config.channel,
+      trustedKeys: this.trustedKeys,
+      imageRepos: { core: config.coreImageRepo, telegraf: config.telegrafImageRepo },
+      sequences: this.journal,
+    });
+    this.managers.set('core', this.createManager('core', config.coreImageRepo));
+    if (config.telegrafImageRepo)
+      this.managers.set('telegraf', this.createManager('telegraf', config.telegrafImageRepo));
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.options;
+    await this.serialized(async () => {
+      for (const manager of this.managers.values()) await manager.reconcile();
+    });
+    const statusTopic = topics.status(config.moduleId, 'updater');
+    this.mqtt = mqtt.connect(config.mqttUrl, {
+      clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
+      reconnectPeriod: 1000,
+      will: {
+        topic: statusTopic,
+        payload: Buffer.from(
+          JSON.stringify({ state: 'offline', version: this.options.version, ts: Date.now(), phase: 'idle' }),
+        ),
+        retain: true,
+        qos: 1,
+      },
+    });
+    const fleetTopic = topics.fleetRelease(config.channel);
+    const pinTopic = topics.release(config.moduleId);
+    const coreTopic = topics.status(config.moduleId, 'core');
+    this.mqtt.on('connect', () => {
+      this.mqtt?.subscribe([fleetTopic, pinTopic, coreTopic], { qos: 1 });
+      this.publishStatus();
+    });
+    this.mqtt.on('message', (topic, payload) => {
+      if (topic === coreTopic) this.coreStatus.offer(payload);
+      else if (topic === fleetTopic) this.onRelease('channel', payload);
+      else if (topic === pinTopic) this.onRelease('pin', payload);
+    });
+    this.timers.push(setInterval(() => void this.check(), config.checkIntervalMs));
+    this.timers.push(setInterval(() => void this.probation(), 1000));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.queue.catch(() => undefined);
+    if (this.mqtt) {
+      const { config } = this.options;
+      await this.mqtt
+        .publishAsync(
+          topics.status(config.moduleId, 'updater'),
+          JSON.stringify({ ...this.status(), state: 'offline' }),
+          { retain: true, qos: 1 },
+        )
+        .catch(() => undefined);
+      await this.mqtt.endAsync();
+    }
+  }
+
+  /** Brings every managed app to its desired release (what POST /check and new releases trigger). */
+  check(): Promise<void> {
+    if (this.checkRequested) return this.queue.then(() => undefined);
+    this.checkRequested = true;
+    return this.serialized(async () => {
+      this.checkRequested = false;
+      const targets = this.desired.targets();
+      for (const [app, manager] of this.managers) {
+        const target = targets[app];
+        const state = this.journal.app(app);
+        if (!target || state.pending || target.image === state.current?.image) continue;
+        if (state.failedImages.includes(target.image)) continue;
+        const result = await manager.install(target);
+        this.lastResult = { result, version: target.version, ts: Date.now() };
+        this.publishStatus();
+      }
+    });
+  }
+
+  status(): UpdaterStatus {
+    const apps: UpdaterStatus['apps'] = {};
+    for (const app of this.managers.keys()) {
+      const state = this.journal.app(app);
+      const phase = this.phases.get(app) ?? { phase: 'idle' as Phase };
+      apps[app] = {
+        current: state.current ? { version: state.current.version, image: state.current.image } : undefined,
+        lastKnownGood: state.lastKnownGood,
+        phase: phase.phase,
+        target: phase.target,
+      };
+    }
+    const targets = this.desired.targets();
+    return {
+      state: 'online',
+      version: this.options.version,
+      current: apps.core?.current,
+      target: targets.core,
+      phase: apps.core?.phase ?? 'idle',
+      lastResult: this.lastResult,
+      ts: Date.now(),
+      apps,
+      release: {
+        source: targets.source,
+        sequence: targets.release?.sequence,
+        channel: targets.release?.channel,
+        outsideRollout: targets.outsideRollout,
+      },
+      registryTokens: this.credentials.issued,
+    };
+  }
+
+  /** Every event as it is published; returns the unsubscribe. */
+  onEvent(listener: (event: UpdaterEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  history() {
+    return this.journal.history();
+  }
+
+  private onRelease(source: ReleaseSource, payload: Buffer): void {
+    const verdict = this.desired.offer(source, payload);
+    if (verdict.kind === 'rejected') {
+      this.emit(
+        'release.rejected',
+        'warning',
+        `refused a ${source} release: ${verdict.code}: ${verdict.message}`,
+        {
+          source,
+          code: verdict.code,
+          sequence: verdict.sequence,
+        },
+      );
+      return;
+    }
+    if (verdict.kind === 'unchanged') return;
+    if (verdict.kind === 'accepted') {
+      const p = verdict.payload;
+      this.emit(
+        'release.accepted',
+        'info',
+        `${source} release ${p.app} ${p.version} (sequence ${p.sequence}, rollout ${p.rollout.percent}%)`,
+        {
+          source,
+          version: p.version,
+          image: p.image,
+          sequence: p.sequence,
+          inRollout: this.desired.targets().source !== null,
+        },
+      );
+    } else {
+      this.emit('release.cleared', 'info', `the ${source} release was cleared`, { source });
+    }
+    this.publishStatus();
+    void this.check();
+  }
+
+  private probation(): Promise<void> {
+    if (this.probationQueued) return Promise.resolve();
+    this.probationQueued = true;
+    return this.serialized(async () => {
+      this.probationQueued = false;
+      for (const manager of this.managers.values()) await manager.checkProbation();
+    });
+  }
+
+  private serialized(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await task();
+      } catch (error) {
+        const { code, message } = describeError(error);
+        this.emit('updater.error', 'error', `${code}: ${message}`, { code });
+      }
+    });
+    this.queue = run;
+    return run;
+  }
+
+  private readonly emit: EmitEvent = (type, severity, message, data) => {
+    const { config } = this.options;
+    const event = { type, severity, message, ts: Date.now(), data };
+    this.options.log?.(`[${severity}] ${type}: ${message}`);
+    if (!type.startsWith('download.progress') && !type.startsWith('install.health_check')) {
+      this.journal.record({ ts: event.ts, app: (data?.app as ManagedAppId) ?? 'core', type, message, data });
+    }
+    this.mqtt?.publish(topics.events(config.moduleId), JSON.stringify(event), { qos: 0 });
+    for (const listener of this.listeners) listener(event);
+  };
+
+  private publishStatus(): void {
+    const { config } = this.options;
+    this.mqtt?.publish(topics.status(config.moduleId, 'updater'), JSON.stringify(this.status()), {
+      retain: true,
+      qos: 1,
+    });
+  }
+
+  private createManager(app: ManagedAppId, imageRepo: string): AppManager {
+    const { config } = this.options;
+    const containers = new ManagedContainers(this.docker, app, config.managedBy);
+    const baseName = app === 'core' ? config.coreContainerName : config.telegrafContainerName;
+    const puller = new ImagePuller({
+      docker: this.docker,
+      credentials: this.credentials,
+      diskReserveBytes: config.diskReserveBytes,
+      dockerDataRoot: config.dockerDataRoot,
+      retryForMs: config.pullRetryMs,
+      onProgress: (p) =>
+        this.emit('download.progress', 'debug', `${app}: ${p.bytes} of ${p.total} bytes`, { app, ...p }),
+      onRetry: (attempt, error) =>
+        this.emit(
+          'download.retry',
+          'warning',
+          `${app} download attempt ${attempt} failed (${error.code}: ${error.message}); retrying`,
+          {
+            app,
+            attempt,
+            error,
+          },
+        ),
+    });
+    const firstInstallSpec = (): ContainerSpec => ({
+      name: baseName,
+      env: app === 'core' && config.coreEnvFile ? readEnvFile(config.coreEnvFile) : [],
+      binds: [],
+      devices: [],
+      networkMode: 'host',
+      labels: {},
+      privileged: false,
+      groupAdd: [],
+    });
+    return new AppManager({
+      app,
+      journal: this.journal,
+      containers,
+      puller,
+      imageRepo,
+      firstInstallSpec,
+      probationMs: config.probationMs,
+      crashLoopRestarts: config.crashLoopRestarts,
+      emit: this.emit,
+      setPhase: (phase, target) => {
+        this.phases.set(app, { phase, target });
+        this.publishStatus();
+      },
+      healthGate: (containerId, spec) => {
+        const port = httpPortOf(spec.env, config.coreHttpPort);
+        return runHealthGate({
+          containers,
+          containerId,
+          deadlineMs: config.healthTimeoutMs,
+          healthUrl: app === 'core' ? `http://127.0.0.1:${port}/health` : undefined,
+          coreStatus: app === 'core' && config.healthRequiresMqtt ? this.coreStatus : undefined,
+          settleMs: app === 'core' ? 0 : Math.min(5000, config.healthTimeoutMs / 2),
+        });
+      },
+      lockRemainingMs: async (container) => {
+        if (app !== 'core') return 0;
+        const port = httpPortOf(container.env, config.coreHttpPort);
+        const now = Date.now();
+        const rest = lockRemainingMs(await readUpdateLock(`http://127.0.0.1:${port}`), now);
+        return Math.max(rest, lockRemainingMs(this.coreStatus.message?.updateLock, now));
+      },
+    });
+  }
+}
+
+function dockerConnection(host: string): Docker.DockerOptions {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
+  const url = new URL(host.replace(/^tcp:/, 'http:'));
+  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
+}
+
+/** KEY=VALUE lines; blank lines and # comments skipped. */
+export function readEnvFile(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#') && l.includes('='));
+}
