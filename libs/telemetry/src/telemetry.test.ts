@@ -1,12 +1,22 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createTelemetry, FILE_SINK_NAME } from './telemetry';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-file-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('createTelemetry without a URL', () => {
   it('appends line protocol to <dataDir>/telemetry.lp through the queue', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-file-'));
+    const dataDir = tempDir();
     const t = await createTelemetry({ module: 'demo', dataDir, flushIntervalMs: 10 });
     t.metric({ sensor: 'ph', unit: 'pH', value: 6.2, quality: 'ok', ts: 1 });
     t.event({ type: 'boot', severity: 'info', message: 'up', ts: 2 });
@@ -24,7 +34,7 @@ describe('createTelemetry without a URL', () => {
   });
 
   it('counts refused points so produced = delivered + dropped + queued, also after close', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-file-'));
+    const dataDir = tempDir();
     const t = await createTelemetry({ module: 'demo', dataDir, flushIntervalMs: 10 });
     expect(t.metric({ sensor: 's', unit: 'u', value: Number.NaN, quality: 'ok' })).toBe(false);
     expect(t.metric({ sensor: 's', unit: 'u', value: 1, quality: 'ok' })).toBe(true);
@@ -36,7 +46,7 @@ describe('createTelemetry without a URL', () => {
   });
 
   it('signals backpressure at the high-water mark and lets producers wait until it drains', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-file-'));
+    const dataDir = tempDir();
     const t = await createTelemetry({
       module: 'demo',
       dataDir,

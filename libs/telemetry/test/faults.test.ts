@@ -12,6 +12,7 @@ import {
   dropDb,
   listen,
   rows,
+  removeTempDirs,
   startFaultProxy,
   tempDataDir,
   uniqueDb,
@@ -34,6 +35,7 @@ describe('fault suite: InfluxQL count() equals produced minus counted drops', ()
   };
   afterAll(async () => {
     for (const name of dbs) await dropDb(shared.url, name);
+    removeTempDirs();
   });
 
   describe('with a private InfluxDB that is stopped and started again', () => {

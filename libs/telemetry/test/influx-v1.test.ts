@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getService } from '@growoff/test-services';
 import { createTelemetry } from '@growoff/telemetry';
 import { HARD_MODULE } from './hard-points';
-import { createDb, dropDb, tempDataDir, uniqueDb } from './influx';
+import { createDb, dropDb, removeTempDirs, tempDataDir, uniqueDb } from './influx';
 import { writeAndReadBackHardPoints } from './round-trip';
 
 describe('delivery to InfluxDB 1.x /write', () => {
@@ -18,6 +18,7 @@ describe('delivery to InfluxDB 1.x /write', () => {
   beforeAll(() => expect(influx.version).toMatch(/^1\./));
   afterAll(async () => {
     for (const name of dbs) await dropDb(influx.url, name);
+    removeTempDirs();
   });
 
   it('stores every point with its tags, field types and timestamp, escaping included (api v1)', async () => {

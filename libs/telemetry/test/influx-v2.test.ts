@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getService } from '@growoff/test-services';
 import { createTelemetry } from '@growoff/telemetry';
 import { HARD_MODULE } from './hard-points';
-import { createDb, dropDb, startV2Proxy, tempDataDir, uniqueDb, type V2Proxy } from './influx';
+import {
+  createDb,
+  dropDb,
+  startV2Proxy,
+  removeTempDirs,
+  tempDataDir,
+  uniqueDb,
+  type V2Proxy,
+} from './influx';
 import { writeAndReadBackHardPoints } from './round-trip';
 
 describe('delivery through the v2 write API (translated to a real InfluxDB 1.x)', () => {
@@ -17,6 +25,7 @@ describe('delivery through the v2 write API (translated to a real InfluxDB 1.x)'
   afterAll(async () => {
     await proxy.close();
     for (const name of dbs) await dropDb(influx.url, name);
+    removeTempDirs();
   });
 
   for (const api of ['v2', 'auto'] as const) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +9,17 @@ export function uniqueDb(label: string): string {
   return `telemetry_${label}_${randomBytes(4).toString('hex')}`;
 }
 
+const tempDirs: string[] = [];
+
 export function tempDataDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `growoff-telemetry-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `growoff-telemetry-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes the directories tempDataDir made in this test file. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 interface InfluxResult {

@@ -1,10 +1,18 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DiskQueue } from './disk-queue';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'growoff-telemetry-queue-'));
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-queue-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 const line = (i: number) => `sensor,module=m,sensor=s value=${i} ${1000 + i}`;
 
 function drain(queue: DiskQueue): string[] {
