@@ -182,8 +182,24 @@ GROWOFF_DATA_DIR=/data
 AWS_REGION=${conf[AWS_REGION]}
 AWS_SHARED_CREDENTIALS_FILE=/run/secrets/aws-credentials
 GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
+GROWOFF_CORE_ENV_FILE=/etc/growoff/core.env
+GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%:*}
 GROWOFF_CORE_DEVICES=/dev/i2c-1
 GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
+GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+GROWOFF_TELEMETRY_API=v2
+GROWOFF_TELEMETRY_TOKEN=$telegraf_token
+EOF
+
+# The core's environment for its first install by the updater (later installs carry it over).
+put /etc/growoff/core.env 0600 0:0 <<EOF
+# Written by tools/base/install.sh; read by the updater (GROWOFF_CORE_ENV_FILE).
+GROWOFF_MODULE_ID=${conf[MODULE_ID]}
+GROWOFF_MQTT_URL=${conf[MQTT_URL]}
+GROWOFF_HAL=i2c
+GROWOFF_HTTP_HOST=127.0.0.1
+GROWOFF_HTTP_PORT=${conf[CORE_HTTP_PORT]}
+GROWOFF_DATA_DIR=/data
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
 GROWOFF_TELEMETRY_API=v2
 GROWOFF_TELEMETRY_TOKEN=$telegraf_token

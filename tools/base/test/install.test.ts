@@ -57,7 +57,7 @@ describe('tools/base install.sh against a folder', () => {
     expect(modeOf(join(root, 'etc/docker/daemon.json'))).toBe('644');
   });
 
-  it('installs and enables a unit per container, ordered after Docker and the network, restarting always', () => {
+  it('installs and enables a unit per container, ordered after Docker and the network, restarted by systemd or Docker', () => {
     for (const unit of UNITS) {
       const path = join(root, `etc/systemd/system/${unit}.service`);
       const text = readFileSync(path, 'utf8');
@@ -65,9 +65,9 @@ describe('tools/base install.sh against a folder', () => {
       expect(text, unit).toMatch(/^Requires=docker\.service$/m);
       expect(text, unit).toMatch(/^After=network-online\.target docker\.service/m);
       expect(text, unit).toMatch(/^Wants=network-online\.target/m);
-      expect(text, unit).toMatch(
-        unit === 'growoff-ecr-login' ? /^Restart=on-failure$/m : /^Restart=always$/m,
-      );
+      // One-shot starters (the updater replaces the Telegraf container; Docker restarts it) retry on failure.
+      const oneShot = unit === 'growoff-ecr-login' || unit === 'growoff-telegraf';
+      expect(text, unit).toMatch(oneShot ? /^Restart=on-failure$/m : /^Restart=always$/m);
       const link = join(root, `etc/systemd/system/multi-user.target.wants/${unit}.service`);
       expect(readlinkSync(link)).toBe(`/etc/systemd/system/${unit}.service`);
     }
@@ -80,7 +80,11 @@ describe('tools/base install.sh against a folder', () => {
     );
     expect(unit('growoff-telegraf')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock:ro');
     expect(unit('growoff-telegraf')).toContain('--user "telegraf:$$(stat -c %%g /var/run/docker.sock)"');
-    expect(unit('growoff-telegraf')).toContain('--user "telegraf:$$(stat -c %%g /var/run/docker.sock)"');
+    expect(unit('growoff-telegraf')).toContain(
+      "ExecStart=/bin/sh -c '/usr/bin/docker start growoff-telegraf 2>/dev/null || exec /usr/bin/docker run --detach",
+    );
+    expect(unit('growoff-telegraf')).toContain('--restart unless-stopped');
+    expect(unit('growoff-updater')).toContain('--volume /etc/growoff/core.env:/etc/growoff/core.env:ro');
     for (const name of ['growoff-updater', 'growoff-tunnel', 'growoff-telegraf']) {
       expect(unit(name), name).toContain('--network host');
       expect(unit(name), name).toMatch(/After=.*growoff-ecr-login\.service/);
@@ -98,6 +102,16 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_RELEASE_KEYS: '/etc/growoff/release-keys',
       GROWOFF_CORE_DEVICES: '/dev/i2c-1',
       GROWOFF_CORE_VOLUMES: '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro',
+      GROWOFF_CORE_ENV_FILE: '/etc/growoff/core.env',
+      GROWOFF_TELEGRAF_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf',
+    });
+    expect(envFile(join(root, 'etc/growoff/core.env'))).toMatchObject({
+      GROWOFF_MODULE_ID: MODULE_CONF.MODULE_ID,
+      GROWOFF_MQTT_URL: MODULE_CONF.MQTT_URL,
+      GROWOFF_HAL: 'i2c',
+      GROWOFF_HTTP_HOST: '127.0.0.1',
+      GROWOFF_HTTP_PORT: '8080',
+      GROWOFF_DATA_DIR: '/data',
     });
     const tunnel = envFile(join(root, 'etc/growoff/tunnel.env'));
     expect(tunnel).toMatchObject({
@@ -131,6 +145,7 @@ describe('tools/base install.sh against a folder', () => {
       ['etc/growoff/updater.env', '600', 0],
       ['etc/growoff/tunnel.env', '600', 0],
       ['etc/growoff/telegraf.env', '600', 0],
+      ['etc/growoff/core.env', '600', 0],
       ['etc/growoff/base.env', '644', 0],
       ['etc/growoff/release-keys/release-2026.pem', '644', 0],
       ['usr/local/lib/growoff/ecr-login.sh', '755', 0],
