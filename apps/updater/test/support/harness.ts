@@ -1,0 +1,224 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import mqtt, { type MqttClient } from 'mqtt';
+import { generateReleaseKeyPair, signEnvelope, topics, type ReleasePayload } from '@growoff/protocol';
+import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
+import { freePort, getService, type RegistryInfo } from '@growoff/test-services';
+import { updaterConfigFromEnv } from '../../src/config/updater-config';
+import { Updater, type UpdaterEvent } from '../../src/updater';
+import { TestImages } from './test-images';
+
+// The AWS SDK's credential chain wants credentials; the stand-in does not check them.
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIDUPDATERTEST';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'updater-test-secret';
+
+export interface HarnessOptions {
+  registry?: RegistryInfo;
+  tokenTtlSeconds?: number;
+  sharedBytes?: number;
+  env?: Record<string, string>;
+}
+
+/** One isolated updater world: its module id, channel, keys, repository, ECR stand-in and labels. */
+export class UpdaterHarness {
+  readonly id = randomBytes(4).toString('hex');
+  readonly moduleId = `updater-test-${this.id}`;
+  readonly channel = `t-${this.id}`;
+  readonly managedBy = `updater-test-${this.id}`;
+  readonly keys = generateReleaseKeyPair();
+  readonly dir = mkdtempSync(join(tmpdir(), 'updater-test-'));
+  readonly docker = new Docker({ socketPath: getService('docker').socket });
+  updater?: Updater;
+  private sequence = 0;
+  private pinSequence = 0;
+  private publisher?: MqttClient;
+
+  private constructor(
+    readonly images: TestImages,
+    readonly ecr: EcrStandin,
+    readonly corePort: number,
+    readonly httpPort: number,
+    private readonly options: HarnessOptions,
+  ) {
+    mkdirSync(join(this.dir, 'keys'));
+    writeFileSync(join(this.dir, 'keys', 'release.pem'), this.keys.publicKeyPem);
+    writeFileSync(
+      join(this.dir, 'core.env'),
+      [
+        `GROWOFF_HTTP_PORT=${corePort}`,
+        'GROWOFF_HTTP_HOST=127.0.0.1',
+        `GROWOFF_MODULE_ID=${this.moduleId}`,
+        `GROWOFF_MQTT_URL=${getService('mosquitto').url}`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  static async create(options: HarnessOptions = {}): Promise<UpdaterHarness> {
+    const registry = options.registry ?? getService('registry');
+    const images = new TestImages({ registry, sharedBytes: options.sharedBytes });
+    const ecr = await startEcrStandin({ registry, tokenTtlSeconds: options.tokenTtlSeconds });
+    return new UpdaterHarness(images, ecr, await freePort(), await freePort(), options);
+  }
+
+  get dataDir(): string {
+    return join(this.dir, 'data');
+  }
+
+  env(): Record<string, string> {
+    return {
+      GROWOFF_MODULE_ID: this.moduleId,
+      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_DOCKER_HOST: getService('docker').host,
+      GROWOFF_ECR_ENDPOINT: this.ecr.url,
+      AWS_REGION: 'eu-central-1',
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY!,
+      GROWOFF_RELEASE_KEYS: join(this.dir, 'keys'),
+      GROWOFF_CHANNEL: this.channel,
+      GROWOFF_CORE_IMAGE_REPO: this.images.repo,
+      GROWOFF_UPDATER_HTTP_PORT: String(this.httpPort),
+      GROWOFF_DATA_DIR: this.dataDir,
+      GROWOFF_CORE_CONTAINER: `updater-test-core-${this.id}`,
+      GROWOFF_CORE_ENV_FILE: join(this.dir, 'core.env'),
+      GROWOFF_HEALTH_TIMEOUT_S: '20',
+      GROWOFF_PROBATION_S: '10',
+      GROWOFF_CRASHLOOP_RESTARTS: '1',
+      GROWOFF_PULL_RETRY_S: '60',
+      GROWOFF_MANAGED_BY: this.managedBy,
+      ...this.options.env,
+    };
+  }
+
+  async startUpdater(env: Record<string, string> = {}): Promise<Updater> {
+    const config = updaterConfigFromEnv({ ...this.env(), ...env });
+    this.updater = new Updater({
+      config,
+      version: '0.0.0-test',
+      log: process.env.UPDATER_TEST_LOG
+        ? (line) => console.log(`${new Date().toISOString()} ${line}`)
+        : undefined,
+    });
+    await this.updater.start();
+    return this.updater;
+  }
+
+  async stopUpdater(): Promise<void> {
+    await this.updater?.stop();
+    this.updater = undefined;
+  }
+
+  /** The next event of `type` (matching `where`), registered now so nothing is missed. */
+  nextEvent(
+    type: string,
+    where: (e: UpdaterEvent) => boolean = () => true,
+    timeoutMs = 60_000,
+  ): Promise<UpdaterEvent> {
+    const updater = this.updater;
+    if (!updater) throw new Error('start the updater first');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`no ${type} event within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = updater.onEvent((e) => {
+        if (e.type === type && where(e)) {
+          clearTimeout(timer);
+          off();
+          resolve(e);
+        }
+      });
+    });
+  }
+
+  payload(image: string, version: string, over: Partial<ReleasePayload> = {}): ReleasePayload {
+    return {
+      app: 'core',
+      version,
+      image,
+      channel: this.channel,
+      sequence: ++this.sequence,
+      issuedAt: new Date().toISOString(),
+      rollout: { percent: 100 },
+      ...over,
+    };
+  }
+
+  /** Publishes a retained release text on the channel (default) or this module's pin topic. */
+  async publishRaw(text: string, target: 'channel' | 'pin' = 'channel'): Promise<void> {
+    this.publisher ??= await mqtt.connectAsync(getService('mosquitto').url, {
+      clientId: `updater-test-pub-${this.id}`,
+    });
+    const topic = target === 'channel' ? topics.fleetRelease(this.channel) : topics.release(this.moduleId);
+    await this.publisher.publishAsync(topic, text, { retain: true, qos: 1 });
+  }
+
+  async publish(
+    image: string,
+    version: string,
+    over: Partial<ReleasePayload> = {},
+    target: 'channel' | 'pin' = 'channel',
+  ): Promise<ReleasePayload> {
+    const payload = this.payload(
+      image,
+      version,
+      target === 'pin' ? { sequence: ++this.pinSequence, ...over } : over,
+    );
+    await this.publishRaw(
+      JSON.stringify(signEnvelope(payload, { privateKeyPem: this.keys.privateKeyPem })),
+      target,
+    );
+    return payload;
+  }
+
+  /** This test's core containers as the engine sees them. */
+  async coreContainers(): Promise<Array<{ id: string; running: boolean; image: string; version: string }>> {
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`growoff.managed-by=${this.managedBy}`] },
+    });
+    return list.map((c) => ({
+      id: c.Id,
+      running: c.State === 'running',
+      image: c.Labels['growoff.release-image'] ?? '',
+      version: c.Labels['growoff.release-version'] ?? '',
+    }));
+  }
+
+  /** The version the core on this test's port reports, or null when it does not answer. */
+  async coreHealth(): Promise<string | null> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${this.corePort}/health`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      if (res.status !== 200) return null;
+      return ((await res.json()) as { version: string }).version;
+    } catch {
+      return null;
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stopUpdater().catch(() => undefined);
+    for (const c of await this.coreContainers()) {
+      await this.docker
+        .getContainer(c.id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+    if (this.publisher) {
+      await this.publisher.publishAsync(topics.fleetRelease(this.channel), '', { retain: true, qos: 1 });
+      await this.publisher.publishAsync(topics.release(this.moduleId), '', { retain: true, qos: 1 });
+      for (const app of ['core', 'updater'] as const) {
+        await this.publisher.publishAsync(topics.status(this.moduleId, app), '', { retain: true, qos: 1 });
+      }
+      await this.publisher.endAsync();
+    }
+    await this.ecr.close();
+    await this.images.cleanup();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
