@@ -34,14 +34,17 @@ import { fsW1Bus, DEFAULT_W1_ROOT, type W1Bus } from './w1/w1-bus';
 
 /** Longest one I2C transaction may hold the bus (clock ms). */
 const TRANSACTION_TIMEOUT_MS = 250;
+/** Identical consecutive values needed (besides the profile's stuckAfterMs) to call a sensor stuck. */
+const STUCK_MIN_REPEATS = 10;
 
 interface SensorEntry {
   spec: SensorSpec;
   driver: SensorDriver;
   guard: DeviceGuard;
   lastValue?: number;
-  /** Clock time the value last changed, for the stuck check. */
+  /** Clock time the value last changed, and how many reads since gave the same value (stuck check). */
   changedAt?: number;
+  repeats: number;
   /** Last good reading, for temperature compensation of other sensors. */
   lastGood?: Reading;
 }
@@ -147,7 +150,7 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     const driver = drivers.get(spec.device)!;
     if (!isSensorDriver(driver))
       throw new HalError('HAL_PROFILE_INVALID', `hardware profile: ${spec.device} reads nothing`);
-    sensors.set(spec.id, { spec, driver, guard: guards.get(spec.device)! });
+    sensors.set(spec.id, { spec, driver, guard: guards.get(spec.device)!, repeats: 0 });
   }
   const actuators = new Map<string, ActuatorEntry>();
   for (const spec of profile.actuators) {
@@ -199,9 +202,17 @@ export async function createHal(o: HalOptions): Promise<Hal> {
       if (entry.lastValue !== value || entry.changedAt === undefined) {
         entry.lastValue = value;
         entry.changedAt = now;
+        entry.repeats = 0;
+      } else {
+        entry.repeats++;
       }
       const unchangedMs = now - entry.changedAt;
-      if (spec.stuckAfterMs !== undefined && unchangedMs >= spec.stuckAfterMs) {
+      // Both a long time and many reads: a few sparse reads hitting the same quantised value is no fault.
+      if (
+        spec.stuckAfterMs !== undefined &&
+        unchangedMs >= spec.stuckAfterMs &&
+        entry.repeats >= STUCK_MIN_REPEATS
+      ) {
         // The device answers, but the value has not moved: report it with its true age.
         const age = toRealMs(unchangedMs);
         return {

@@ -1,5 +1,6 @@
 import { parseProfile, type HardwareProfile } from './profile';
 
+// Stuck detection only where noise guarantees movement; a DS18B20 in still water (1/16 °C steps) may read the same for long.
 const TEN_MINUTES = 600_000;
 
 /**
@@ -58,7 +59,6 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
       intervalMs: 10000,
       min: 0,
       max: 50,
-      stuckAfterMs: TEN_MINUTES,
     },
     {
       id: 'ph',
