@@ -118,6 +118,34 @@ describe.each([
     expect((await rest(core, 'GET', '/api/v1/actuators')).body).toEqual(before);
   });
 
+  it('shows the update lock in the retained status while an irrigation cycle runs', async () => {
+    const statusTopic = topics.status(moduleId, 'core');
+    const held = v311.next(
+      (x) => x.topic === statusTopic && (x.json() as { updateLock: { held: boolean } }).updateLock.held,
+      'status with the lock held',
+    );
+    const released = held.then(() =>
+      v311.next(
+        (x) => x.topic === statusTopic && !(x.json() as { updateLock: { held: boolean } }).updateLock.held,
+        'status with the lock released',
+      ),
+    );
+    v311.client.publish(
+      topics.request(moduleId, 'core', 'start_irrigation'),
+      JSON.stringify({ id: 'irr', runSeconds: 1 }),
+    );
+    expect(jsonOf(await held)).toMatchObject({
+      state: 'online',
+      updateLock: {
+        held: true,
+        reason: 'irrigation',
+        since: expect.any(Number),
+        maxAgeS: expect.any(Number),
+      },
+    });
+    await released;
+  });
+
   it('refuses the pump while the water level is low, over MQTT and REST, and says why', async () => {
     core.hal.simulation!.setEnvironment({ waterLevel: 0 });
     await v311.next(

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ const children: ChildProcess[] = [];
 /** The real entry (src/main.ts) in its own process, as the image runs it. */
 async function spawnCore(
   moduleId: string,
-): Promise<{ child: ChildProcess; httpPort: number; output: () => string }> {
+): Promise<{ child: ChildProcess; httpPort: number; dataDir: string; output: () => string }> {
   const httpPort = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'core-proc-'));
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -34,7 +34,7 @@ async function spawnCore(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   await waitUntil('core process up', () => out.includes('running'), 20_000);
-  return { child, httpPort, output: () => out };
+  return { child, httpPort, dataDir, output: () => out };
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -62,7 +62,7 @@ describe('core process lifecycle', () => {
     const moduleId = uniqueModuleId('sigterm');
     const watcher = await TestClient.connect(mosquitto.url, { protocolVersion: 4 });
     await watcher.subscribe(`growoff/v1/modules/${moduleId}/#`);
-    const { child, httpPort } = await spawnCore(moduleId);
+    const { child, httpPort, dataDir } = await spawnCore(moduleId);
     await watcher.waitFor(
       (m) =>
         m.topic === topics.status(moduleId, 'core') && (m.json() as { state: string }).state === 'online',
@@ -90,6 +90,9 @@ describe('core process lifecycle', () => {
     expect(jsonOf(await offline)).toMatchObject({ state: 'offline' });
     expect(await exited(child)).toEqual({ code: 0, signal: null });
     expect(Date.now() - t0).toBeLessThan(3000 + 1000);
+    // Telemetry was flushed on the way out: with no GROWOFF_TELEMETRY_URL it lands in the data dir's file sink.
+    const lines = await readFile(join(dataDir, 'telemetry.lp'), 'utf8');
+    expect(lines).toMatch(new RegExp(`^sensor,module=${moduleId},`, 'm'));
     await watcher.close();
   });
 

@@ -133,6 +133,58 @@ describe('REST API', () => {
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['sensor.lost', 'sensor.restored']));
   });
 
+  it('stops the running pump when the water level drops, and says so', async () => {
+    core.hal.simulation!.setEnvironment({ waterLevel: 0.9 });
+    await waitUntil('water level fresh and high', () => core.store.reading('water_level')?.value === 1, 5000);
+    expect((await rest(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
+    core.hal.simulation!.setEnvironment({ waterLevel: 0 });
+    await waitUntil(
+      'pump stopped',
+      () => {
+        const pump = core.store.actuator('pump')?.state;
+        return pump !== undefined && 'state' in pump && pump.state === 'off';
+      },
+      5000,
+    );
+    const events = (await rest(core, 'GET', '/api/v1/events?limit=500')).body as unknown as {
+      type: string;
+      message: string;
+    }[];
+    expect(events.find((e) => e.type === 'interlock.tripped')?.message).toMatch(
+      /pump stopped: water level is low/,
+    );
+    core.hal.simulation!.setEnvironment({ waterLevel: 0.9 });
+  });
+
+  it('pauses climate control on a stale input and says so, then resumes', async () => {
+    expect(
+      (await rest(core, 'POST', '/api/v1/sim/faults', { target: 'air_temperature', fault: 'unplugged' }))
+        .status,
+    ).toBe(200);
+    await waitUntil(
+      'control.stale event',
+      async () => {
+        const events = (await rest(core, 'GET', '/api/v1/events?limit=500')).body as unknown as {
+          type: string;
+          data?: { loop?: string };
+        }[];
+        return events.some((e) => e.type === 'control.stale' && e.data?.loop === 'climate');
+      },
+      10_000,
+    );
+    await rest(core, 'DELETE', '/api/v1/sim/faults?target=air_temperature');
+    await waitUntil(
+      'control.resumed event',
+      async () => {
+        const events = (await rest(core, 'GET', '/api/v1/events?limit=500')).body as unknown as {
+          type: string;
+        }[];
+        return events.some((e) => e.type === 'control.resumed');
+      },
+      10_000,
+    );
+  });
+
   it('documents every route in OpenAPI and serves Swagger UI', async () => {
     const spec = await rest(core, 'GET', '/docs/json');
     const paths = Object.keys(spec.body.paths as object);

@@ -140,14 +140,12 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
       commands.rejected('rest', `${req.method} ${req.routeOptions.url ?? req.url}`, e);
     }
     const status = STATUS_BY_CODE[e.code];
-    void reply
-      .status(status)
-      .send({
-        error:
-          e.details === undefined
-            ? { code: e.code, message: e.message }
-            : { code: e.code, message: e.message, details: e.details },
-      });
+    void reply.status(status).send({
+      error:
+        e.details === undefined
+          ? { code: e.code, message: e.message }
+          : { code: e.code, message: e.message, details: e.details },
+    });
   });
   app.setNotFoundHandler((req, reply) => {
     void reply

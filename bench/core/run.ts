@@ -1,0 +1,191 @@
+/**
+ * Core benchmarks, each a ratio against a baseline measured in the same run:
+ *  1. command → applied → state published round trip (p50/p99) vs a bare mqtt.js request/echo
+ *     through the same broker (the shared Mosquitto);
+ *  2. GET /api/v1/sensors requests/s vs a bare fastify route returning the same JSON;
+ *  3. idle footprint (RSS, CPU) of the demo process vs an idle node process with the same loader.
+ * Run from the repo root with the services up: pnpm exec tsx bench/core/run.ts
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { topics } from '@growoff/protocol';
+import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
+import { startCore } from '../../apps/core/src/core';
+
+const fromCore = createRequire(new URL('../../apps/core/package.json', import.meta.url));
+const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
+const { default: Fastify } = (await import(fromCore.resolve('fastify'))) as typeof import('fastify');
+
+const ROUND_TRIPS = 500;
+const HTTP_SECONDS = 5;
+const HTTP_CONCURRENCY = 16;
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 20);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+const ms = (n: number) => `${n.toFixed(2)} ms`;
+
+const broker = getService('mosquitto');
+const moduleId = `core-bench-${process.pid}`;
+const dataDir = await mkdtemp(join(tmpdir(), 'core-bench-'));
+const core = await startCore(
+  coreConfigFromEnv({
+    GROWOFF_MODULE_ID: moduleId,
+    GROWOFF_MQTT_URL: broker.url,
+    GROWOFF_HTTP_PORT: '0',
+    GROWOFF_DATA_DIR: dataDir,
+  }),
+  { seed: 1 },
+);
+// No control loop may touch the light while we drive it.
+await core.commands.execute(
+  'set_config',
+  { light: { enabled: false }, climate: { enabled: false }, irrigation: { enabled: false } },
+  'rest',
+);
+await waitUntil('first samples', () => core.store.readings().length >= 8, 10_000);
+
+// 1. MQTT round trips.
+async function roundTrips(
+  send: (client: import('mqtt').MqttClient, i: number) => void,
+  match: (topic: string, payload: Buffer, i: number) => boolean,
+  subscribe: string,
+): Promise<number[]> {
+  const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+  await client.subscribeAsync(subscribe, { qos: 0 });
+  const times: number[] = [];
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      const onMessage = (topic: string, payload: Buffer) => {
+        if (!match(topic, payload, i)) return;
+        client.off('message', onMessage);
+        resolve();
+      };
+      client.on('message', onMessage);
+      send(client, i);
+    });
+    times.push(performance.now() - t0);
+  }
+  await client.endAsync();
+  return times;
+}
+
+const levelOf = (i: number) => (i % 2 === 0 ? 30 : 60) + (i % 7);
+let lastLevel = -1;
+const coreTimes = await roundTrips(
+  (c, i) => {
+    let level = levelOf(i);
+    if (level === lastLevel) level += 1;
+    lastLevel = level;
+    c.publish(topics.actuatorSet(moduleId, 'light'), JSON.stringify({ level }), { qos: 0 });
+  },
+  (topic, payload) =>
+    topic === topics.actuator(moduleId, 'light') &&
+    (JSON.parse(payload.toString()) as { level: number }).level === lastLevel,
+  topics.actuator(moduleId, 'light'),
+);
+
+const echoTopic = `bench-core/${moduleId}`;
+const echo = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+await echo.subscribeAsync(`${echoTopic}/req`);
+echo.on('message', (_t, payload) => echo.publish(`${echoTopic}/res`, payload));
+const bareTimes = await roundTrips(
+  (c, i) => c.publish(`${echoTopic}/req`, JSON.stringify({ i }), { qos: 0 }),
+  (topic, payload, i) =>
+    topic === `${echoTopic}/res` && (JSON.parse(payload.toString()) as { i: number }).i === i,
+  `${echoTopic}/res`,
+);
+await echo.endAsync();
+
+// 2. REST throughput.
+async function reqPerSecond(url: string): Promise<number> {
+  let count = 0;
+  const until = Date.now() + HTTP_SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: HTTP_CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+        count++;
+      }
+    }),
+  );
+  return count / HTTP_SECONDS;
+}
+const sensorsJson = await (await fetch(`${core.httpUrl}/api/v1/sensors`)).json();
+const bare = Fastify();
+bare.get('/api/v1/sensors', () => sensorsJson);
+await bare.listen({ host: '127.0.0.1', port: 0 });
+const bareAddress = bare.server.address() as { port: number };
+const coreRps = await reqPerSecond(`${core.httpUrl}/api/v1/sensors`);
+const bareRps = await reqPerSecond(`http://127.0.0.1:${bareAddress.port}/api/v1/sensors`);
+await bare.close();
+await core.stop();
+
+// 3. Idle footprint of the demo process (embedded broker, simulated cabinet) vs an idle node with the same loader.
+async function footprint(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: new URL('../../apps/core/', import.meta.url).pathname,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await waitUntil('process ready', () => ready(out), 30_000);
+  await new Promise((r) => setTimeout(r, 3000)); // let start-up work settle
+  const cpu = async () => {
+    const f = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  };
+  const rss = async () =>
+    Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
+  const c0 = await cpu();
+  const t0 = Date.now();
+  const samples: number[] = [];
+  while (Date.now() - t0 < IDLE_SECONDS * 1000) {
+    samples.push(await rss());
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const cpuPct = (((await cpu()) - c0) / ((Date.now() - t0) / 1000)) * 100;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  return { rssMb: samples.reduce((a, b) => a + b, 0) / samples.length, cpuPct };
+}
+const demo = await footprint(
+  ['src/main.ts'],
+  {
+    GROWOFF_MODULE_ID: `${moduleId}-idle`,
+    GROWOFF_MQTT_URL: '',
+    GROWOFF_MQTT_EMBEDDED_PORT: String(await freePort()),
+    GROWOFF_HTTP_PORT: String(await freePort()),
+    GROWOFF_DATA_DIR: await mkdtemp(join(tmpdir(), 'core-bench-idle-')),
+  },
+  (out) => out.includes('running'),
+);
+const idleNode = await footprint(['-e', 'console.log("ready"); setInterval(() => {}, 1000)'], {}, (out) =>
+  out.includes('ready'),
+);
+
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+console.log(
+  `core bench (${ROUND_TRIPS} round trips, ${HTTP_SECONDS} s of HTTP at concurrency ${HTTP_CONCURRENCY}, ${IDLE_SECONDS} s idle window)`,
+);
+console.log(
+  `command → applied → state published: p50 ${ms(pct(coreTimes, 50))} p99 ${ms(pct(coreTimes, 99))} | bare mqtt.js echo: p50 ${ms(pct(bareTimes, 50))} p99 ${ms(pct(bareTimes, 99))} | ratio p50 ${ratio(pct(coreTimes, 50), pct(bareTimes, 50))} p99 ${ratio(pct(coreTimes, 99), pct(bareTimes, 99))}`,
+);
+console.log(
+  `GET /api/v1/sensors: ${coreRps.toFixed(0)} req/s | bare fastify: ${bareRps.toFixed(0)} req/s | ratio ${ratio(coreRps, bareRps)}`,
+);
+console.log(
+  `idle demo: RSS ${demo.rssMb.toFixed(1)} MiB, CPU ${demo.cpuPct.toFixed(2)} % | idle node+tsx: RSS ${idleNode.rssMb.toFixed(1)} MiB, CPU ${idleNode.cpuPct.toFixed(2)} % | RSS ratio ${ratio(demo.rssMb, idleNode.rssMb)}`,
+);
+process.exit(0);
