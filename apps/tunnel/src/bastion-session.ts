@@ -25,8 +25,13 @@ export const BIND_ADDRESS = 'localhost';
 /** What the bastion's probe sends first through the forward, and what this side answers. */
 export const PROBE_GREETING = 'GROWOFF-PROBE';
 export const PROBE_ANSWER = 'GROWOFF-PROBE-OK';
-/** How long a forwarded connection may stay silent before it is passed on without the probe check. */
+/**
+ * How long a forwarded connection may stay silent before it is passed on without the probe check:
+ * short normally (SSH clients speak first anyway), longer while a probe is out, whose greeting may
+ * come late from a busy bastion.
+ */
 const FIRST_BYTES_WAIT_MS = 250;
+const FIRST_BYTES_WAIT_PROBING_MS = 5000;
 
 export interface BastionSessionEvents {
   closed: [error: TunnelError | undefined];
@@ -262,7 +267,10 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
       }
       this.relay(channel, first);
     };
-    const wait = setTimeout(() => decide(undefined), FIRST_BYTES_WAIT_MS);
+    const wait = setTimeout(
+      () => decide(undefined),
+      this.probeNonces.size > 0 ? FIRST_BYTES_WAIT_PROBING_MS : FIRST_BYTES_WAIT_MS,
+    );
     channel.once('data', (chunk: Buffer) => decide(chunk));
     channel.once('close', () => {
       decided = true;

@@ -109,8 +109,8 @@ describe('the tunnel supervisor against a real bastion', () => {
     const frozenAt = Date.now();
     try {
       await statusWhere(s, (x) => x.tunnel !== 'open');
-      // keepalive 300 ms × (2 unanswered + 1)
-      expect(Date.now() - frozenAt).toBeLessThan(2000);
+      // keepalive 300 ms × (2 unanswered + 1) = 0.9 s, with slack for a busy machine
+      expect(Date.now() - frozenAt).toBeLessThan(3000);
       expect(audit.find((e) => e.type === 'tunnel.lost')?.data).toMatchObject({ code: 'TUNNEL_LINK_DEAD' });
       const busy = await statusWhere(s, (x) => x.tunnel === 'error');
       expect(busy.errorCode).toBe('TUNNEL_REMOTE_PORT_BUSY');
@@ -136,7 +136,7 @@ describe('the tunnel supervisor against a real bastion', () => {
   });
 
   it('catches by the end-to-end probe a session that is up while its forward is dead, and re-establishes it', async () => {
-    const { s, audit } = supervisor({ probeIntervalMs: 500, probeTimeoutMs: 5000 });
+    const { s, audit } = supervisor({ probeIntervalMs: 1000, probeTimeoutMs: 15_000 });
     s.open(600, 'probe');
     await statusWhere(s, (x) => x.tunnel === 'open');
     const first = s.activeSession!;
@@ -149,8 +149,7 @@ describe('the tunnel supervisor against a real bastion', () => {
     });
     await statusWhere(s, (x) => x.tunnel === 'open');
     expect(s.activeSession).not.toBe(first);
-    expect((await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo probed')).stdout.trim()).toBe(
-      'probed',
-    );
-  });
+    const through = await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo probed');
+    expect({ ...through, audit: audit.map((e) => e.type) }).toMatchObject({ stdout: 'probed\n' });
+  }, 60_000);
 });
