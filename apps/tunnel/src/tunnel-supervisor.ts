@@ -147,6 +147,12 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
 
   async shutdown(): Promise<void> {
     this.stopped = true;
+    if (this.demand) {
+      this.audit('info', 'tunnel.closed', 'closed: the tunnel app is stopping', {
+        reason: 'shutdown',
+        requestReason: this.demand.reason,
+      });
+    }
     this.demand = null;
     clearTimeout(this.expiryTimer);
     this.wake?.();
