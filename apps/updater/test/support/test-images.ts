@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getService, NODE_BASE_IMAGE, type RegistryInfo } from '@growoff/test-services';
@@ -41,6 +41,15 @@ export class TestImages {
     );
   }
 
+  get dockerHost(): string {
+    return this.env.DOCKER_HOST!;
+  }
+
+  /** The docker CLI config holding this instance's registry login. */
+  get dockerConfig(): string {
+    return this.env.DOCKER_CONFIG!;
+  }
+
   /** `host/repository`, what GROWOFF_CORE_IMAGE_REPO names. */
   get repo(): string {
     return `${this.registry.host}/${this.repository}`;
@@ -53,6 +62,9 @@ export class TestImages {
     copyFileSync(join(this.dir, 'shared.bin'), join(ctx, 'shared.bin'));
     copyFileSync(join(this.dir, 'fake-core.mjs'), join(ctx, 'fake-core.mjs'));
     writeFileSync(join(ctx, 'unique.bin'), randomBytes(image.uniqueBytes ?? 1024));
+    // COPY keeps mtimes: fixed ones make the shared layers byte-identical across builds.
+    for (const file of ['shared.bin', 'fake-core.mjs'])
+      utimesSync(join(ctx, file), 1_700_000_000, 1_700_000_000);
     writeFileSync(
       join(ctx, 'Dockerfile'),
       [

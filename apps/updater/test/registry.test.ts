@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  portAnswers,
+  startRegistry,
+  stopProcess,
+  waitUntil,
+  type RegistryInfo,
+} from '@growoff/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UpdaterHarness } from './support/harness';
+
+describe('registry access', { timeout: 90_000 }, () => {
+  describe('with a short-lived ECR token', () => {
+    let h: UpdaterHarness;
+    let v1: string;
+    let v2: string;
+
+    beforeAll(async () => {
+      h = await UpdaterHarness.create({ tokenTtlSeconds: 3, env: { GROWOFF_PROBATION_S: '1' } });
+      v1 = h.images.build({ version: '1.0.0' });
+      v2 = h.images.build({ version: '1.0.1' });
+      await h.startUpdater();
+    }, 120_000);
+
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    it('renews an expired token from ECR before the next pull', async () => {
+      const first = h.nextEvent('install.committed');
+      await h.publish(v1, '1.0.0');
+      await first;
+      const issued = h.ecr.stats().tokensIssued;
+      expect(issued).toBeGreaterThanOrEqual(1);
+      const expiredAt = Date.now() + 3000;
+      // Token expiry is a point in time; nothing announces it.
+      await waitUntil('the first token to expire', () => Date.now() > expiredAt, 10_000);
+      const second = h.nextEvent('install.committed');
+      await h.publish(v2, '1.0.1');
+      await second;
+      expect(h.ecr.stats().tokensIssued).toBeGreaterThan(issued);
+      expect(await h.coreHealth()).toBe('1.0.1');
+    });
+  });
+
+  describe('when the registry goes down in the middle of a pull', () => {
+    let h: UpdaterHarness;
+    let registry: RegistryInfo;
+    let dir: string;
+    let image: string;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'updater-registry-'));
+      registry = await startRegistry({ dir, port: await freePort() });
+      h = await UpdaterHarness.create({ registry, env: { GROWOFF_PROBATION_S: '1' } });
+      image = h.images.build({ version: '4.0.0', uniqueBytes: 48 * 1024 * 1024 });
+      await h.startUpdater();
+    }, 180_000);
+
+    afterAll(async () => {
+      await h?.cleanup();
+      await stopProcess(registry.pid);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('retries until the registry is back and installs the release', async () => {
+      const transferring = h.nextEvent('download.progress');
+      let completed = false;
+      const off = h.updater!.onEvent((e) => {
+        if (e.type === 'download.completed') completed = true;
+      });
+      const committed = h.nextEvent('install.committed');
+      await h.publish(image, '4.0.0');
+      await transferring;
+      process.kill(registry.pid, 'SIGKILL');
+      await waitUntil(
+        'the private registry to be down',
+        async () => !(await portAnswers(registry.port)),
+        10_000,
+      );
+      off();
+      expect(completed).toBe(false);
+      registry = await startRegistry({
+        dir,
+        port: registry.port,
+        username: registry.username,
+        password: registry.password,
+      });
+      await committed;
+      expect(await h.coreHealth()).toBe('4.0.0');
+    });
+  });
+});
