@@ -33,7 +33,8 @@ async function spawnCore(
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil('core process up', () => out.includes('running'), 20_000);
+  // Under a loaded CI machine tsx's first transpile of the whole core can take tens of seconds.
+  await waitUntil('core process up', () => out.includes('running'), 60_000);
   return { child, httpPort, dataDir, output: () => out };
 }
 
@@ -49,7 +50,7 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
-describe('core process lifecycle', () => {
+describe('core process lifecycle', { timeout: 90_000 }, () => {
   it('prints its configuration with secrets masked and where to look', async () => {
     const { output, child } = await spawnCore(uniqueModuleId('banner'));
     expect(output()).toContain('"hal":"sim"');
