@@ -23,41 +23,67 @@ const TIME_SCALE = 100_000; // conversion waits shrink to microseconds; the same
 const ROUND_MS = 4000;
 const SENSORS = DEFAULT_PROFILE.sensors;
 
-async function timed(label: string, round: () => Promise<number>, transfers: () => number) {
-  await round(); // warm-up: device init, first SCD4x period
+interface RunResult {
+  perSecond: number;
+  /** Mean real µs per reading, by sensor id. */
+  perSensorUs: Record<string, number>;
+  txPerReading: number;
+  failed: number;
+}
+
+/** Reads the whole profile in rounds for ROUND_MS; `readOne` returns false for a failed read. */
+async function timed(
+  label: string,
+  readOne: (id: string) => Promise<boolean>,
+  transfers: () => number,
+): Promise<RunResult> {
+  for (const s of SENSORS) await readOne(s.id); // warm-up: device init, first SCD4x period
   const t0 = transfers();
+  const spent: Record<string, number> = {};
   const started = performance.now();
   let readings = 0;
-  let failures = 0;
+  let failed = 0;
   while (performance.now() - started < ROUND_MS) {
-    failures += await round();
+    for (const s of SENSORS) {
+      const t = performance.now();
+      if (!(await readOne(s.id))) failed++;
+      spent[s.id] = (spent[s.id] ?? 0) + (performance.now() - t);
+    }
     readings += SENSORS.length;
   }
   const seconds = (performance.now() - started) / 1000;
-  const perSecond = readings / seconds;
-  const txPerReading = (transfers() - t0) / readings;
-  console.log(
-    `${label.padEnd(34)} ${perSecond.toFixed(0).padStart(7)} readings/s  ${txPerReading.toFixed(2)} bus transfers/reading  ${failures} failed`,
-  );
-  return perSecond;
-}
-
-async function halPath(): Promise<{ perSecond: number }> {
-  const hal = await createHal({ mode: 'sim', timeScale: TIME_SCALE, seed: 42 });
-  let counted = 0;
-  const round = async () => {
-    let failed = 0;
-    for (const s of SENSORS) if ((await hal.read(s.id)).quality !== 'ok') failed++;
-    counted = hal.health().buses['i2c-1']!.transactions;
-    return failed;
+  const rounds = readings / SENSORS.length;
+  const result: RunResult = {
+    perSecond: readings / seconds,
+    perSensorUs: Object.fromEntries(Object.entries(spent).map(([id, ms]) => [id, (ms * 1000) / rounds])),
+    txPerReading: (transfers() - t0) / readings,
+    failed,
   };
-  // The HAL counts transactions on its supervised bus (1-Wire reads are not bus transfers).
-  const perSecond = await timed('whole HAL stack', round, () => counted);
-  await hal.close();
-  return { perSecond };
+  console.log(
+    `${label.padEnd(34)} ${result.perSecond.toFixed(0).padStart(7)} readings/s  ${result.txPerReading.toFixed(2)} I2C transfers/reading  ${failed} failed`,
+  );
+  return result;
 }
 
-async function rawPath(): Promise<{ perSecond: number }> {
+async function halPath(): Promise<RunResult> {
+  const hal = await createHal({ mode: 'sim', timeScale: TIME_SCALE, seed: 42 });
+  // The supervised bus counts I2C transactions (1-Wire reads are files, not bus transfers).
+  const failures: Record<string, number> = {};
+  const result = await timed(
+    'whole HAL stack',
+    async (id) => {
+      const r = await hal.read(id);
+      if (r.quality !== 'ok') failures[`${id}:${r.quality}`] = (failures[`${id}:${r.quality}`] ?? 0) + 1;
+      return r.quality === 'ok';
+    },
+    () => hal.health().buses['i2c-1']!.transactions,
+  );
+  if (result.failed > 0) console.log('  failed reads by sensor and quality:', JSON.stringify(failures));
+  await hal.close();
+  return result;
+}
+
+async function rawPath(): Promise<RunResult> {
   const root = await mkdtemp(join(tmpdir(), 'bench-hal-w1-'));
   const clock = scaledClock(TIME_SCALE);
   const sim = await buildSimulation(DEFAULT_PROFILE, clock, root, 42);
@@ -73,32 +99,44 @@ async function rawPath(): Promise<{ perSecond: number }> {
     mcp23017: new Mcp23017('mcp23017', bus, 0x20, ['gpa0']),
   };
   for (const d of Object.values(drivers)) await d.init();
-  const round = async () => {
-    let failed = 0;
-    for (const s of SENSORS) {
+  const spec = new Map(SENSORS.map((s) => [s.id, s]));
+  const result = await timed(
+    'drivers on the bare simulated bus',
+    async (id) => {
+      const s = spec.get(id)!;
       try {
         await drivers[s.device]!.read(s.channel);
+        return true;
       } catch {
-        failed++;
+        return false;
       }
-    }
-    return failed;
-  };
-  const perSecond = await timed('drivers on the bare simulated bus', round, () => sim.bus.transfers);
+    },
+    () => sim.bus.transfers,
+  );
   await rm(root, { recursive: true, force: true });
-  return { perSecond };
+  return result;
 }
 
 console.log(
   `bench/hal: default profile, ${SENSORS.length} sensors per round, timeScale ${TIME_SCALE}, ${ROUND_MS} ms per run`,
 );
-const raw1 = await rawPath();
-const hal1 = await halPath();
-const raw2 = await rawPath();
-const hal2 = await halPath();
-const raw = (raw1.perSecond + raw2.perSecond) / 2;
-const hal = (hal1.perSecond + hal2.perSecond) / 2;
-console.log(`mean: raw ${raw.toFixed(0)} readings/s, HAL ${hal.toFixed(0)} readings/s`);
+const runs = { raw: [] as RunResult[], hal: [] as RunResult[] };
+for (let i = 0; i < 2; i++) {
+  runs.raw.push(await rawPath());
+  runs.hal.push(await halPath());
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+console.log('\nmean µs per reading     raw      HAL    ratio');
+for (const s of SENSORS) {
+  const raw = mean(runs.raw.map((r) => r.perSensorUs[s.id]!));
+  const hal = mean(runs.hal.map((r) => r.perSensorUs[s.id]!));
+  console.log(
+    `${s.id.padEnd(20)} ${raw.toFixed(0).padStart(7)}  ${hal.toFixed(0).padStart(7)}  ${(hal / raw).toFixed(2).padStart(6)}x`,
+  );
+}
+const raw = mean(runs.raw.map((r) => r.perSecond));
+const hal = mean(runs.hal.map((r) => r.perSecond));
+console.log(`\nfull default profile: raw ${raw.toFixed(0)} readings/s, HAL ${hal.toFixed(0)} readings/s`);
 console.log(
-  `overhead ratio (raw / HAL): ${(raw / hal).toFixed(2)}x  — HAL costs ${((1 / hal - 1 / raw) * 1e6).toFixed(0)} µs per reading`,
+  `overhead ratio (raw / HAL readings per second): ${(raw / hal).toFixed(2)}x, i.e. ${((1 / hal - 1 / raw) * 1e6).toFixed(0)} µs per reading`,
 );

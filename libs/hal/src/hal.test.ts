@@ -1,5 +1,10 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHal, type Hal } from './index';
+import { ds18b20Scratchpad, w1SlaveText } from './sim/sim-w1';
 
 const CONTRACT_SENSORS = [
   'air_temperature',
@@ -64,13 +69,16 @@ describe('createHal in sim mode', () => {
   });
 });
 
-describe('createHal in i2c mode without /dev/i2c-1', () => {
+// This machine has no I2C adapter, so bus 1 is the real missing-bus case; bus 97 never exists.
+const missingBus = existsSync('/dev/i2c-1') ? 97 : 1;
+
+describe(`createHal in i2c mode without /dev/i2c-${missingBus}`, () => {
   it('starts, and reports every I2C sensor unavailable with an error naming the bus', async () => {
-    const hal = await createHal({ mode: 'i2c', busNumber: 1, w1Root: '/nonexistent-w1' });
+    const hal = await createHal({ mode: 'i2c', busNumber: missingBus, w1Root: '/nonexistent-w1' });
     try {
       const reading = await hal.read('air_temperature');
       expect(reading).toMatchObject({ value: null, quality: 'unavailable' });
-      expect(reading.error).toContain('/dev/i2c-1');
+      expect(reading.error).toContain(`/dev/i2c-${missingBus}`);
       await expect(hal.setActuator('light', { level: 10 })).rejects.toMatchObject({
         code: 'HAL_I2C_BUS_MISSING',
       });
@@ -79,6 +87,24 @@ describe('createHal in i2c mode without /dev/i2c-1', () => {
       expect(hal.health().devices.sht3x!.errors).toBeGreaterThan(0);
     } finally {
       await hal.close();
+    }
+  });
+
+  it('keeps reading the rest: the 1-Wire probe still reads ok', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'hal-i2c-w1-'));
+    try {
+      const dir = join(root, 'devices', '28-00000a1b2c3d');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'w1_slave'), w1SlaveText(ds18b20Scratchpad(19.5), true));
+      const hal = await createHal({ mode: 'i2c', busNumber: missingBus, w1Root: root });
+      try {
+        expect((await hal.read('co2')).quality).toBe('unavailable');
+        expect(await hal.read('water_temperature')).toMatchObject({ value: 19.5, quality: 'ok', unit: '°C' });
+      } finally {
+        await hal.close();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

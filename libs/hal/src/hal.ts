@@ -167,7 +167,9 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     const source = entry.spec.compensateWith;
     if (!source || !(entry.driver instanceof Ezo)) return;
     const ref = sensors.get(source)!;
-    const reading = ref.lastGood ?? (await read(source));
+    // A compensation value older than two of its intervals is refreshed first.
+    const fresh = ref.lastGood && Date.now() - ref.lastGood.ts <= 2 * ref.spec.intervalMs;
+    const reading = fresh ? ref.lastGood! : await read(source);
     if (reading.quality !== 'ok' || reading.value === null) return; // keep the circuit's last compensation
     const current = entry.driver.compensationTemperature();
     if (current !== undefined && Math.abs(current - reading.value) < 0.1) return;
