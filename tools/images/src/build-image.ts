@@ -1,5 +1,16 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAppName, type AppName } from './apps';
@@ -71,28 +82,70 @@ function run(
   });
 }
 
+const DEPLOY_CACHE = join(REPO_ROOT, 'node_modules/.cache/growoff-images');
+
 /**
- * The build context of APP_DEPS=prepared: the app's `pnpm deploy --prod` (flat node_modules, the
- * native addon built here) with its bundle, the marker the build stage checks, and the stage scripts.
+ * What an app's production dependencies depend on: the lockfile, the manifests of the app and the
+ * workspace libraries, and the Node that builds the native addon.
+ */
+function deployKey(app: AppName): string {
+  const hash = createHash('sha256');
+  const manifests = [
+    'pnpm-lock.yaml',
+    `apps/${app}/package.json`,
+    ...readdirSync(join(REPO_ROOT, 'libs')).map((lib) => `libs/${lib}/package.json`),
+  ];
+  for (const file of manifests) {
+    if (existsSync(join(REPO_ROOT, file))) hash.update(file).update(readFileSync(join(REPO_ROOT, file)));
+  }
+  hash.update(`${process.arch} ${process.versions.modules}`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * The app's `pnpm deploy --prod` (flat node_modules, the native addon built here), kept in
+ * node_modules/.cache until its key changes: the deploy is the slow part of an image build.
+ */
+async function deployedDependencies(app: AppName, log?: (l: string) => void): Promise<string> {
+  const cached = join(DEPLOY_CACHE, `${app}-${deployKey(app)}`);
+  if (existsSync(cached)) return cached;
+  mkdirSync(DEPLOY_CACHE, { recursive: true });
+  const fresh = mkdtempSync(join(DEPLOY_CACHE, `.${app}-`));
+  try {
+    // pnpm deploy installs from the shared store; the workspace's pnpm lock keeps it one at a time.
+    await run(
+      'flock',
+      [
+        '/tmp/growoff-pnpm.lock',
+        'pnpm',
+        '--filter',
+        `@growoff/${app}`,
+        'deploy',
+        '--prod',
+        '--legacy',
+        '--config.node-linker=hoisted',
+        join(fresh, 'app'),
+      ],
+      { cwd: REPO_ROOT, code: 'IMAGE_DEPLOY_FAILED', what: `pnpm deploy of @growoff/${app}`, log },
+    );
+    for (const old of readdirSync(DEPLOY_CACHE).filter((name) => name.startsWith(`${app}-`))) {
+      rmSync(join(DEPLOY_CACHE, old), { recursive: true, force: true });
+    }
+    // A concurrent build may have filled the same key meanwhile; either copy is the same.
+    if (!existsSync(cached)) renameSync(join(fresh, 'app'), cached);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+  return cached;
+}
+
+/**
+ * The build context of APP_DEPS=prepared: the app's production dependencies with its bundle, the
+ * marker the build stage checks, and the stage scripts.
  */
 async function prepareContext(app: AppName, dir: string, log?: (l: string) => void): Promise<void> {
   const deployDir = join(dir, '.prepared/app');
-  // pnpm deploy installs from the shared store; the workspace's pnpm lock keeps it one at a time.
-  await run(
-    'flock',
-    [
-      '/tmp/growoff-pnpm.lock',
-      'pnpm',
-      '--filter',
-      `@growoff/${app}`,
-      'deploy',
-      '--prod',
-      '--legacy',
-      '--config.node-linker=hoisted',
-      deployDir,
-    ],
-    { cwd: REPO_ROOT, code: 'IMAGE_DEPLOY_FAILED', what: `pnpm deploy of @growoff/${app}`, log },
-  );
+  cpSync(await deployedDependencies(app, log), deployDir, { recursive: true, verbatimSymlinks: true });
   rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
   cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
   writeFileSync(
