@@ -12,6 +12,8 @@ export interface FakeCoreImage {
   lockS?: number;
   /** Bytes of a layer only this image has. */
   uniqueBytes?: number;
+  /** More ENV baked into the image (e.g. a fixed GROWOFF_HTTP_PORT for a Telegraf stand-in). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -25,9 +27,9 @@ export class TestImages {
   private readonly env: NodeJS.ProcessEnv;
   private readonly pushed: string[] = [];
 
-  constructor(options: { registry?: RegistryInfo; sharedBytes?: number } = {}) {
+  constructor(options: { registry?: RegistryInfo; sharedBytes?: number; app?: string } = {}) {
     this.registry = options.registry ?? getService('registry');
-    this.repository = `updater-${randomBytes(4).toString('hex')}/core`;
+    this.repository = `updater-${randomBytes(4).toString('hex')}/${options.app ?? 'core'}`;
     this.env = {
       ...process.env,
       DOCKER_HOST: getService('docker').host,
@@ -73,6 +75,7 @@ export class TestImages {
         'COPY fake-core.mjs /opt/fake-core.mjs',
         'COPY unique.bin /opt/unique.bin',
         `ENV FAKE_MODE=${image.mode ?? 'healthy'} FAKE_VERSION=${image.version} FAKE_CRASH_AFTER_S=${image.crashAfterS ?? 1} FAKE_LOCK_S=${image.lockS ?? 0}`,
+        ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
         'HEALTHCHECK --interval=1s --timeout=3s --retries=3 CMD wget -q -O /dev/null "http://127.0.0.1:$GROWOFF_HTTP_PORT/health" || exit 1',
         'CMD ["node", "/opt/fake-core.mjs"]',
         '',
