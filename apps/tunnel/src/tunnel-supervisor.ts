@@ -64,6 +64,8 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
   private expiryTimer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private stopped = false;
+  /** Bumped by every close, so that a run loop serves only the demand it was started for. */
+  private generation = 0;
   private readonly backoff: Backoff;
 
   constructor(private readonly options: TunnelSupervisorOptions) {
@@ -179,6 +181,7 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
     reason: string,
   ): Promise<void> {
     const hadDemand = this.demand !== null;
+    this.generation += 1;
     clearTimeout(this.expiryTimer);
     const requestReason = this.demand?.reason;
     this.demand = null;
@@ -187,20 +190,26 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
     if (session) await session.close();
     await this.running;
     if (hadDemand) this.audit(severity, type, message, { reason, requestReason });
+    // A new open request may have come while this one was closing.
+    if (this.demand) {
+      this.ensureRunning();
+      return;
+    }
     this.publish({ tunnel: 'closed', alwaysOn: this.options.alwaysOn, reason });
   }
 
   private ensureRunning(): void {
     if (this.running || this.stopped) return;
-    this.running = this.run().finally(() => {
+    this.running = this.run(this.generation).finally(() => {
       this.running = undefined;
     });
   }
 
-  private async run(): Promise<void> {
+  private async run(generation: number): Promise<void> {
+    const wanted = () => this.demand !== null && !this.stopped && generation === this.generation;
     let portBusy = 0;
     let lastFailure: TunnelErrorCode | undefined;
-    while (this.demand && !this.stopped) {
+    while (wanted() && this.demand) {
       if (this.current.tunnel !== 'error')
         this.publish({ tunnel: 'connecting', alwaysOn: this.options.alwaysOn, reason: this.demand.reason });
       let failure: TunnelError;
@@ -211,7 +220,7 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
           await session.close();
           throw error;
         });
-        if (!this.demand) {
+        if (!wanted() || !this.demand) {
           await session.close();
           break;
         }
@@ -235,13 +244,13 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
           expiresAt: this.demand.until ?? undefined,
           reason: this.demand.reason,
         });
-        failure = await this.hold(session);
+        failure = await this.hold(session, wanted);
       } catch (error) {
         failure = isTunnelError(error) ? error : new TunnelError('TUNNEL_CONNECT_FAILED', String(error));
       } finally {
         this.session = undefined;
       }
-      if (!this.demand || this.stopped) break;
+      if (!wanted() || !this.demand) break;
       if (failure.code === 'TUNNEL_REMOTE_PORT_BUSY') portBusy += 1;
       else portBusy = 0;
       // A lost session or a port a dead session may still hold is retried quietly at first.
@@ -281,7 +290,7 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
   }
 
   /** Waits while the session is up and probes it; resolves with why it ended. */
-  private hold(session: BastionSession): Promise<TunnelError> {
+  private hold(session: BastionSession, wanted: () => boolean): Promise<TunnelError> {
     return new Promise((resolve) => {
       let probeTimer: NodeJS.Timeout | undefined;
       let cause: TunnelError | undefined;
@@ -290,7 +299,7 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
         this.wake = undefined;
         const lost =
           cause ?? error ?? new TunnelError('TUNNEL_SESSION_CLOSED', 'the bastion closed the session');
-        if (this.demand && !cause) {
+        if (wanted() && !cause) {
           this.audit('warning', 'tunnel.lost', `the session to the bastion ended: ${lost.message}`, {
             code: lost.code,
           });

@@ -61,6 +61,29 @@ describe('the tunnel supervisor against a real bastion', () => {
     expect(audit[2]?.data).toMatchObject({ reason: 'done', requestReason: 'check the pump' });
   });
 
+  it('extends an open tunnel on a second request, and opens again when asked right after a close', async () => {
+    const { s, audit } = supervisor();
+    s.open(60, 'first');
+    const open = await statusWhere(s, (x) => x.tunnel === 'open');
+    s.open(600, 'longer');
+    expect(s.snapshot).toMatchObject({ tunnel: 'open', reason: 'longer' });
+    expect(s.snapshot.expiresAt).toBeGreaterThan(open.expiresAt! + 500_000);
+    const closing = s.close('switch');
+    s.open(120, 'again');
+    await closing;
+    const reopened = await statusWhere(s, (x) => x.tunnel === 'open' && x.reason === 'again');
+    expect(reopened.remotePort).toBe(bastion.remotePort);
+    expect(audit.map((e) => e.type)).toEqual([
+      'tunnel.requested',
+      'tunnel.opened',
+      'tunnel.extended',
+      // The close was still under way: this request starts a new tunnel rather than extending.
+      'tunnel.requested',
+      'tunnel.closed',
+      'tunnel.opened',
+    ]);
+  });
+
   it('caps the TTL at the configured maximum and closes at expiry within a second', async () => {
     const { s, audit } = supervisor({ maxTtlS: 2 });
     const outcome = s.open(3600, 'short visit');
