@@ -94,7 +94,7 @@ export class MqttLink implements Feature {
     this.offs.push(
       this.bus.on('reading', (r) => this.publishReading(r)),
       this.bus.on('actuator', (a) =>
-        this.publishRetained(topics.actuator(moduleId, a.id), { ...a.state, ts: a.ts }, 1),
+        this.publishRetained(topics.actuator(moduleId, a.id), { ...a.state, ts: a.ts }, 0),
       ),
       this.bus.on('event', (e) => this.publishEvent(JSON.stringify(e))),
       this.bus.on('updateLock', () =>
@@ -125,6 +125,7 @@ export class MqttLink implements Feature {
   private async onConnect(): Promise<void> {
     const client = this.client;
     if (!client) return;
+    (client.stream as { setNoDelay?: (noDelay: boolean) => void } | undefined)?.setNoDelay?.(true);
     const { moduleId } = this.o;
     try {
       await client.subscribeAsync({
@@ -138,7 +139,7 @@ export class MqttLink implements Feature {
     this.publishRetained(topics.status(moduleId, 'core'), this.status('online'), 1);
     for (const r of this.store.readings()) this.publishReading(r);
     for (const [id, a] of this.store.actuatorEntries()) {
-      this.publishRetained(topics.actuator(moduleId, id), { ...a.state, ts: a.ts }, 1);
+      this.publishRetained(topics.actuator(moduleId, id), { ...a.state, ts: a.ts }, 0);
     }
     while (this.queued.length > 0 && client.connected) {
       const next = this.queued.shift()!;
@@ -154,7 +155,11 @@ export class MqttLink implements Feature {
     );
   }
 
-  /** Retained state is not queued: the latest is republished on reconnect. */
+  /**
+   * Retained state is not queued: the latest is republished on reconnect, so QoS 0 loses nothing that
+   * matters. QoS 1 here would make Mosquitto (TCP_NODELAY off by default) send its PUBACK and the next
+   * command back to back, and Nagle plus delayed ACK would hold each command ~40 ms.
+   */
   private publishRetained(topic: string, payload: unknown, qos: 0 | 1): void {
     if (!this.client?.connected) return;
     this.client.publish(topic, JSON.stringify(payload), { qos, retain: true });
