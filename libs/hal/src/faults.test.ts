@@ -146,6 +146,17 @@ describe('injected faults end in the right quality, and the device recovers', ()
     expect(await h.setActuator('pump', { state: 'on' })).toEqual({ state: 'on' });
   });
 
+  it('a recovered expander keeps its relays as they were (re-init does not switch the pump)', async () => {
+    const h = await sim();
+    await h.setActuator('pump', { state: 'on' });
+    h.simulation!.injectFault('mcp23017', 'nack');
+    failed(await h.read('water_level'), 'unavailable');
+    h.simulation!.clearFaults('mcp23017');
+    expect((await h.read('water_level')).quality).toBe('ok');
+    expect(h.health().devices.mcp23017!.recoveries).toBe(1);
+    expect(await h.actuatorState('pump')).toEqual({ state: 'on' });
+  });
+
   it('refuses unknown fault targets and kinds', async () => {
     const h = await sim();
     expect(() => h.simulation!.injectFault('moon', 'nack')).toThrow(/moon/);

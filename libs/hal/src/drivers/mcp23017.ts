@@ -49,7 +49,7 @@ export class Mcp23017 implements OutputDriver, SensorDriver {
 
   async init(): Promise<void> {
     await this.bus.writeByte(this.address, IOCON, 0x00);
-    // Outputs start off: latch first, then direction, so relays never glitch on.
+    // Latch first, then direction, so a relay never glitches; a re-init keeps the relays as they are.
     const latch = await this.readPair(OLATA);
     await this.writePair(OLATA, latch & this.outputMask);
     await this.writePair(IODIRA, ~this.outputMask & 0xffff);
