@@ -66,6 +66,11 @@ async function test(extra: string[]): Promise<number> {
     console.error('npm test: formatting differs; run `pnpm format`');
     return 1;
   }
+  // The benchmark scripts belong to no package; the root tsconfig typechecks them.
+  if (run('pnpm', ['exec', 'tsc', '-p', 'tsconfig.json']) !== 0) {
+    console.error('npm test: bench/ does not typecheck');
+    return 1;
+  }
   const { started } = await up();
   let interrupted = false;
   const onSignal = () => {
