@@ -17,11 +17,15 @@ describe('registry access', { timeout: 90_000 }, () => {
     let h: UpdaterHarness;
     let v1: string;
     let v2: string;
+    let locking: string;
+    let afterLock: string;
 
     beforeAll(async () => {
       h = await UpdaterHarness.create({ tokenTtlSeconds: 3, env: { GROWOFF_PROBATION_S: '1' } });
       v1 = h.images.build({ version: '1.0.0' });
       v2 = h.images.build({ version: '1.0.1' });
+      locking = h.images.build({ version: '1.1.0', lockS: 15 });
+      afterLock = h.images.build({ version: '1.2.0' });
       await h.startUpdater();
     }, 120_000);
 
@@ -43,6 +47,49 @@ describe('registry access', { timeout: 90_000 }, () => {
       await second;
       expect(h.ecr.stats().tokensIssued).toBeGreaterThan(issued);
       expect(await h.coreHealth()).toBe('1.0.1');
+    });
+
+    it("waits for the core's update lock until its max age before stopping it", async () => {
+      const locked = h.nextEvent('install.committed');
+      await h.publish(locking, '1.1.0');
+      await locked;
+      const containers = await h.coreContainers();
+      const startedAt = Date.parse(
+        (await h.docker.getContainer(containers[0]!.id).inspect()).State.StartedAt,
+      );
+      const waiting = h.nextEvent('install.waiting_lock');
+      const stopping = h.nextEvent('install.stopping_old');
+      await h.publish(afterLock, '1.2.0');
+      await waiting;
+      await stopping;
+      expect(Date.now()).toBeGreaterThanOrEqual(startedAt + 15_000);
+      expect(await h.coreHealth()).toBe('1.1.0');
+      await h.nextEvent('install.committed');
+      expect(await h.coreHealth()).toBe('1.2.0');
+    });
+  });
+
+  describe('when the engine lacks the disk space for the new layers', () => {
+    let h: UpdaterHarness;
+    let image: string;
+
+    beforeAll(async () => {
+      h = await UpdaterHarness.create({ env: { GROWOFF_DISK_RESERVE_MB: '1000000' } });
+      image = h.images.build({ version: '5.0.0' });
+      await h.startUpdater();
+    }, 120_000);
+
+    afterAll(async () => {
+      await h?.cleanup();
+    });
+
+    it('refuses the download before pulling anything', async () => {
+      const failed = h.nextEvent('download.failed');
+      await h.publish(image, '5.0.0');
+      expect((await failed).data?.error).toMatchObject({ code: 'DISK_SPACE_LOW' });
+      const digests = (await h.docker.listImages()).flatMap((i) => i.RepoDigests ?? []);
+      expect(digests).not.toContain(image);
+      expect(await h.coreContainers()).toEqual([]);
     });
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getService, NODE_BASE_IMAGE, type RegistryInfo } from '@growoff/test-services';
@@ -26,6 +26,7 @@ export class TestImages {
   private readonly dir = mkdtempSync(join(tmpdir(), 'updater-images-'));
   private readonly env: NodeJS.ProcessEnv;
   private readonly pushed: string[] = [];
+  private baseTag?: string;
 
   constructor(options: { registry?: RegistryInfo; sharedBytes?: number; app?: string } = {}) {
     this.registry = options.registry ?? getService('registry');
@@ -57,22 +58,48 @@ export class TestImages {
     return `${this.registry.host}/${this.repository}`;
   }
 
-  /** Builds and pushes one image; returns `repo@sha256:…`. */
-  build(image: FakeCoreImage): string {
-    const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
-    mkdirSync(ctx);
+  /**
+   * The layers every image of this instance shares, built once as a local base image so they are
+   * the same layers byte for byte.
+   */
+  private base(): string {
+    if (this.baseTag) return this.baseTag;
+    const ctx = join(this.dir, 'ctx-base');
+    mkdirSync(ctx, { recursive: true });
     copyFileSync(join(this.dir, 'shared.bin'), join(ctx, 'shared.bin'));
     copyFileSync(join(this.dir, 'fake-core.mjs'), join(ctx, 'fake-core.mjs'));
-    writeFileSync(join(ctx, 'unique.bin'), randomBytes(image.uniqueBytes ?? 1024));
-    // COPY keeps mtimes: fixed ones make the shared layers byte-identical across builds.
-    for (const file of ['shared.bin', 'fake-core.mjs'])
-      utimesSync(join(ctx, file), 1_700_000_000, 1_700_000_000);
     writeFileSync(
       join(ctx, 'Dockerfile'),
       [
         `FROM ${NODE_BASE_IMAGE}`,
         'COPY shared.bin /opt/shared.bin',
         'COPY fake-core.mjs /opt/fake-core.mjs',
+        '',
+      ].join('\n'),
+    );
+    const tag = `${this.repo}-base:local`;
+    this.docker(['build', '-q', '-t', tag, ctx]);
+    this.baseTag = tag;
+    return tag;
+  }
+
+  /** Removes the local base image, so the engine must pull the shared layers once. */
+  dropBase(): void {
+    if (!this.baseTag) return;
+    this.docker(['rmi', this.baseTag]);
+    this.baseTag = undefined;
+  }
+
+  /** Builds and pushes one image; returns `repo@sha256:…`. */
+  build(image: FakeCoreImage): string {
+    const base = this.base();
+    const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'unique.bin'), randomBytes(image.uniqueBytes ?? 1024));
+    writeFileSync(
+      join(ctx, 'Dockerfile'),
+      [
+        `FROM ${base}`,
         'COPY unique.bin /opt/unique.bin',
         `ENV FAKE_MODE=${image.mode ?? 'healthy'} FAKE_VERSION=${image.version} FAKE_CRASH_AFTER_S=${image.crashAfterS ?? 1} FAKE_LOCK_S=${image.lockS ?? 0}`,
         ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
@@ -95,6 +122,11 @@ export class TestImages {
 
   /** Removes local copies of the pushed images (the engine pulled them) and their manifests. */
   async cleanup(): Promise<void> {
+    try {
+      this.dropBase();
+    } catch {
+      // still used by an image of a failed test; removed with it
+    }
     for (const ref of this.pushed) {
       try {
         this.docker(['rmi', '-f', ref]);
