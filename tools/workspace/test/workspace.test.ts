@@ -59,6 +59,19 @@ describe('the workspace', () => {
     }
   });
 
+  it('has each app depend on the npm packages of the libraries it bundles, so tsup leaves them external', () => {
+    // A CommonJS package bundled into an ESM app fails at start ("Dynamic require of fs").
+    for (const app of packageDirs().filter((dir) => dir.startsWith('apps/'))) {
+      const deps = readPackage(app).dependencies ?? {};
+      for (const lib of Object.keys(deps).filter((name) => name.startsWith('@growoff/'))) {
+        const libDir = `libs/${lib.slice('@growoff/'.length)}`;
+        for (const dep of Object.keys(readPackage(libDir).dependencies ?? {})) {
+          expect(deps[dep], `${app} bundles ${lib}, which needs ${dep}`).toBeDefined();
+        }
+      }
+    }
+  });
+
   it('bumps an app when a library it bundles is released, and tags private packages', () => {
     // A copy of the workspace's manifests and changesets config, so the real repository is untouched.
     const copy = mkdtempSync(join(tmpdir(), 'growoff-changesets-'));
