@@ -20,7 +20,7 @@ export const systemClock: Clock = {
 };
 
 /** Shortest real delay of a scaled clock's timers (timeouts). */
-export const TIMER_FLOOR_REAL_MS = 100;
+export const TIMER_FLOOR_REAL_MS = 1000;
 
 /**
  * A clock running `timeScale` times faster than real time: a 900 ms conversion

@@ -185,6 +185,7 @@ describe('the simulated cabinet through the HAL', () => {
     h.simulation!.setEnvironment({ waterTemperature: 12, ec: 1500 });
     const ec = await h.read('ec');
     expect(ec.quality).toBe('ok');
-    expect(Math.abs(ec.value! - h.simulation!.environment().ec!)).toBeLessThan(40);
+    // Uncompensated (told 25 °C) it would read ~26 % low, about 1110 µS/cm; the water warms a little meanwhile.
+    expect(Math.abs(ec.value! - 1500)).toBeLessThan(100);
   });
 });

@@ -21,17 +21,16 @@ export class FaultTable {
 }
 
 import type { Clock } from '../clock';
-import { TIMER_FLOOR_REAL_MS } from '../clock';
 
 /** How long a 'slow' device holds a transaction (clock ms): longer than any transaction timeout. */
 export const SLOW_DEVICE_MS = 5000;
 
-/** A slow device's hold: SLOW_DEVICE_MS on the clock, and in real time beyond any timeout's real floor. */
-export async function holdLikeASlowDevice(clock: Clock): Promise<void> {
-  await Promise.all([
-    clock.sleep(SLOW_DEVICE_MS),
-    new Promise((resolve) => setTimeout(resolve, 3 * TIMER_FLOOR_REAL_MS)),
-  ]);
+/**
+ * A slow device's hold: SLOW_DEVICE_MS on the clock and at least `realMs` of real time, so it
+ * outlasts the timeout meant to catch it whatever the time scale (timeouts have a real floor).
+ */
+export async function holdLikeASlowDevice(clock: Clock, realMs: number): Promise<void> {
+  await Promise.all([clock.sleep(SLOW_DEVICE_MS), new Promise((resolve) => setTimeout(resolve, realMs))]);
 }
 
 export function remoteIoError(): NodeJS.ErrnoException {

@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dallasCrc8 } from '../crc';
+import { TIMER_FLOOR_REAL_MS } from '../clock';
 import { holdLikeASlowDevice } from './faults';
 import { DS18B20_POWER_ON_MILLIDEGREES } from '../drivers/ds18b20';
 import { fsW1Bus, type W1Bus } from '../w1/w1-bus';
@@ -93,7 +94,8 @@ export class SimulatedW1 {
       },
       readDeviceFile: async (id, file) => {
         if (this.devices.has(id)) {
-          if (this.ctx.faults.has(this.devices.get(id)!, 'slow')) await holdLikeASlowDevice(this.ctx.clock);
+          if (this.ctx.faults.has(this.devices.get(id)!, 'slow'))
+            await holdLikeASlowDevice(this.ctx.clock, 2 * TIMER_FLOOR_REAL_MS);
           await this.ctx.clock.sleep(DS18B20_CONVERSION_MS);
           await this.refresh(id);
         }

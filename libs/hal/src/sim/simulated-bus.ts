@@ -35,7 +35,9 @@ export class SimulatedBus implements I2cBus {
     ) {
       throw remoteIoError();
     }
-    if (this.faults.has(device.name, 'slow')) await holdLikeASlowDevice(this.clock);
+    if (this.faults.has(device.name, 'slow'))
+      // Longer than a 250 ms transaction timeout, the HAL's, even at its real floor.
+      await holdLikeASlowDevice(this.clock, 600);
     return device;
   }
 
