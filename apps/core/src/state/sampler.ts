@@ -53,20 +53,7 @@ export class Sampler implements Feature {
   /** Reads one sensor now and records the sample. */
   async sampleOnce(sensor: SensorInfo): Promise<SensorSnapshot> {
     const timeoutMs = this.options.readTimeoutMs ?? Math.max(2000, sensor.intervalMs * 2);
-    let reading: Reading;
-    try {
-      reading = await withTimeout(this.hal.read(sensor.id), timeoutMs, sensor);
-    } catch (e) {
-      reading = {
-        sensorId: sensor.id,
-        value: null,
-        unit: sensor.unit,
-        quality: 'unavailable',
-        ts: Date.now(),
-        ageMs: 0,
-        error: (e as Error).message,
-      };
-    }
+    const reading = await withTimeout(this.hal.read(sensor.id), timeoutMs, sensor);
     const snapshot: SensorSnapshot = {
       id: sensor.id,
       value: reading.quality === 'ok' ? reading.value : null,
@@ -104,19 +91,16 @@ export class Sampler implements Feature {
   }
 }
 
+/** A sample that carries why there is no value: a failed read never becomes a number. */
+function failedReading(sensor: SensorInfo, quality: 'timeout' | 'unavailable', error: string): Reading {
+  return { sensorId: sensor.id, value: null, unit: sensor.unit, quality, ts: Date.now(), ageMs: 0, error };
+}
+
+/** The HAL's reading, or a failed one when it throws or gives no answer within `ms`; never rejects. */
 function withTimeout(p: Promise<Reading>, ms: number, sensor: SensorInfo): Promise<Reading> {
   return new Promise((resolve) => {
     const timer = setTimeout(
-      () =>
-        resolve({
-          sensorId: sensor.id,
-          value: null,
-          unit: sensor.unit,
-          quality: 'timeout',
-          ts: Date.now(),
-          ageMs: 0,
-          error: `no answer within ${ms} ms`,
-        }),
+      () => resolve(failedReading(sensor, 'timeout', `no answer within ${ms} ms`)),
       ms,
     );
     p.then(
@@ -126,15 +110,7 @@ function withTimeout(p: Promise<Reading>, ms: number, sensor: SensorInfo): Promi
       },
       (e: unknown) => {
         clearTimeout(timer);
-        resolve({
-          sensorId: sensor.id,
-          value: null,
-          unit: sensor.unit,
-          quality: 'unavailable',
-          ts: Date.now(),
-          ageMs: 0,
-          error: (e as Error).message,
-        });
+        resolve(failedReading(sensor, 'unavailable', (e as Error).message));
       },
     );
   });
