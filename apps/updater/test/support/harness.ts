@@ -22,6 +22,28 @@ export interface HarnessOptions {
   env?: Record<string, string>;
 }
 
+/** The next event of `type` (matching `where`) from `updater`, registered now so nothing is missed. */
+export function nextEvent(
+  updater: Updater,
+  type: string,
+  where: (e: UpdaterEvent) => boolean = () => true,
+  timeoutMs = 60_000,
+): Promise<UpdaterEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${type} event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = updater.onEvent((e) => {
+      if (e.type === type && where(e)) {
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      }
+    });
+  });
+}
+
 /** One isolated updater world: its module id, channel, keys, repository, ECR stand-in and labels. */
 export class UpdaterHarness {
   readonly id = randomBytes(4).toString('hex');
@@ -117,21 +139,8 @@ export class UpdaterHarness {
     where: (e: UpdaterEvent) => boolean = () => true,
     timeoutMs = 60_000,
   ): Promise<UpdaterEvent> {
-    const updater = this.updater;
-    if (!updater) throw new Error('start the updater first');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        off();
-        reject(new Error(`no ${type} event within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const off = updater.onEvent((e) => {
-        if (e.type === type && where(e)) {
-          clearTimeout(timer);
-          off();
-          resolve(e);
-        }
-      });
-    });
+    if (!this.updater) throw new Error('start the updater first');
+    return nextEvent(this.updater, type, where, timeoutMs);
   }
 
   payload(image: string, version: string, over: Partial<ReleasePayload> = {}): ReleasePayload {
