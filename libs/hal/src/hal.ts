@@ -299,7 +299,8 @@ export async function createHal(o: HalOptions): Promise<Hal> {
       if (closed) return;
       closed = true;
       await supervised.bus.close().catch(() => undefined);
-      if (tempRoot) await rm(tempRoot, { recursive: true, force: true });
+      // A simulated 1-Wire read still in flight may write into the tree while it goes: retry (ENOTEMPTY).
+      if (tempRoot) await rm(tempRoot, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     },
   };
   if (sim) hal.simulation = sim.control;
