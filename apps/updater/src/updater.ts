@@ -313,15 +313,16 @@ export class Updater {
           },
         ),
     });
+    const core = app === 'core';
     const firstInstallSpec = (): ContainerSpec => ({
       name: baseName,
-      env: app === 'core' && config.coreEnvFile ? readEnvFile(config.coreEnvFile) : [],
-      binds: [],
-      devices: [],
+      env: core && config.coreEnvFile ? readEnvFile(config.coreEnvFile) : [],
+      binds: core ? config.coreVolumes : [],
+      devices: core ? config.coreDevices.map(deviceMapping) : [],
       networkMode: 'host',
       labels: {},
       privileged: false,
-      groupAdd: [],
+      groupAdd: core ? config.coreGroups : [],
     });
     return new AppManager({
       app,
@@ -371,4 +372,10 @@ export function readEnvFile(path: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#') && l.includes('='));
+}
+
+/** `/dev/i2c-1` or `/dev/host:/dev/container` as the engine's device mapping (read and write). */
+function deviceMapping(device: string): ContainerSpec['devices'][number] {
+  const [onHost, inContainer = onHost] = device.split(':') as [string, string?];
+  return { PathOnHost: onHost, PathInContainer: inContainer, CgroupPermissions: 'rwm' };
 }

@@ -31,6 +31,11 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(await h.coreHealth()).toBe('1.0.0');
     const containers = await h.coreContainers();
     expect(containers).toEqual([expect.objectContaining({ running: true, image: v1 })]);
+    const host = (await h.docker.getContainer(containers[0]!.id).inspect()).HostConfig;
+    expect(host.Devices).toEqual([
+      expect.objectContaining({ PathOnHost: '/dev/null', PathInContainer: '/dev/i2c-1' }),
+    ]);
+    expect(host.Binds).toEqual([`${h.dir}:/data:ro`]);
     expect(h.updater!.status()).toMatchObject({
       current: { version: '1.0.0', image: v1 },
       phase: 'probation',
@@ -47,7 +52,12 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(await h.coreHealth()).toBe('1.1.0');
     const containers = await h.coreContainers();
     expect(containers).toHaveLength(1);
-    const env = (await h.docker.getContainer(containers[0]!.id).inspect()).Config.Env;
+    const inspected = await h.docker.getContainer(containers[0]!.id).inspect();
+    const env = inspected.Config.Env;
+    expect(inspected.HostConfig.Devices?.map((d: { PathInContainer: string }) => d.PathInContainer)).toEqual([
+      '/dev/i2c-1',
+    ]);
+    expect(inspected.HostConfig.Binds).toEqual([`${h.dir}:/data:ro`]);
     expect(env).toContain(`GROWOFF_MODULE_ID=${h.moduleId}`);
     expect(env).toContain('FAKE_VERSION=1.1.0');
     await pruned;

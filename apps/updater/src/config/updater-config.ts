@@ -19,6 +19,12 @@ export interface UpdaterConfig {
   telegrafContainerName: string;
   /** KEY=VALUE lines for a first install, when there is no core container to carry settings from. */
   coreEnvFile?: string;
+  /** Host devices (`/dev/i2c-1` or `/dev/x:/dev/y`) given to a first-installed core. */
+  coreDevices: string[];
+  /** Bind mounts (`/host:/container[:ro|rw]`) given to a first-installed core. */
+  coreVolumes: string[];
+  /** Supplementary groups (names or ids, e.g. the host's i2c group) of a first-installed core. */
+  coreGroups: string[];
   /** The core's REST port when its container does not set GROWOFF_HTTP_PORT. */
   coreHttpPort: number;
   healthTimeoutMs: number;
@@ -56,6 +62,22 @@ function optional(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
+
+/** A comma-separated list, each item checked by `pattern` (`what` names the expected form). */
+function list(env: Env, name: string, pattern: RegExp, what: string): string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return [];
+  const items = raw.split(',').map((item) => item.trim());
+  for (const item of items) {
+    if (!pattern.test(item)) throw invalid(name, raw, `${JSON.stringify(item)} is not ${what}`);
+  }
+  return items;
+}
+
+const ABSOLUTE = String.raw`\/[^:,\s]*`;
+const DEVICE = new RegExp(`^${ABSOLUTE}(:${ABSOLUTE})?$`);
+const VOLUME = new RegExp(`^${ABSOLUTE}:${ABSOLUTE}(:(ro|rw))?$`);
+const GROUP = /^([a-z_][a-z0-9_-]{0,31}|\d{1,10})$/;
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
@@ -152,6 +174,9 @@ export function updaterConfigFromEnv(env: Env): UpdaterConfig {
     coreContainerName: containerName(env, 'GROWOFF_CORE_CONTAINER', 'growoff-core'),
     telegrafContainerName: containerName(env, 'GROWOFF_TELEGRAF_CONTAINER', 'growoff-telegraf'),
     coreEnvFile: optional(env, 'GROWOFF_CORE_ENV_FILE'),
+    coreDevices: list(env, 'GROWOFF_CORE_DEVICES', DEVICE, 'an absolute device path (or host:container)'),
+    coreVolumes: list(env, 'GROWOFF_CORE_VOLUMES', VOLUME, 'a bind mount /host:/container[:ro|rw]'),
+    coreGroups: list(env, 'GROWOFF_CORE_GROUPS', GROUP, 'a group name or id'),
     coreHttpPort: integer(env, 'GROWOFF_CORE_HTTP_PORT', 8080, 1, 65_535),
     healthTimeoutMs: seconds(env, 'GROWOFF_HEALTH_TIMEOUT_S', 120),
     probationMs: seconds(env, 'GROWOFF_PROBATION_S', 300),

@@ -106,6 +106,9 @@ export class UpdaterHarness {
       GROWOFF_DATA_DIR: this.dataDir,
       GROWOFF_CORE_CONTAINER: `updater-test-core-${this.id}`,
       GROWOFF_CORE_ENV_FILE: join(this.dir, 'core.env'),
+      // What tools/base gives a module's core: the I2C device (here /dev/null stands in) and a data folder.
+      GROWOFF_CORE_DEVICES: '/dev/null:/dev/i2c-1',
+      GROWOFF_CORE_VOLUMES: `${this.dir}:/data:ro`,
       GROWOFF_HEALTH_TIMEOUT_S: '20',
       GROWOFF_PROBATION_S: '10',
       GROWOFF_CRASHLOOP_RESTARTS: '1',
