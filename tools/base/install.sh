@@ -167,6 +167,10 @@ GROWOFF_ECR_REGISTRY=${conf[ECR_REGISTRY]}
 AWS_SHARED_CREDENTIALS_FILE=/etc/growoff/secrets/aws-credentials
 EOF
 
+# The core runs as a non-root user: it opens /dev/i2c-1 through the host's i2c group, by number
+# (a group name would be looked up inside the image). Empty when the OS has no such group.
+i2c_gid=$(awk -F: '$1 == "i2c" { print $3 }' "$root/etc/group" 2>/dev/null || true)
+
 # The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
 # URL may carry credentials, so they are 0600 too.
 put /etc/growoff/updater.env 0600 0:0 <<EOF
@@ -185,6 +189,7 @@ GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
 GROWOFF_CORE_ENV_FILE=/etc/growoff/core.env
 GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%:*}
 GROWOFF_CORE_DEVICES=/dev/i2c-1
+GROWOFF_CORE_GROUPS=$i2c_gid
 GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
 GROWOFF_TELEMETRY_API=v2

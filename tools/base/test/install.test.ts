@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +51,9 @@ describe('tools/base install.sh against a folder', () => {
     config = join(work, 'config');
     writeConfig(config);
     addSystemdAndDockerStubs(root);
+    // Raspberry Pi OS has an i2c group; the core joins it by number.
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\ni2c:x:998:pi\ndocker:x:995:\n');
     firstRun = install(root, config);
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -101,6 +114,7 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_CORE_IMAGE_REPO: MODULE_CONF.CORE_IMAGE_REPO,
       GROWOFF_RELEASE_KEYS: '/etc/growoff/release-keys',
       GROWOFF_CORE_DEVICES: '/dev/i2c-1',
+      GROWOFF_CORE_GROUPS: '998',
       GROWOFF_CORE_VOLUMES: '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro',
       GROWOFF_CORE_ENV_FILE: '/etc/growoff/core.env',
       GROWOFF_TELEGRAF_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf',
