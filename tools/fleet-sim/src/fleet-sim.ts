@@ -129,7 +129,10 @@ export class FleetSim {
               clearTimeout(timer);
               resolve();
             });
-            child.send({ type: 'stop' } satisfies ToWorker);
+            // A worker that is already dying (killed, crashed) cannot take the message; its exit resolves.
+            child.send({ type: 'stop' } satisfies ToWorker, (error) => {
+              if (error) child.kill('SIGKILL');
+            });
           }),
       ),
     );
@@ -146,7 +149,9 @@ export class FleetSim {
       child.once('exit', (code) =>
         reject(new FleetSimError('FLEET_SIM_WORKER_FAILED', `a fleet worker exited with code ${code}`)),
       );
-      child.send({ type: 'start', config } satisfies ToWorker);
+      child.send({ type: 'start', config } satisfies ToWorker, (error) => {
+        if (error) reject(new FleetSimError('FLEET_SIM_WORKER_FAILED', `a fleet worker: ${error.message}`));
+      });
     });
   }
 }
