@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianTools } from './debian-tools';
+import { ensureDebianPackages } from '@growoff/test-services';
 import { MODULE_CONF, SECRETS, addSystemdAndDockerStubs, snapshot, writeConfig } from './fixtures';
 
 const installer = resolve(dirname(fileURLToPath(import.meta.url)), '../install.sh');
@@ -45,7 +45,7 @@ describe('tools/base install.sh against a folder', () => {
   let firstRun: ReturnType<typeof install>;
 
   beforeAll(() => {
-    ensureDebianTools([{ binary: '/usr/bin/systemd-analyze', package: 'systemd' }]);
+    ensureDebianPackages([{ file: '/usr/bin/systemd-analyze', package: 'systemd' }]);
     work = mkdtempSync(join(tmpdir(), 'growoff-base-'));
     root = join(work, 'root');
     config = join(work, 'config');

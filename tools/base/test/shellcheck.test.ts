@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianTools } from './debian-tools';
+import { ensureDebianPackages } from '@growoff/test-services';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -26,7 +26,7 @@ function shellScripts(): string[] {
 }
 
 describe('shell scripts', () => {
-  beforeAll(() => ensureDebianTools([{ binary: '/usr/bin/shellcheck', package: 'shellcheck' }]));
+  beforeAll(() => ensureDebianPackages([{ file: '/usr/bin/shellcheck', package: 'shellcheck' }]));
 
   it('finds the repository scripts, the installer, provisioning and image stage among them', () => {
     const scripts = shellScripts();

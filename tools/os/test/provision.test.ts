@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianTools } from './debian-tools';
+import { ensureDebianPackages } from '@growoff/test-services';
 import { makeRaspberryPiOsTree, writeOsConfig } from './rpi-tree';
 
 const provision = resolve(dirname(fileURLToPath(import.meta.url)), '../provision.sh');
@@ -59,7 +59,7 @@ describe('tools/os provision.sh on a bookworm image', () => {
   let first: ReturnType<typeof run>;
 
   beforeAll(() => {
-    ensureDebianTools([{ binary: '/usr/bin/systemd-analyze', package: 'systemd' }]);
+    ensureDebianPackages([{ file: '/usr/bin/systemd-analyze', package: 'systemd' }]);
     work = mkdtempSync(join(tmpdir(), 'growoff-os-'));
     ({ boot, root } = makeRaspberryPiOsTree(work, 'bookworm'));
     config = join(work, 'config');
