@@ -61,9 +61,11 @@ describe('registry access', { timeout: 90_000 }, () => {
       const stopping = h.nextEvent('install.stopping_old');
       await h.publish(afterLock, '1.2.0');
       await waiting;
+      // While the updater waits for the lock, the old core keeps serving. (Checked here, not after
+      // install.stopping_old: that event starts the stop, so a check after it races the stop.)
+      expect(await h.coreHealth()).toBe('1.1.0');
       await stopping;
       expect(Date.now()).toBeGreaterThanOrEqual(startedAt + 15_000);
-      expect(await h.coreHealth()).toBe('1.1.0');
       await h.nextEvent('install.committed');
       expect(await h.coreHealth()).toBe('1.2.0');
     });
