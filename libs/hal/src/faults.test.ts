@@ -82,7 +82,9 @@ describe('injected faults end in the right quality, and the device recovers', ()
   });
 
   it('an unplugged sensor: unavailable, the circuit opens, and it is back after the open period', async () => {
-    const h = await sim();
+    // ×100: the 30 s open period is 300 ms of real time, long enough that a loaded machine still
+    // sees the refusal before it ends.
+    const h = await sim(100);
     h.simulation!.injectFault('ec', 'unplugged');
     for (let i = 0; i < 3; i++) failed(await h.read('ec'), 'unavailable');
     expect(h.health().devices['ezo-ec']!.state).toBe('open');
@@ -91,8 +93,8 @@ describe('injected faults end in the right quality, and the device recovers', ()
     expect(refused.error).toContain('out of service');
     h.simulation!.clearFaults('ec');
     let r = await h.read('ec');
-    for (let i = 0; i < 100 && r.quality !== 'ok'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 5)); // 30 s open period at ×1000
+    for (let i = 0; i < 200 && r.quality !== 'ok'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5)); // the open period passes in real time
       r = await h.read('ec');
     }
     expect(r.quality).toBe('ok');

@@ -91,7 +91,9 @@ describe('DeviceGuard', () => {
 
   it('opens the circuit after repeated failures, refuses while open, then recovers by reset and re-init', async () => {
     const dev = device();
-    const guard = new DeviceGuard('d', clock, dev, { retries: 0, failureThreshold: 3, openMs: 1000 });
+    // Open for 500 simulated seconds: half a real second at this clock's scale, so a loaded machine
+    // cannot let the open period pass before the refusal is checked.
+    const guard = new DeviceGuard('d', clock, dev, { retries: 0, failureThreshold: 3, openMs: 500_000 });
     let broken = true;
     const op = async () => {
       if (broken) throw new HalError('HAL_I2C_NACK', 'no acknowledge');
@@ -104,7 +106,7 @@ describe('DeviceGuard', () => {
       message: expect.stringContaining('no acknowledge'),
     });
     broken = false;
-    await clock.sleep(1000);
+    await clock.sleep(500_000);
     dev.calls.length = 0;
     expect(await guard.run(op)).toBe(1);
     expect(dev.calls).toEqual(['reset', 'init']);
