@@ -1,0 +1,31 @@
+/**
+ * The one coded error of the workspace. Every error that reaches a client, a log line or an event
+ * carries a `code` from the registry (`error-registry.ts`), which says its HTTP status and whether
+ * a retry may help. Package-specific error classes extend this one; none extends `Error` directly.
+ */
+export class CodedError<C extends string = string> extends Error {
+  override name = 'CodedError';
+
+  constructor(
+    readonly code: C,
+    message: string,
+    readonly details?: unknown,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The factory: a coded error without a class of its own. */
+export function codedError<C extends string>(
+  code: C,
+  message: string,
+  details?: unknown,
+  options?: { cause?: unknown },
+): CodedError<C> {
+  return new CodedError(code, message, details, options);
+}
+
+export function isCodedError(value: unknown): value is CodedError {
+  return value instanceof CodedError;
+}
