@@ -100,7 +100,6 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
           }),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   if (o.token !== undefined) {
     const expected = Buffer.from(`Bearer ${o.token}`);
@@ -152,6 +151,9 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
       .status(404)
       .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
   });
+
+  // After the error and not-found handlers, so the UI's own routes (encapsulated) inherit them.
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/health', { schema: { tags: ['health'] } }, () => o.health());
 
