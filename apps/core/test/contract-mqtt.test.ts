@@ -4,7 +4,13 @@ import type { TSchema } from '@sinclair/typebox';
 import { getService } from '@growoff/test-services';
 import { ErrorResponse, OkResponse, modulePrefix, topics, validate } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
-import { contractProfileFile, inSituation, MQTT_METHODS, readingWhere, UNKNOWN_METHOD } from './contract-table';
+import {
+  contractProfileFile,
+  inSituation,
+  MQTT_METHODS,
+  readingWhere,
+  UNKNOWN_METHOD,
+} from './contract-table';
 import { jsonOf, startTestCore, TestClient, uniqueModuleId } from './helpers';
 
 const moduleId = uniqueModuleId('contract-mqtt');

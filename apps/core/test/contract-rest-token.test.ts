@@ -13,7 +13,10 @@ const ErrorReply = Type.Object({ error: ErrorBody }, { additionalProperties: fal
 const REFUSED: { name: string; headers: Record<string, string> }[] = [
   { name: 'no token', headers: {} },
   { name: 'a wrong token', headers: { authorization: 'Bearer wrong' } },
-  { name: 'a wrong token of the right length', headers: { authorization: `Bearer ${'x'.repeat(TOKEN.length)}` } },
+  {
+    name: 'a wrong token of the right length',
+    headers: { authorization: `Bearer ${'x'.repeat(TOKEN.length)}` },
+  },
   { name: 'the token without its Bearer scheme', headers: { authorization: TOKEN } },
 ];
 

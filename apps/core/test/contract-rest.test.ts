@@ -73,7 +73,10 @@ describe.each(Object.entries(REST_ROUTES))('%s', (key, contract) => {
     if (code === 'UNAUTHORIZED') continue;
     it(`answers ${code} with its status, in the error contract`, async () => {
       const answer = await inSituation(core, call, () => send(key, call));
-      const given = { status: answer.status, code: (answer.body as { error?: { code?: string } }).error?.code };
+      const given = {
+        status: answer.status,
+        code: (answer.body as { error?: { code?: string } }).error?.code,
+      };
       expect(given).toEqual({ status: HTTP_STATUS[code as ErrorCode], code });
       expectValid(ErrorReply, answer.body);
     });

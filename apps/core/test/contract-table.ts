@@ -66,7 +66,10 @@ export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
 const json = (value: unknown): string => JSON.stringify(value);
 const NOT_JSON = '{"sensor": ph';
 
-const SensorView = Type.Intersect([SensorReading, Type.Object({ id: Type.String(), intervalMs: Type.Number() })]);
+const SensorView = Type.Intersect([
+  SensorReading,
+  Type.Object({ id: Type.String(), intervalMs: Type.Number() }),
+]);
 const ActuatorView = Type.Intersect([
   ActuatorState,
   Type.Object({ id: Type.String(), kind: Type.Union([Type.Literal('switch'), Type.Literal('dimmer')]) }),
@@ -301,7 +304,9 @@ export function readingWhere(
 async function expectOk(core: RunningCore, method: string, path: string, body?: unknown): Promise<void> {
   const answer = await rest(core, method, path, body);
   if (answer.status !== 200) {
-    throw new Error(`${method} ${path} while arranging a case: ${answer.status} ${JSON.stringify(answer.body)}`);
+    throw new Error(
+      `${method} ${path} while arranging a case: ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
   }
 }
 

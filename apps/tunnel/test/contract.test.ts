@@ -56,7 +56,10 @@ const METHODS: Record<string, MethodContract> = {
     },
   },
   close: {
-    ok: { payload: json({ reason: 'contract test done' }), result: Type.Object({ tunnel: Type.Literal('closed') }) },
+    ok: {
+      payload: json({ reason: 'contract test done' }),
+      result: Type.Object({ tunnel: Type.Literal('closed') }),
+    },
     errors: {
       BAD_JSON: { payload: NOT_JSON },
       INVALID_MESSAGE: { payload: json({ reason: '' }) },

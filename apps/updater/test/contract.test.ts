@@ -41,7 +41,11 @@ const ROUTES: Record<string, RouteContract> = {
 };
 
 /** The HTTP status a client may rely on for each error code (the REST contract). */
-const HTTP_STATUS: Partial<Record<ErrorCode, number>> = { BAD_JSON: 400, INVALID_MESSAGE: 400, NOT_FOUND: 404 };
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_JSON: 400,
+  INVALID_MESSAGE: 400,
+  NOT_FOUND: 404,
+};
 
 const ErrorReply = Type.Object({ error: ErrorBody }, { additionalProperties: false });
 
@@ -99,7 +103,10 @@ describe.each(Object.entries(ROUTES))('%s', (key, contract) => {
   for (const [code, call] of Object.entries(contract.errors)) {
     it(`answers ${code} with its status, in the error contract`, async () => {
       const answer = await send(key, call);
-      const given = { status: answer.status, code: (answer.body as { error?: { code?: string } }).error?.code };
+      const given = {
+        status: answer.status,
+        code: (answer.body as { error?: { code?: string } }).error?.code,
+      };
       expect(given).toEqual({ status: HTTP_STATUS[code as ErrorCode], code });
       expectValid(ErrorReply, answer.body);
     });
