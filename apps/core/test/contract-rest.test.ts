@@ -3,6 +3,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { getService } from '@growoff/test-services';
 import { ErrorBody, validate, type ErrorCode } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
+import { createRestServer } from '../src/http/rest-server';
 import {
   contractProfileFile,
   HTTP_STATUS,
@@ -10,7 +11,8 @@ import {
   readingWhere,
   REST_ROUTES,
   routeOf,
-  UI_ROUTES,
+  isDocsUiRoute,
+  routesOfTree,
   UNROUTED,
   type RestCall,
 } from './contract-table';
@@ -45,22 +47,41 @@ function send(key: string, call: RestCall): ReturnType<typeof rest> {
   return rest(core, route.method, call.path ?? route.path, call.body);
 }
 
-it('has a contract for every route in the OpenAPI document and the docs UI, and for no other', async () => {
+it('has a contract for every route Fastify serves, and for no other', async () => {
+  // A second server made of the running core's own parts: the same routes, and Fastify's list of them.
+  const twin = await createRestServer({
+    host: '127.0.0.1',
+    port: 0,
+    version: 'contract',
+    commands: core.commands,
+    hal: core.hal,
+    health: core.health,
+  });
+  try {
+    const served = routesOfTree(twin.printRoutes({ commonPrefix: false }));
+    expect(Object.keys(REST_ROUTES).sort()).toEqual(served.sort());
+  } finally {
+    await twin.close();
+  }
+});
+
+it('documents every route in OpenAPI but the docs UI', async () => {
   const spec = await rest(core, 'GET', '/docs/json');
   const documented = Object.entries(spec.body.paths as Record<string, object>).flatMap(([path, methods]) =>
     Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
   );
-  expect(Object.keys(REST_ROUTES).sort()).toEqual([...documented, ...UI_ROUTES].sort());
+  const api = Object.keys(REST_ROUTES).filter((key) => !isDocsUiRoute(key));
+  expect(documented.sort()).toEqual(api.sort());
 });
 
 describe.each(Object.entries(REST_ROUTES))('%s', (key, contract) => {
   it('answers 200 with its result', async () => {
     const { ok } = contract;
-    if ('html' in ok) {
+    if ('page' in ok) {
       const page = await fetch(`${core.httpUrl}${ok.path ?? routeOf(key).path}`);
       expect(page.status).toBe(200);
-      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await page.text()).toMatch(/swagger/i);
+      expect(page.headers.get('content-type')).toMatch(ok.page);
+      expect((await page.text()).length).toBeGreaterThan(0);
       return;
     }
     const answer = await inSituation(core, ok, () => send(key, ok));

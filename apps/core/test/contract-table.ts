@@ -41,8 +41,8 @@ export interface RestCall {
 }
 
 export interface RestRouteContract {
-  /** `result` validates a JSON answer; `html` marks a page. */
-  ok: RestCall & ({ result: TSchema } | { html: true });
+  /** `result` validates a JSON answer; `page` is the content type of anything else (the docs UI). */
+  ok: RestCall & ({ result: TSchema } | { page: RegExp });
   /**
    * UNAUTHORIZED is answered to every guarded route when GROWOFF_HTTP_TOKEN is set and the bearer
    * token is missing or wrong; its call defaults to the success call.
@@ -162,8 +162,19 @@ export const UNKNOWN_METHOD = 'self_destruct';
 
 export const REST_ROUTES: Record<string, RestRouteContract> = {
   'GET /health': { ok: { result: Health }, errors: {} },
-  'GET /docs': { ok: { html: true }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/static/index.html': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/static/swagger-initializer.js': {
+    ok: { page: /^application\/javascript/ },
+    errors: { UNAUTHORIZED: {} },
+  },
+  'GET /docs/*': {
+    ok: { path: '/docs/static/swagger-ui.css', page: /^text\/css/ },
+    errors: { UNAUTHORIZED: {} },
+  },
   'GET /docs/json': { ok: { result: OpenApi }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/yaml': { ok: { page: /yaml/ }, errors: { UNAUTHORIZED: {} } },
   'GET /api/v1/sensors': { ok: { result: Type.Array(SensorView) }, errors: { UNAUTHORIZED: {} } },
   'GET /api/v1/sensors/{id}': {
     ok: { path: '/api/v1/sensors/ph', result: SensorView },
@@ -246,8 +257,27 @@ export const REST_ROUTES: Record<string, RestRouteContract> = {
   },
 };
 
-/** Routes of the Swagger UI plugin, hidden from the OpenAPI document they serve. */
-export const UI_ROUTES = ['GET /docs', 'GET /docs/json'];
+/** Whether a route is the Swagger UI plugin's own, hidden from the OpenAPI document it serves. */
+export function isDocsUiRoute(key: string): boolean {
+  return key === 'GET /docs' || key.startsWith('GET /docs/');
+}
+
+/**
+ * `METHOD /path` of every route in a `printRoutes({ commonPrefix: false })` tree, parameters
+ * written as OpenAPI writes them (`{id}`). HEAD, which Fastify adds to every GET, is left out.
+ */
+export function routesOfTree(tree: string): string[] {
+  const paths: string[] = [];
+  return tree.split('\n').flatMap((line) => {
+    const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
+    if (!m) return [];
+    const depth = m[1]!.length / 4;
+    const path = (depth === 0 ? '' : paths[depth - 1]!) + m[2]!;
+    paths[depth] = path;
+    const openApiPath = path.replace(/:(\w+)/g, '{$1}');
+    return (m[3]?.split(', ') ?? []).filter((x) => x !== 'HEAD').map((x) => `${x} ${openApiPath}`);
+  });
+}
 
 /** Requests no route takes, each answered 404 NOT_FOUND. */
 export const UNROUTED: { method: string; path: string }[] = [
