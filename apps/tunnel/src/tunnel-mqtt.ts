@@ -1,5 +1,6 @@
 import {
   errorResponse,
+  isValidTopicSegment,
   okResponse,
   parseJsonPayload,
   parseTopic,
@@ -152,11 +153,12 @@ export class TunnelMqtt {
         qos: 1,
         properties: correlationData ? { correlationData } : {},
       });
-    } else {
+    } else if (isValidTopicSegment(method)) {
       this.client.publish(topics.response(this.options.moduleId, 'tunnel', method), JSON.stringify(body), {
         qos: 1,
       });
     }
+    // Otherwise there is no reply path: a 3.1.1 request for a method no res/ topic level can name.
   }
 
   private async open(value: unknown): Promise<Answer> {

@@ -246,3 +246,36 @@ describe.each(TRANSPORTS)('tunnel/req/{method} over $name', (t) => {
     expectValid(ErrorResponse, answer);
   });
 });
+
+describe('a request whose method cannot name a topic level', () => {
+  const invalid = 'two words';
+
+  it('is answered over MQTT 5 with UNKNOWN_METHOD and its correlation data', async () => {
+    const { moduleId } = apps.get('on demand')!;
+    const correlation = randomBytes(8).toString('hex');
+    const answer = answerOn(correlation, 'a method with a space');
+    await client5.publishAsync(`${modulePrefix(moduleId)}tunnel/req/${invalid}`, '{"id":"n1"}', {
+      qos: 1,
+      properties: { responseTopic: replyTopic(), correlationData: Buffer.from(correlation) },
+    });
+    expect(await answer).toMatchObject({ id: 'n1', ok: false, error: { code: 'UNKNOWN_METHOD' } });
+  });
+
+  it('over MQTT 3.1.1, with no reply path, is dropped without harm: the next request is answered', async () => {
+    const { moduleId } = apps.get('on demand')!;
+    // In the app's process an unhandled rejection ends the process.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const rejected = nextRejection('UNKNOWN_METHOD');
+      await client3.publishAsync(`${modulePrefix(moduleId)}tunnel/req/${invalid}`, '{}', { qos: 1 });
+      await rejected;
+      const after = await TRANSPORTS[1]!.ask('on demand', 'close', '{}');
+      expect(after).toMatchObject({ ok: true, result: { tunnel: 'closed' } });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
