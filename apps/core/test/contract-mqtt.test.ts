@@ -27,7 +27,17 @@ beforeAll(async () => {
   });
   v5 = await TestClient.connect(core.mqttUrl, { protocolVersion: 5 });
   v311 = await TestClient.connect(core.mqttUrl, { protocolVersion: 4 });
-  await v5.subscribe(replyTopic, topics.events(moduleId), `${modulePrefix(moduleId)}core/res/+`);
+  await v5.subscribe(
+    replyTopic,
+    topics.events(moduleId),
+    `${modulePrefix(moduleId)}core/res/+`,
+    topics.status(moduleId, 'core'),
+  );
+  // The core publishes its status once subscribed to its requests.
+  await v5.waitFor(
+    (m) => m.topic === topics.status(moduleId, 'core') && (m.json() as { state?: string }).state === 'online',
+    'core online',
+  );
   await v311.subscribe(`${modulePrefix(moduleId)}core/res/+`);
   // Pump calls need a known, sufficient water level.
   await readingWhere(core, 'water_level', (r) => r.quality === 'ok' && r.value === 1);

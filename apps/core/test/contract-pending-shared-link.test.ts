@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getService } from '@growoff/test-services';
-import { ErrorResponse, modulePrefix, validate } from '@growoff/protocol';
+import { ErrorResponse, modulePrefix, topics, validate } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
 import { jsonOf, startTestCore, TestClient, uniqueModuleId } from './helpers';
 
@@ -20,7 +20,12 @@ let v5: TestClient;
 beforeAll(async () => {
   core = await startTestCore({ GROWOFF_MODULE_ID: moduleId, GROWOFF_MQTT_URL: getService('mosquitto').url });
   v5 = await TestClient.connect(core.mqttUrl, { protocolVersion: 5 });
-  await v5.subscribe(replyTopic);
+  await v5.subscribe(replyTopic, topics.status(moduleId, 'core'));
+  // The core publishes its status once subscribed to its requests.
+  await v5.waitFor(
+    (m) => m.topic === topics.status(moduleId, 'core') && (m.json() as { state?: string }).state === 'online',
+    'core online',
+  );
 });
 
 afterAll(async () => {
