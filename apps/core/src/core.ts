@@ -175,9 +175,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         // One step failing must not keep the later ones (offline status, telemetry flush) from running.
         const steps = [
           () => restServer.close(),
-          ...[...started].reverse().map((f) => () => f.stop()),
-          // Flood summaries still in their window go out before telemetry closes.
+          // Flood summaries still in their window go out while MQTT and telemetry still listen.
           () => bus.flushEventSummaries(),
+          ...[...started].reverse().map((f) => () => f.stop()),
           () => lag.stop(),
           ...[...cleanups].reverse(),
         ];
