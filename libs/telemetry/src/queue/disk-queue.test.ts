@@ -221,4 +221,41 @@ describe('DiskQueue', () => {
     expect(errors.join()).toMatch(/5 points dropped/);
     await queue.close();
   });
+
+  it('on a stalled SD card holds at most 8 MiB in memory, refuses the rest as disk_stalled, and the loop runs on', async () => {
+    const dir = tempDir();
+    const queue = await DiskQueue.open({ dir, maxBytes: 256 * 1024 * 1024 });
+    const probe = await open(join(dir, 'probe'), 'w');
+    const handleProto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const realWrite = handleProto.write;
+    let release: () => void = () => undefined;
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The card stops answering: the first write hangs until released.
+    vi.spyOn(handleProto, 'write').mockImplementationOnce(async function (this: unknown, ...args: unknown[]) {
+      await stalled;
+      return realWrite.apply(this, args);
+    });
+    let accepted = 0;
+    let refused: string | true = true;
+    while (refused === true) {
+      refused = queue.append(line(accepted));
+      if (refused === true) accepted += 1;
+      // Yield now and then, as the core does between samples: the event loop must keep turning.
+      if (accepted % 10_000 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    expect(refused).toBe('disk_stalled');
+    let held = 0;
+    for (let i = 0; i < accepted; i += 1) held += RECORD_HEADER_BYTES + Buffer.byteLength(line(i));
+    expect(held).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(held + RECORD_HEADER_BYTES + Buffer.byteLength(line(accepted))).toBeGreaterThan(8 * 1024 * 1024);
+
+    release();
+    await queue.written();
+    expect(queue.append(line(accepted))).toBe(true);
+    expect(await drain(queue)).toHaveLength(accepted + 1);
+    await queue.close();
+  });
 });

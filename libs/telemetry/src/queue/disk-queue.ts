@@ -128,6 +128,7 @@ export class DiskQueue {
   private totalBytes = 0;
   private readonly readBuf = Buffer.allocUnsafe(READ_CHUNK);
   private pending: PendingRecord[] = [];
+  /** Bytes appended and not yet written, including the write in progress. */
   private pendingBytes = 0;
   private writeScheduled = false;
   /** Every operation on the files runs in this chain, one at a time. */
@@ -415,7 +416,6 @@ export class DiskQueue {
         count += 1;
       const batch = this.pending.splice(0, count);
       const bytes = batch.reduce((sum, r) => sum + r.buf.length, 0);
-      this.pendingBytes -= bytes;
       const data =
         batch.length === 1
           ? (batch[0] as PendingRecord).buf
@@ -437,7 +437,9 @@ export class DiskQueue {
         }
         segment.written += bytes;
         this.dirty = true;
+        this.pendingBytes -= bytes;
       } catch (err) {
+        this.pendingBytes -= bytes;
         segment.size -= bytes;
         this.totalBytes -= bytes;
         const from = (batch[0] as PendingRecord).seq;
