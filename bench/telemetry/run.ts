@@ -1,6 +1,9 @@
 // Telemetry benchmark: points/second delivered into the real InfluxDB 1.6.7 by the durable queue
 // (@growoff/telemetry) versus the bare @influxdata/influxdb-client WriteApi, on the same data in the
-// same run; then the queue's memory with a million points waiting for an unreachable sink.
+// same run; then the queue's memory with a million points waiting for an unreachable sink; then the
+// event-loop lag (the delay of the thread that runs the HAL timers and control loops) while a
+// 1,000,000-point backlog drains into InfluxDB (goal: p99 ≤ 10 ms).
+// `pnpm exec tsx bench/telemetry/run.ts drain` runs only the last part.
 //
 // InfluxDB 1.6 has no /api/v2/write, which the bare WriteApi speaks; both contenders therefore go
 // through the same loopback translation (/api/v2/write?bucket= → /write?db=), and the durable queue
@@ -8,11 +11,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createTelemetry } from '@growoff/telemetry';
+import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import { freePort, getService } from '@growoff/test-services';
 
 // The client is a dependency of @growoff/telemetry, not of the root: resolve it from there.
@@ -58,6 +62,17 @@ async function newDb(label: string): Promise<string> {
 async function stored(db: string): Promise<number> {
   const [row] = await influxQl('SELECT count(value) FROM sensor', db);
   return Number(row?.[1] ?? 0);
+}
+
+/**
+ * Queues points as a producer should: the queue writes in the background and holds at most 8 MiB
+ * waiting for the disk, so a long synchronous burst yields until its lines are written.
+ */
+async function produce(t: Telemetry, count: number, point: (i: number) => (typeof readings)[number]) {
+  for (let i = 0; i < count; i += 1) {
+    if (!t.metric(point(i))) throw new Error(`point ${i} refused: ${t.stats().lastError}`);
+    if (i % 20_000 === 19_999) await t.written();
+  }
 }
 
 const readings = Array.from({ length: POINTS }, (_, i) => ({
@@ -153,7 +168,7 @@ async function durableQueue(url: string, api: 'v1' | 'v2'): Promise<number> {
     maxQueueBytes: 256 * 1024 * 1024,
   });
   const started = performance.now();
-  for (const r of readings) t.metric(r);
+  await produce(t, POINTS, (i) => readings[i] as (typeof readings)[number]);
   await t.flush();
   const seconds = (performance.now() - started) / 1000;
   await t.close();
@@ -179,10 +194,10 @@ async function memoryWithMillionWaiting(): Promise<void> {
   gc();
   const before = process.memoryUsage();
   const started = performance.now();
-  for (let i = 0; i < WAITING; i += 1) {
-    const r = readings[i % POINTS] as (typeof readings)[number];
-    t.metric({ ...r, ts: BASE_TS + i });
-  }
+  await produce(t, WAITING, (i) => ({
+    ...(readings[i % POINTS] as (typeof readings)[number]),
+    ts: BASE_TS + i,
+  }));
   const appendSeconds = (performance.now() - started) / 1000;
   gc();
   const after = process.memoryUsage();
@@ -205,34 +220,75 @@ async function memoryWithMillionWaiting(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-const translation = await startTranslation();
+/** Event-loop lag while a backlog of a million points (queued with the sink away) drains into InfluxDB. */
+async function lagWhileDraining(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'growoff-telemetry-bench-drain-'));
+  const options = { module: 'bench', api: 'v1' as const, dataDir, maxQueueBytes: 1024 * 1024 * 1024 };
+  const away = await createTelemetry({ ...options, url: `http://127.0.0.1:${await freePort()}` });
+  await produce(away, WAITING, (i) => ({
+    ...(readings[i % POINTS] as (typeof readings)[number]),
+    ts: BASE_TS + i,
+  }));
+  await away.close({ deadlineMs: 100 });
+
+  const db = await newDb('drain');
+  const t = await createTelemetry({ ...options, url: influx.url, bucket: db, batchSize: BATCH });
+  const backlog = t.stats().queued;
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
+  const started = performance.now();
+  await t.flush();
+  const seconds = (performance.now() - started) / 1000;
+  lag.disable();
+  const load = loadavg().map((n) => n.toFixed(2));
+  await t.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  const count = await stored(db);
+  if (count !== WAITING) throw new Error(`the drained backlog stored ${count} of ${WAITING}`);
+  const ms = (ns: number) => (ns / 1e6).toFixed(2);
+  console.log(
+    `draining a backlog of ${backlog.toLocaleString('en')} points into InfluxDB /write: ${seconds.toFixed(1)} s (${Math.round(backlog / seconds).toLocaleString('en')} points/s)`,
+  );
+  console.log(
+    `  event-loop lag  p50 ${ms(lag.percentile(50))} ms  p99 ${ms(lag.percentile(99))} ms  max ${ms(lag.max)} ms  (goal p99 ≤ 10 ms; ${lag.count} samples at 1 ms)`,
+  );
+  console.log(`  load average    ${load.join(' ')} (1, 5, 15 min; ${availableParallelism()} CPUs, shared)`);
+}
+
+const drainOnly = process.argv.includes('drain');
+const translation = drainOnly ? undefined : await startTranslation();
 try {
-  console.log(
-    `InfluxDB ${influx.version} at ${influx.url}; ${POINTS.toLocaleString('en')} points, batches of ${BATCH}`,
-  );
-  // One unmeasured round warms both paths (JIT, sockets, InfluxDB's shard) before the measured ones.
-  await bareWriteApi(translation.url);
-  await durableQueue(translation.url, 'v2');
-  const bare: number[] = [];
-  const durableV2: number[] = [];
-  for (let round = 0; round < 2; round += 1) {
-    bare.push(await bareWriteApi(translation.url));
-    durableV2.push(await durableQueue(translation.url, 'v2'));
+  if (drainOnly || !translation) {
+    await lagWhileDraining();
+  } else {
+    console.log(
+      `InfluxDB ${influx.version} at ${influx.url}; ${POINTS.toLocaleString('en')} points, batches of ${BATCH}`,
+    );
+    // One unmeasured round warms both paths (JIT, sockets, InfluxDB's shard) before the measured ones.
+    await bareWriteApi(translation.url);
+    await durableQueue(translation.url, 'v2');
+    const bare: number[] = [];
+    const durableV2: number[] = [];
+    for (let round = 0; round < 2; round += 1) {
+      bare.push(await bareWriteApi(translation.url));
+      durableV2.push(await durableQueue(translation.url, 'v2'));
+    }
+    const durableV1 = await durableQueue(influx.url, 'v1');
+    const best = (xs: number[]) => Math.max(...xs);
+    const fmt = (n: number) => Math.round(n).toLocaleString('en').padStart(9);
+    console.log(
+      `bare WriteApi (v2 via translation)  ${fmt(best(bare))} points/s delivered (best of ${bare.length})`,
+    );
+    console.log(
+      `durable queue (v2 via translation)  ${fmt(best(durableV2))} points/s delivered (best of ${durableV2.length})   ratio ${(best(durableV2) / best(bare)).toFixed(2)}`,
+    );
+    console.log(
+      `durable queue (v1 /write, direct)   ${fmt(durableV1)} points/s delivered               ratio ${(durableV1 / best(bare)).toFixed(2)}`,
+    );
+    await memoryWithMillionWaiting();
+    await lagWhileDraining();
   }
-  const durableV1 = await durableQueue(influx.url, 'v1');
-  const best = (xs: number[]) => Math.max(...xs);
-  const fmt = (n: number) => Math.round(n).toLocaleString('en').padStart(9);
-  console.log(
-    `bare WriteApi (v2 via translation)  ${fmt(best(bare))} points/s delivered (best of ${bare.length})`,
-  );
-  console.log(
-    `durable queue (v2 via translation)  ${fmt(best(durableV2))} points/s delivered (best of ${durableV2.length})   ratio ${(best(durableV2) / best(bare)).toFixed(2)}`,
-  );
-  console.log(
-    `durable queue (v1 /write, direct)   ${fmt(durableV1)} points/s delivered               ratio ${(durableV1 / best(bare)).toFixed(2)}`,
-  );
-  await memoryWithMillionWaiting();
 } finally {
-  translation.close();
+  translation?.close();
   for (const db of databases) await influxQl(`DROP DATABASE "${db}"`);
 }

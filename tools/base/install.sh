@@ -171,6 +171,12 @@ EOF
 # (a group name would be looked up inside the image). Empty when the OS has no such group.
 i2c_gid=$(awk -F: '$1 == "i2c" { print $3 }' "$root/etc/group" 2>/dev/null || true)
 
+# The host's time zone (module.conf TIMEZONE, else /etc/timezone, else the /etc/localtime link):
+# the default of the core's module config, which every schedule follows. The container has none.
+timezone=${conf[TIMEZONE]:-$(head -n1 "$root/etc/timezone" 2>/dev/null || readlink "$root/etc/localtime" 2>/dev/null || true)}
+timezone=${timezone#*zoneinfo/}
+[[ "$timezone" =~ ^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$ ]] || timezone=UTC
+
 # The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
 # URL may carry credentials, so they are 0600 too.
 put /etc/growoff/updater.env 0600 0:0 <<EOF
@@ -205,6 +211,7 @@ GROWOFF_HAL=i2c
 GROWOFF_HTTP_HOST=127.0.0.1
 GROWOFF_HTTP_PORT=${conf[CORE_HTTP_PORT]}
 GROWOFF_DATA_DIR=/data
+GROWOFF_TIMEZONE=$timezone
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
 GROWOFF_TELEMETRY_API=v2
 GROWOFF_TELEMETRY_TOKEN=$telegraf_token

@@ -16,6 +16,9 @@ import { UpdateLock } from './control/update-lock';
 import { LightSchedule } from './control/light-schedule';
 import { ClimateControl } from './control/climate';
 import { IrrigationCycles } from './control/irrigation';
+import { IrrigationMemory } from './control/irrigation-memory';
+import { DEFAULT_MODULE_CONFIG } from './config/module-config';
+import { EventLoopLag } from './state/event-loop-lag';
 import { CommandService } from './commands';
 import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
@@ -54,11 +57,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
   const bus = new EventBus();
   const store = new StateStore();
   bus.on('event', (e) => store.addEvent(e));
-  const holder = new ConfigHolder(
-    await new ConfigStore(config.dataDir).load(),
-    new ConfigStore(config.dataDir),
-    bus,
-  );
+  // A module that saved no config yet follows the host's time zone (GROWOFF_TIMEZONE).
+  const configStore = new ConfigStore(config.dataDir, {
+    ...DEFAULT_MODULE_CONFIG,
+    timezone: config.timezone ?? DEFAULT_MODULE_CONFIG.timezone,
+  });
+  const holder = new ConfigHolder(await configStore.load(), configStore, bus);
+  const lag = new EventLoopLag();
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const started: Feature[] = [];
@@ -78,6 +83,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
   cleanups.push(() => hal.close());
 
   try {
+    lag.start();
     telemetry = await createTelemetry(config.telemetry);
     const tel = telemetry;
     cleanups.push(() => tel.close({ deadlineMs: Math.max(500, config.shutdownDeadlineMs - 1500) }));
@@ -89,7 +95,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const mqttUrl = config.mqttUrl ?? broker!.url;
     const lock = new UpdateLock(bus, holder);
     const actuators = new ActuatorController(hal, store, bus, holder);
-    const irrigation = new IrrigationCycles(actuators, holder, lock, bus);
+    const irrigation = new IrrigationCycles(
+      actuators,
+      holder,
+      lock,
+      bus,
+      new IrrigationMemory(config.dataDir),
+    );
     const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
     const mqtt = new MqttLink(
       {
@@ -139,6 +151,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         telemetry: tel.stats(),
         hal: halHealth,
         updateLock: lock.state(),
+        eventLoop: lag.snapshot(),
       };
     };
     rest = await createRestServer({
@@ -162,7 +175,10 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         // One step failing must not keep the later ones (offline status, telemetry flush) from running.
         const steps = [
           () => restServer.close(),
+          // Flood summaries still in their window go out while MQTT and telemetry still listen.
+          () => bus.flushEventSummaries(),
           ...[...started].reverse().map((f) => () => f.stop()),
+          () => lag.stop(),
           ...[...cleanups].reverse(),
         ];
         for (const step of steps) {
@@ -187,6 +203,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       stop,
     };
   } catch (e) {
+    lag.stop();
     await rest?.close();
     for (const f of [...started].reverse()) await Promise.resolve(f.stop()).catch(() => undefined);
     for (const c of [...cleanups].reverse()) await Promise.resolve(c()).catch(() => undefined);

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ActuatorState, Event, ModuleConfigShape, SensorSnapshot, UpdateLockState } from './core-types';
+import type { LightLimit } from './control/climate';
+import { DEFAULT_EVENT_RATE_LIMIT, EventRateLimiter, type EventRateLimit } from './state/event-rate-limit';
 
 /** Everything that happens inside the core, by name → payload. One bus, typed. */
 export interface CoreBusEvents {
@@ -11,18 +13,39 @@ export interface CoreBusEvents {
   event: Event;
   updateLock: UpdateLockState;
   config: ModuleConfigShape;
+  /** What the climate loop allows the light at most (over-temperature, unknown temperature). */
+  lightLimit: LightLimit | null;
+}
+
+export interface EventBusOptions {
+  /** Contract events per type and window; beyond it they are summarised (see EventRateLimiter). */
+  eventRateLimit?: EventRateLimit;
+  now?: () => number;
 }
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly limiter: EventRateLimiter;
 
-  constructor() {
+  constructor(options: EventBusOptions = {}) {
     // Features subscribe once each; more than the default 10 is expected, not a leak.
     this.emitter.setMaxListeners(100);
+    this.limiter = new EventRateLimiter(
+      options.eventRateLimit ?? DEFAULT_EVENT_RATE_LIMIT,
+      (summary) => this.emitter.emit('event', summary),
+      options.now,
+    );
   }
 
+  /** A contract event beyond its type's rate limit is held back and counted in a summary. */
   emit<K extends keyof CoreBusEvents>(name: K, payload: CoreBusEvents[K]): void {
+    if (name === 'event' && !this.limiter.admit(payload as Event)) return;
     this.emitter.emit(name, payload);
+  }
+
+  /** Raises the summaries of event floods still in their window (on shutdown). */
+  flushEventSummaries(): void {
+    this.limiter.flush();
   }
 
   /** Returns the unsubscribe function. */

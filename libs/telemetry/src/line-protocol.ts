@@ -1,7 +1,11 @@
 import { Point } from '@influxdata/influxdb-client';
 
-/** Lines are written with millisecond timestamps; every request says `precision=ms`. */
-export const PRECISION = 'ms';
+/**
+ * Lines carry nanosecond timestamps (every request says `precision=ns`, also the servers' default):
+ * the caller's millisecond time, plus a count below it that keeps events of one type in the same
+ * millisecond apart (InfluxDB keeps one point per series and timestamp).
+ */
+export const PRECISION = 'ns';
 
 /** The longest line the queue stores (a record's payload bound). */
 export const MAX_LINE_BYTES = 1024 * 1024;
@@ -25,10 +29,15 @@ export interface EventInput {
 
 export class InvalidPointError extends Error {}
 
-function timestampOf(ts: number | undefined): string {
+/** Epoch milliseconds (default now), validated and cut to a whole millisecond. */
+export function millisecondsOf(ts: number | undefined): number {
   const value = ts ?? Date.now();
   if (!Number.isFinite(value)) throw new InvalidPointError(`timestamp ${value} is not a finite number`);
-  return String(Math.trunc(value));
+  return Math.trunc(value);
+}
+
+function nanoseconds(ms: number, within = 0): string {
+  return (BigInt(ms) * 1_000_000n + BigInt(within)).toString();
 }
 
 /**
@@ -60,19 +69,22 @@ export function sensorLine(module: string, r: MetricInput): string {
     .tag('sensor', tagValue('sensor', r.sensor))
     .tag('unit', tagValue('unit', r.unit))
     .stringField('quality', r.quality)
-    .timestamp(timestampOf(r.ts));
+    .timestamp(nanoseconds(millisecondsOf(r.ts)));
   if (r.value !== null) point.floatField('value', r.value);
   return toLine(point);
 }
 
-/** Measurement `event`: tags module, type, severity; fields message and data (JSON). */
-export function eventLine(module: string, e: EventInput): string {
+/**
+ * Measurement `event`: tags module, type, severity; fields message and data (JSON). `within` is
+ * the nanosecond offset inside the event's millisecond (see EventStamps).
+ */
+export function eventLine(module: string, e: EventInput, within = 0): string {
   const point = new Point('event')
     .tag('module', tagValue('module', module))
     .tag('type', tagValue('type', e.type))
     .tag('severity', tagValue('severity', e.severity))
     .stringField('message', e.message)
-    .timestamp(timestampOf(e.ts));
+    .timestamp(nanoseconds(millisecondsOf(e.ts), within));
   if (e.data !== undefined) {
     let json: string | undefined;
     try {

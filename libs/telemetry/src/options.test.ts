@@ -44,6 +44,17 @@ describe('telemetryOptionsFromEnv', () => {
     expect(() => telemetryOptionsFromEnv({ GROWOFF_TELEMETRY_URL: 'ftp://x' }, defaults)).toThrow(
       /GROWOFF_TELEMETRY_URL/,
     );
+    for (const bad of ['0', '50', '1.5', 'soon', '99999999']) {
+      expect(() => telemetryOptionsFromEnv({ GROWOFF_TELEMETRY_FSYNC_INTERVAL_MS: bad }, defaults)).toThrow(
+        /GROWOFF_TELEMETRY_FSYNC_INTERVAL_MS/,
+      );
+    }
+  });
+
+  it('takes the durability (fsync) interval from GROWOFF_TELEMETRY_FSYNC_INTERVAL_MS', () => {
+    expect(
+      telemetryOptionsFromEnv({ GROWOFF_TELEMETRY_FSYNC_INTERVAL_MS: '30000' }, defaults).fsyncIntervalMs,
+    ).toBe(30_000);
   });
 });
 
@@ -55,6 +66,8 @@ describe('resolveOptions', () => {
       queueDir: '/data/telemetry-queue',
       maxQueueBytes: 64 * 1024 * 1024,
       batchSize: 5000,
+      fsyncIntervalMs: 10_000,
+      readingsRatio: 0.9,
     });
   });
 

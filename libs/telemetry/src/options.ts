@@ -28,7 +28,12 @@ export interface TelemetryOptions {
   batchSize?: number;
   /** Fraction of maxQueueBytes at which backpressure starts. Default 0.8. */
   highWaterRatio?: number;
-  /** Interval of fdatasync on the active segment (see README). Default 1000 ms. */
+  /** Fraction of maxQueueBytes readings may fill; the rest is kept for events. Default 0.9. */
+  readingsRatio?: number;
+  /**
+   * Interval of fdatasync on the active segment: what a power cut may lose, against SD-card wear
+   * (see README). Default 10 000 ms.
+   */
   fsyncIntervalMs?: number;
   /** Per-request timeout. Default 10 s. */
   requestTimeoutMs?: number;
@@ -50,6 +55,7 @@ export interface ResolvedOptions {
   flushIntervalMs: number;
   batchSize: number;
   highWaterRatio: number;
+  readingsRatio: number;
   fsyncIntervalMs: number;
   requestTimeoutMs: number;
 }
@@ -65,6 +71,14 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     );
   }
   return value;
+}
+
+function ratio(name: string, value: number | undefined, fallback: number): number {
+  const r = positive(name, value, fallback);
+  if (r > 1) {
+    throw new TelemetryError('TELEMETRY_BAD_OPTION', `telemetry option ${name} must be at most 1, got ${r}`);
+  }
+  return r;
 }
 
 export function resolveOptions(o: TelemetryOptions): ResolvedOptions {
@@ -93,13 +107,8 @@ export function resolveOptions(o: TelemetryOptions): ResolvedOptions {
     }
     url = o.url.replace(/\/+$/, '');
   }
-  const highWaterRatio = positive('highWaterRatio', o.highWaterRatio, 0.8);
-  if (highWaterRatio > 1) {
-    throw new TelemetryError(
-      'TELEMETRY_BAD_OPTION',
-      `telemetry option highWaterRatio must be at most 1, got ${highWaterRatio}`,
-    );
-  }
+  const highWaterRatio = ratio('highWaterRatio', o.highWaterRatio, 0.8);
+  const readingsRatio = ratio('readingsRatio', o.readingsRatio, 0.9);
   return {
     module: o.module,
     url,
@@ -116,14 +125,16 @@ export function resolveOptions(o: TelemetryOptions): ResolvedOptions {
     flushIntervalMs: positive('flushIntervalMs', o.flushIntervalMs, 1000),
     batchSize: Math.floor(positive('batchSize', o.batchSize, 5000)),
     highWaterRatio,
-    fsyncIntervalMs: positive('fsyncIntervalMs', o.fsyncIntervalMs, 1000),
+    readingsRatio,
+    fsyncIntervalMs: positive('fsyncIntervalMs', o.fsyncIntervalMs, 10_000),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 10_000),
   };
 }
 
 /**
  * Telemetry options from GROWOFF_TELEMETRY_URL, _API, _BUCKET, _TOKEN (and _ORG, _USERNAME,
- * _PASSWORD, _RETENTION_POLICY). Refuses a bad value with a message naming the variable.
+ * _PASSWORD, _RETENTION_POLICY, _FSYNC_INTERVAL_MS). Refuses a bad value with a message naming
+ * the variable.
  */
 export function telemetryOptionsFromEnv(
   env: NodeJS.ProcessEnv,
@@ -170,5 +181,16 @@ export function telemetryOptionsFromEnv(
   if (password !== undefined) options.password = password;
   const rp = read('RETENTION_POLICY');
   if (rp !== undefined) options.retentionPolicy = rp;
+  const fsync = read('FSYNC_INTERVAL_MS');
+  if (fsync !== undefined) {
+    const ms = Number(fsync);
+    if (!/^\d+$/.test(fsync) || ms < 100 || ms > 3_600_000) {
+      throw new TelemetryError(
+        'TELEMETRY_BAD_OPTION',
+        `GROWOFF_TELEMETRY_FSYNC_INTERVAL_MS must be whole milliseconds from 100 to 3600000, got '${fsync}'`,
+      );
+    }
+    options.fsyncIntervalMs = ms;
+  }
   return options;
 }

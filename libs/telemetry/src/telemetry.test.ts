@@ -28,7 +28,7 @@ describe('createTelemetry without a URL', () => {
       sink: `file ${join(dataDir, FILE_SINK_NAME)}`,
     });
     expect(readFileSync(join(dataDir, FILE_SINK_NAME), 'utf8')).toBe(
-      'sensor,module=demo,sensor=ph,unit=pH quality="ok",value=6.2 1\nevent,module=demo,severity=info,type=boot message="up" 2\n',
+      'sensor,module=demo,sensor=ph,unit=pH quality="ok",value=6.2 1000000\nevent,module=demo,severity=info,type=boot message="up" 2000000\n',
     );
     await t.close();
   });

@@ -1,20 +1,25 @@
 import { join } from 'node:path';
-import { TelemetryError } from './errors';
 import { FileSink } from './delivery/file-sink';
 import { HttpSink } from './delivery/http-sink';
 import { Quarantine } from './delivery/quarantine';
 import { Sender } from './delivery/sender';
 import type { Sink } from './delivery/sink';
-import { eventLine, sensorLine, type EventInput, type MetricInput } from './line-protocol';
+import { EventStamps } from './event-stamps';
+import { eventLine, millisecondsOf, sensorLine, type EventInput, type MetricInput } from './line-protocol';
 import { resolveOptions, type TelemetryOptions } from './options';
-import { DiskQueue } from './queue/disk-queue';
+import { DiskQueue, type PointKind } from './queue/disk-queue';
 
 export interface TelemetryStats {
   /** Points handed to metric()/event() over the queue's life (it survives restarts). */
   produced: number;
   delivered: number;
-  /** By reason: invalid, queue_full, disk_error, closed, rejected (400), too_large (413), corrupt. */
+  /**
+   * By reason: invalid, queue_full, disk_stalled, disk_error, closed, rejected (400),
+   * too_large (413), corrupt.
+   */
   dropped: Record<string, number>;
+  /** Points lost after they were accepted: corrupt on disk or a failed write (corrupt + disk_error). */
+  lost: number;
   /** produced = delivered + Σ dropped + queued, always. */
   queued: number;
   sink: string;
@@ -36,6 +41,11 @@ export interface Telemetry {
    * down for long, or use close({ deadlineMs }).
    */
   flush(): Promise<void>;
+  /**
+   * Resolves when every point accepted before the call is in the queue's file: it then survives
+   * the process being killed (a power cut only after the next fdatasync, see fsyncIntervalMs).
+   */
+  written(): Promise<void>;
   /** Resolves when the queue is below its high-water mark. */
   whenWritable(): Promise<void>;
   /** Flushes within the deadline (default 5 s); whatever is left stays on disk for the next start. */
@@ -50,10 +60,11 @@ export async function createTelemetry(options: TelemetryOptions): Promise<Teleme
   const o = resolveOptions(options);
   // The latest problem, from the queue's writes or from delivery; stats().lastError shows it.
   const errors: { latest?: string } = {};
-  const queue = DiskQueue.open({
+  const queue = await DiskQueue.open({
     dir: o.queueDir,
     maxBytes: o.maxQueueBytes,
     highWaterRatio: o.highWaterRatio,
+    readingsRatio: o.readingsRatio,
     onWriteError: (message) => {
       errors.latest = message;
     },
@@ -70,6 +81,7 @@ class TelemetryClient implements Telemetry {
   private readonly sender: Sender;
   private readonly syncTimer: NodeJS.Timeout;
   private writableWaiters: Array<() => void> = [];
+  private readonly stamps = new EventStamps();
 
   constructor(
     private readonly module: string,
@@ -95,22 +107,23 @@ class TelemetryClient implements Telemetry {
   }
 
   private sync(): void {
-    try {
-      this.queue.sync();
-    } catch (err) {
+    this.queue.sync().catch((err: unknown) => {
       this.errors.latest = `cannot sync the telemetry queue: ${(err as Error).message}`;
-    }
+    });
   }
 
   metric(r: MetricInput): boolean {
-    return this.put(() => sensorLine(this.module, r));
+    return this.put('reading', () => sensorLine(this.module, r));
   }
 
   event(e: EventInput): boolean {
-    return this.put(() => eventLine(this.module, e));
+    return this.put('event', () => {
+      const ms = millisecondsOf(e.ts);
+      return eventLine(this.module, { ...e, ts: ms }, this.stamps.next(e.type, e.severity, ms));
+    });
   }
 
-  private put(build: () => string): boolean {
+  private put(kind: PointKind, build: () => string): boolean {
     if (this.closed) {
       this.queue.refuse('closed');
       return false;
@@ -124,17 +137,13 @@ class TelemetryClient implements Telemetry {
       this.errors.latest = `point refused: ${(err as Error).message}`;
       return false;
     }
-    let accepted: boolean;
-    try {
-      accepted = this.queue.append(line);
-    } catch (err) {
-      this.queue.refuse('disk_error');
-      this.errors.latest = (err as TelemetryError).message;
-      return false;
-    }
-    if (!accepted) {
-      this.queue.refuse('queue_full');
-      this.errors.latest = `telemetry queue full (${this.o.maxQueueBytes} bytes); point dropped`;
+    const accepted = this.queue.append(line, kind);
+    if (accepted !== true) {
+      this.queue.refuse(accepted);
+      this.errors.latest =
+        accepted === 'queue_full'
+          ? `telemetry queue full (${this.o.maxQueueBytes} bytes); ${kind} dropped`
+          : `telemetry queue's disk is not keeping up; ${kind} dropped`;
       return false;
     }
     if (this.queue.queued >= this.o.batchSize || this.queue.aboveHighWater) this.sender.nudge();
@@ -147,6 +156,7 @@ class TelemetryClient implements Telemetry {
       produced: c.produced,
       delivered: c.delivered,
       dropped: c.dropped,
+      lost: (c.dropped.corrupt ?? 0) + (c.dropped.disk_error ?? 0),
       queued: c.queued,
       sink: this.sink.describe(),
       queuedBytes: c.queuedBytes,
@@ -159,6 +169,10 @@ class TelemetryClient implements Telemetry {
   flush(): Promise<void> {
     if (this.closed) return this.closing ?? Promise.resolve();
     return this.sender.flush();
+  }
+
+  written(): Promise<void> {
+    return this.queue.written();
   }
 
   whenWritable(): Promise<void> {
@@ -178,7 +192,7 @@ class TelemetryClient implements Telemetry {
         await this.sender.stop(opts?.deadlineMs ?? 5000);
         clearInterval(this.syncTimer);
         for (const resolve of this.writableWaiters.splice(0)) resolve();
-        this.queue.close();
+        await this.queue.close();
       })();
     }
     return this.closing;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getService } from '@growoff/test-services';
 import { createTelemetry } from '@growoff/telemetry';
 import { HARD_MODULE } from './hard-points';
-import { createDb, dropDb, removeTempDirs, tempDataDir, uniqueDb } from './influx';
+import { countOf, createDb, dropDb, removeTempDirs, rows, tempDataDir, uniqueDb } from './influx';
 import { writeAndReadBackHardPoints } from './round-trip';
 
 describe('delivery to InfluxDB 1.x /write', () => {
@@ -51,6 +51,38 @@ describe('delivery to InfluxDB 1.x /write', () => {
     expect(t.stats().sink).toBe(`auto ${influx.url}`);
     await writeAndReadBackHardPoints(t, influx.url, name);
     expect(t.stats().sink).toBe(`influxdb-v1 ${influx.url}`);
+    await t.close();
+  });
+
+  it('stores every event of one type raised in the same millisecond: count() equals the events sent', async () => {
+    const name = await db('same_ms');
+    const t = await createTelemetry({
+      module: 'same-ms',
+      url: influx.url,
+      api: 'v1',
+      bucket: name,
+      dataDir: tempDataDir('same-ms'),
+      flushIntervalMs: 50,
+    });
+    const ts = 1_700_000_000_123;
+    for (let i = 0; i < 250; i += 1) {
+      expect(
+        t.event({ type: 'command.rejected', severity: 'warning', message: `bad ${i}`, data: { i }, ts }),
+      ).toBe(true);
+    }
+    // Another series in the same millisecond keeps its own count from 0.
+    t.event({ type: 'pump.max_run', severity: 'warning', message: 'other', ts });
+    await t.flush();
+    expect(t.stats()).toMatchObject({ produced: 251, delivered: 251, dropped: {}, queued: 0 });
+    expect(await countOf(influx.url, name, 'event', 'message')).toBe(251);
+    const stored = await rows(
+      influx.url,
+      name,
+      `SELECT message, "type" FROM event WHERE "type" = 'command.rejected'`,
+    );
+    expect(new Set(stored.map((r) => r.message)).size).toBe(250);
+    // Each keeps the millisecond it was raised in.
+    expect(stored.every((r) => r.time === ts)).toBe(true);
     await t.close();
   });
 });

@@ -54,6 +54,7 @@ describe('tools/base install.sh against a folder', () => {
     // Raspberry Pi OS has an i2c group; the core joins it by number.
     mkdirSync(join(root, 'etc'), { recursive: true });
     writeFileSync(join(root, 'etc/group'), 'root:x:0:\ni2c:x:998:pi\ndocker:x:995:\n');
+    writeFileSync(join(root, 'etc/timezone'), 'Europe/Berlin\n');
     firstRun = install(root, config);
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -126,6 +127,8 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_HTTP_HOST: '127.0.0.1',
       GROWOFF_HTTP_PORT: '8080',
       GROWOFF_DATA_DIR: '/data',
+      // The host's zone, the default of the core's schedules (the container itself has none).
+      GROWOFF_TIMEZONE: 'Europe/Berlin',
     });
     const tunnel = envFile(join(root, 'etc/growoff/tunnel.env'));
     expect(tunnel).toMatchObject({

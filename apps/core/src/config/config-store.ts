@@ -13,21 +13,33 @@ export class ConfigStoreError extends Error {
 export class ConfigStore {
   private readonly file: string;
 
-  constructor(private readonly dataDir: string) {
+  /** `defaults` is the config of a module that saved none yet (its timezone comes from the host). */
+  constructor(
+    private readonly dataDir: string,
+    private readonly defaults: ModuleConfig = DEFAULT_MODULE_CONFIG,
+  ) {
     this.file = join(dataDir, CONFIG_FILE);
   }
 
-  /** The saved config, or the defaults when none was saved yet. A corrupt file is refused, not replaced. */
+  /**
+   * The saved config, or the defaults when none was saved yet. A corrupt file is refused, not
+   * replaced. A file saved before `timezone` existed gets the default one.
+   */
   async load(): Promise<ModuleConfig> {
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(DEFAULT_MODULE_CONFIG);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(this.defaults);
       throw e;
     }
     try {
-      return parseModuleConfig(JSON.parse(text));
+      const saved: unknown = JSON.parse(text);
+      return parseModuleConfig(
+        typeof saved === 'object' && saved !== null && !Array.isArray(saved)
+          ? { timezone: this.defaults.timezone, ...saved }
+          : saved,
+      );
     } catch (e) {
       throw new ConfigStoreError(`${this.file} is not a valid module config: ${(e as Error).message}`);
     }

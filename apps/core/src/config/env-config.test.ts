@@ -23,6 +23,7 @@ describe('coreConfigFromEnv', () => {
       [{ GROWOFF_HTTP_PORT: '99999' }, 'GROWOFF_HTTP_PORT'],
       [{ GROWOFF_HAL: 'gpio' }, 'GROWOFF_HAL'],
       [{ GROWOFF_HTTP_HOST: '0.0.0.0' }, 'GROWOFF_HTTP_TOKEN'],
+      [{ GROWOFF_TIMEZONE: 'Europe/Nowhere' }, 'GROWOFF_TIMEZONE'],
     ];
     for (const [env, variable] of bad) {
       expect(() => coreConfigFromEnv(env)).toThrow(EnvConfigError);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { isValidTopicSegment } from '@growoff/protocol';
 import { telemetryOptionsFromEnv, type TelemetryOptions } from '@growoff/telemetry';
+import { isValidTimeZone } from '../control/local-time';
 
 /** A bad environment value; the message names the variable. */
 export class EnvConfigError extends Error {
@@ -39,6 +40,8 @@ export interface CoreEnvConfig {
   /** Simulation only: how much faster than real time the simulated cabinet runs. */
   simTimeScale?: number;
   dataDir: string;
+  /** GROWOFF_TIMEZONE (IANA name, written by the base software from the host): the module config's default. */
+  timezone?: string;
   telemetry: TelemetryOptions;
   shutdownDeadlineMs: number;
 }
@@ -108,6 +111,13 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): 
     throw new EnvConfigError('GROWOFF_I2C_BUS', `"${i2cBusRaw}" is not a bus number`);
   }
   const dataDir = resolve(cwd, optional(env, 'GROWOFF_DATA_DIR') ?? 'data');
+  const timezone = optional(env, 'GROWOFF_TIMEZONE');
+  if (timezone !== undefined && !isValidTimeZone(timezone)) {
+    throw new EnvConfigError(
+      'GROWOFF_TIMEZONE',
+      `"${timezone}" is not an IANA time zone name (e.g. Europe/Berlin)`,
+    );
+  }
   return {
     moduleId,
     mqttUrl,
@@ -126,6 +136,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): 
     halProfileFile: optional(env, 'GROWOFF_HAL_PROFILE'),
     i2cBus,
     simTimeScale: positiveNumber(env, 'GROWOFF_SIM_TIME_SCALE'),
+    timezone,
     dataDir,
     telemetry: telemetryOptionsFromEnv(env, { module: moduleId, dataDir }),
     shutdownDeadlineMs: positiveNumber(env, 'GROWOFF_SHUTDOWN_DEADLINE_MS') ?? 5000,

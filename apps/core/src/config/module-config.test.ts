@@ -49,4 +49,15 @@ describe('module config', () => {
     await writeFile(join(dir, CONFIG_FILE), '{"light":');
     await expect(new ConfigStore(dir).load()).rejects.toBeInstanceOf(ConfigStoreError);
   });
+
+  it('gives a config saved before timezone existed the default zone (from the host) and keeps the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'core-config-'));
+    const { timezone: _, ...older } = applyConfigPatch(DEFAULT_MODULE_CONFIG, { light: { level: 33 } });
+    await writeFile(join(dir, CONFIG_FILE), JSON.stringify(older));
+    const hostDefaults = { ...DEFAULT_MODULE_CONFIG, timezone: 'Europe/Berlin' };
+    const loaded = await new ConfigStore(dir, hostDefaults).load();
+    expect(loaded).toMatchObject({ timezone: 'Europe/Berlin', light: { level: 33 } });
+    const fresh = await mkdtemp(join(tmpdir(), 'core-config-'));
+    expect((await new ConfigStore(fresh, hostDefaults).load()).timezone).toBe('Europe/Berlin');
+  });
 });

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ProtocolError, validate } from '@growoff/protocol';
+import { isValidTimeZone } from '../control/local-time';
 
 const TimeOfDay = Type.String({
   pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
@@ -9,6 +10,8 @@ const TimeOfDay = Type.String({
 /** The cabinet's schedules, setpoints and safety limits; persisted in the data dir. */
 export const ModuleConfig = Type.Object(
   {
+    /** IANA time zone name (e.g. Europe/Berlin) every schedule follows; defaulted from the host. */
+    timezone: Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone of every schedule' }),
     light: Type.Object(
       {
         enabled: Type.Boolean(),
@@ -39,6 +42,15 @@ export const ModuleConfig = Type.Object(
         fanOnAboveHumidity: Type.Number({ minimum: 0, maximum: 100 }),
         fanOffBelowHumidity: Type.Number({ minimum: 0, maximum: 100 }),
         fanLevel: Type.Number({ minimum: 0, maximum: 100 }),
+        /** Fail-safe fan level while air temperature or humidity is unknown (stale or failed). */
+        staleFanLevel: Type.Number({ minimum: 0, maximum: 100 }),
+        /** Light held at most at staleLightLevel while air temperature is unknown. */
+        staleLightLevel: Type.Number({ minimum: 0, maximum: 100 }),
+        /** Above this the light is dimmed to overTemperatureLightLevel and the fan runs at 100 %. */
+        overTemperatureC: Type.Number({ minimum: -20, maximum: 60 }),
+        /** The over-temperature reaction ends below this. */
+        overTemperatureClearC: Type.Number({ minimum: -20, maximum: 60 }),
+        overTemperatureLightLevel: Type.Number({ minimum: 0, maximum: 100 }),
       },
       { additionalProperties: false },
     ),
@@ -62,6 +74,7 @@ export type ModuleConfig = Static<typeof ModuleConfig>;
 /** A change: any subset of the sections, each section partial. */
 export const ModuleConfigPatch = Type.Object(
   {
+    timezone: Type.Optional(ModuleConfig.properties.timezone),
     light: Type.Optional(Type.Partial(ModuleConfig.properties.light)),
     irrigation: Type.Optional(Type.Partial(ModuleConfig.properties.irrigation)),
     climate: Type.Optional(Type.Partial(ModuleConfig.properties.climate)),
@@ -73,6 +86,7 @@ export const ModuleConfigPatch = Type.Object(
 export type ModuleConfigPatch = Static<typeof ModuleConfigPatch>;
 
 export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
+  timezone: 'UTC',
   light: { enabled: true, on: '06:00', off: '22:00', rampMinutes: 30, level: 80 },
   irrigation: { enabled: true, everyMinutes: 120, runSeconds: 60, maxRunSeconds: 300 },
   climate: {
@@ -82,6 +96,11 @@ export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
     fanOnAboveHumidity: 80,
     fanOffBelowHumidity: 70,
     fanLevel: 80,
+    staleFanLevel: 100,
+    staleLightLevel: 50,
+    overTemperatureC: 35,
+    overTemperatureClearC: 32,
+    overTemperatureLightLevel: 20,
   },
   thresholds: { co2HighPpm: 1500, staleAfterMs: 30_000 },
   updateLock: { maxAgeS: 900 },
@@ -90,6 +109,9 @@ export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
 /** Rules the schema cannot say: hysteresis bands must be bands, a run must fit its limit. */
 function crossFieldIssues(c: ModuleConfig): { path: string; message: string }[] {
   const issues: { path: string; message: string }[] = [];
+  if (!isValidTimeZone(c.timezone)) {
+    issues.push({ path: '/timezone', message: `"${c.timezone}" is not an IANA time zone name` });
+  }
   if (c.climate.fanOffBelowC >= c.climate.fanOnAboveC) {
     issues.push({ path: '/climate/fanOffBelowC', message: 'must be below fanOnAboveC (hysteresis)' });
   }
@@ -97,6 +119,12 @@ function crossFieldIssues(c: ModuleConfig): { path: string; message: string }[] 
     issues.push({
       path: '/climate/fanOffBelowHumidity',
       message: 'must be below fanOnAboveHumidity (hysteresis)',
+    });
+  }
+  if (c.climate.overTemperatureClearC >= c.climate.overTemperatureC) {
+    issues.push({
+      path: '/climate/overTemperatureClearC',
+      message: 'must be below overTemperatureC (hysteresis)',
     });
   }
   if (c.irrigation.runSeconds > c.irrigation.maxRunSeconds) {
@@ -121,6 +149,7 @@ export function applyConfigPatch(current: ModuleConfig, patch: unknown): ModuleC
   if (!result.ok) throw new ProtocolError('INVALID_MESSAGE', 'invalid config change', result.errors);
   const p = result.value;
   return parseModuleConfig({
+    timezone: p.timezone ?? current.timezone,
     light: { ...current.light, ...p.light },
     irrigation: { ...current.irrigation, ...p.irrigation },
     climate: { ...current.climate, ...p.climate },

@@ -4,6 +4,7 @@ import type { EventBus } from '../event-bus';
 import type { ConfigHolder } from '../config/config-holder';
 import type { ActuatorController, CommandSource } from './actuators';
 import type { UpdateLock } from './update-lock';
+import type { IrrigationMemory } from './irrigation-memory';
 import { raiseEvent } from '../state/events';
 import { PUMP } from './interlocks';
 
@@ -14,8 +15,15 @@ export interface IrrigationStatus {
   nextAt?: number;
 }
 
+/** A clock set back more than this (a Pi without RTC before NTP) makes a saved last run meaningless. */
+const CLOCK_BACK_TOLERANCE_MS = 60_000;
+/** A cycle due at start waits this long, so the water level has been read (the interlock needs it). */
+export const START_GRACE_MS = 30_000;
+
 /**
  * Irrigation cycles: every `everyMinutes` the pump runs for `runSeconds`, holding the update lock.
+ * The interval counts from the last cycle's start, which is saved in the data dir: a restart does
+ * not start the interval again, and a cycle missed while the core was down runs at start.
  * The pump's interlocks and maximum run time apply as to any command; a cycle the interlock refuses
  * is skipped with an event, and a cycle whose pump is stopped by anyone ends there.
  */
@@ -25,6 +33,8 @@ export class IrrigationCycles implements Feature {
   private cycleEnd?: NodeJS.Timeout;
   private cycle?: { startedAt: number; endsAt: number };
   private nextAt?: number;
+  private lastRunAt?: number;
+  private earliest = 0;
   private offs: (() => void)[] = [];
 
   constructor(
@@ -32,11 +42,15 @@ export class IrrigationCycles implements Feature {
     private readonly config: ConfigHolder,
     private readonly lock: UpdateLock,
     private readonly bus: EventBus,
+    private readonly memory: IrrigationMemory,
     private readonly now: () => number = Date.now,
+    private readonly startGraceMs = START_GRACE_MS,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     if (!this.actuators.ids().includes(PUMP)) return;
+    this.lastRunAt = await this.memory.lastRun();
+    this.earliest = this.now() + this.startGraceMs;
     this.offs.push(
       this.bus.on('actuator', (a) => {
         if (a.id === PUMP && this.cycle && a.source !== 'irrigation' && !this.actuators.isOn(PUMP)) {
@@ -69,7 +83,18 @@ export class IrrigationCycles implements Feature {
     const seconds = Math.min(runSeconds ?? irrigation.runSeconds, irrigation.maxRunSeconds);
     const startedAt = this.now();
     this.cycle = { startedAt, endsAt: startedAt + seconds * 1000 };
+    this.lastRunAt = startedAt;
     this.lock.acquire('irrigation');
+    // Saved before the pump starts: a crash loop during a cycle does not start it again at each start.
+    await this.memory.save(startedAt).catch((e: unknown) => {
+      raiseEvent(
+        this.bus,
+        'control.error',
+        'warning',
+        `could not save the irrigation time; after a restart the interval counts from the start: ${(e as Error).message}`,
+        { loop: 'irrigation' },
+      );
+    });
     try {
       await this.actuators.set(PUMP, { state: 'on' }, 'irrigation');
     } catch (e) {
@@ -119,7 +144,11 @@ export class IrrigationCycles implements Feature {
     const { irrigation } = this.config.get();
     if (!irrigation.enabled) return;
     const everyMs = irrigation.everyMinutes * 60_000;
-    this.nextAt = this.now() + everyMs;
+    const now = this.now();
+    const last = this.lastRunAt;
+    // Unknown, or in the future (the clock was set back): count the interval from now.
+    const due = last === undefined || last > now + CLOCK_BACK_TOLERANCE_MS ? now + everyMs : last + everyMs;
+    this.nextAt = Math.max(now, due, this.earliest);
     this.schedule = setTimeout(() => {
       void this.startCycle('schedule').catch((e: unknown) => {
         raiseEvent(
@@ -133,7 +162,7 @@ export class IrrigationCycles implements Feature {
         );
       });
       this.plan();
-    }, everyMs);
+    }, this.nextAt - now);
     this.schedule.unref();
   }
 }

@@ -3,6 +3,8 @@ import type { EventBus } from '../event-bus';
 import type { ConfigHolder } from '../config/config-holder';
 import type { ModuleConfig } from '../config/module-config';
 import type { ActuatorController } from './actuators';
+import type { LightLimit } from './climate';
+import { localMinuteOfDay } from './local-time';
 import { raiseEvent } from '../state/events';
 
 export const LIGHT = 'light';
@@ -30,12 +32,20 @@ export function lightLevelAt(light: ModuleConfig['light'], minuteOfDay: number):
   return Math.round(light.level * factor * 10) / 10;
 }
 
-/** Drives the light from the photoperiod; a manual command holds until the schedule's level changes. */
+/**
+ * Drives the light from the photoperiod, in the module's time zone (config `timezone`), so it
+ * follows local time across daylight-saving changes whatever the process's own zone. A manual
+ * command holds until the schedule's level changes. The climate's limit (over-temperature,
+ * unknown temperature) caps the level, also while the schedule is disabled.
+ */
 export class LightSchedule implements Feature {
   readonly name = 'light-schedule';
   private timer?: NodeJS.Timeout;
   private lastApplied?: number;
-  private offConfig?: () => void;
+  private limit: LightLimit | null = null;
+  /** The light's level as last read back, whoever set it. */
+  private current?: number;
+  private offs: (() => void)[] = [];
 
   constructor(
     private readonly actuators: ActuatorController,
@@ -47,10 +57,21 @@ export class LightSchedule implements Feature {
 
   start(): void {
     if (!this.actuators.ids().includes(LIGHT)) return;
-    this.offConfig = this.bus.on('config', () => {
+    const retick = () => {
       this.lastApplied = undefined;
       void this.tick();
-    });
+    };
+    this.offs.push(
+      this.bus.on('config', retick),
+      this.bus.on('lightLimit', (limit) => {
+        this.limit = limit;
+        retick();
+      }),
+      this.bus.on('actuator', (a) => {
+        if (a.id === LIGHT)
+          this.current = 'level' in a.state ? a.state.level : a.state.state === 'on' ? 100 : 0;
+      }),
+    );
     void this.tick();
     this.timer = setInterval(() => void this.tick(), this.tickMs);
     this.timer.unref();
@@ -58,15 +79,24 @@ export class LightSchedule implements Feature {
 
   stop(): void {
     clearInterval(this.timer);
-    this.offConfig?.();
+    for (const off of this.offs) off();
+    this.offs = [];
   }
 
-  private async tick(): Promise<void> {
-    const light = this.config.get().light;
-    if (!light.enabled) return;
-    const d = new Date(this.now());
-    const level = lightLevelAt(light, d.getHours() * 60 + d.getMinutes() + d.getSeconds() / 60);
-    if (level === this.lastApplied) return;
+  /** The level the schedule and the climate's limit ask for now; undefined: leave the light alone. */
+  target(): number | undefined {
+    const { light, timezone } = this.config.get();
+    const cap = this.limit?.level ?? 100;
+    if (!light.enabled) {
+      // Manual control, but a climate limit still dims a light above it.
+      return this.current !== undefined && this.current > cap ? cap : undefined;
+    }
+    return Math.min(lightLevelAt(light, localMinuteOfDay(this.now(), timezone)), cap);
+  }
+
+  async tick(): Promise<void> {
+    const level = this.target();
+    if (level === undefined || level === this.lastApplied) return;
     try {
       await this.actuators.set(LIGHT, { level }, 'schedule');
       this.lastApplied = level;

@@ -1,4 +1,4 @@
-import { appendFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 
 /**
  * Lines a server refused are kept, not lost: appended to a line-protocol file with a comment
@@ -7,10 +7,10 @@ import { appendFileSync } from 'node:fs';
 export class Quarantine {
   constructor(readonly path: string) {}
 
-  put(line: string, reason: string, message: string): void {
+  async put(line: string, reason: string, message: string): Promise<void> {
     const why = message.replace(/\s+/g, ' ').slice(0, 500);
     try {
-      appendFileSync(this.path, `# ${new Date().toISOString()} ${reason}: ${why}\n${line}\n`);
+      await appendFile(this.path, `# ${new Date().toISOString()} ${reason}: ${why}\n${line}\n`);
     } catch {
       // The point is already counted as dropped; losing its copy must not stop delivery.
     }

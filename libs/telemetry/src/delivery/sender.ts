@@ -147,7 +147,7 @@ export class Sender {
       }
       let batch: QueueBatch;
       try {
-        batch = this.queue.read(this.o.batchSize, this.o.maxBatchBytes);
+        batch = await this.queue.read(this.o.batchSize, this.o.maxBatchBytes);
       } catch (err) {
         this.o.onError(`cannot read the telemetry queue: ${(err as Error).message}`);
         await this.sleep(backoffDelay(this.attempt++, this.o.backoff), false);
@@ -156,7 +156,7 @@ export class Sender {
       const outcome = await this.deliver(batch);
       if (!outcome) return;
       try {
-        this.queue.ack(batch.end, outcome);
+        await this.queue.ack(batch.end, outcome);
       } catch (err) {
         this.o.onError(`cannot record delivery in the telemetry queue: ${(err as Error).message}`);
       }
@@ -203,7 +203,7 @@ export class Sender {
       }
       if (to - from === 1) {
         const reason = result.kind === 'reject' ? 'rejected' : 'too_large';
-        this.quarantine.put(lines[from] as string, reason, result.message);
+        await this.quarantine.put(lines[from] as string, reason, result.message);
         dropped[reason] = (dropped[reason] ?? 0) + 1;
         ranges.shift();
         continue;
