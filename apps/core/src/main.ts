@@ -36,7 +36,16 @@ async function main(): Promise<void> {
     signalled = true;
     console.log(`growoff core: ${signal}: actuators to safe state, going offline`);
     void core.stop().then(
-      () => process.exit(0),
+      (report) => {
+        if (core.hal.simulation) {
+          console.log(`growoff core: simulated outputs at exit ${JSON.stringify(core.hal.simulation.outputs())}`);
+        }
+        if (report.unconfirmed.length === 0) process.exit(0);
+        for (const u of report.unconfirmed) {
+          console.error(`growoff core: NOT SAFE: ${u.id} was not confirmed safe: ${u.error}`);
+        }
+        process.exit(3);
+      },
       (e: unknown) => {
         console.error(`growoff core: unclean stop: ${(e as Error).message}`);
         process.exit(1);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_MODULE_CONFIG, parseModuleConfig, type ModuleConfig } from './module-config';
+import { DEFAULT_MODULE_CONFIG, applyConfigPatch, type ModuleConfig } from './module-config';
 
 export const CONFIG_FILE = 'module-config.json';
 
@@ -27,7 +27,8 @@ export class ConfigStore {
       throw e;
     }
     try {
-      return parseModuleConfig(JSON.parse(text));
+      // Over the defaults: a file saved before a setting existed still loads, with its default.
+      return applyConfigPatch(DEFAULT_MODULE_CONFIG, JSON.parse(text));
     } catch (e) {
       throw new ConfigStoreError(`${this.file} is not a valid module config: ${(e as Error).message}`);
     }

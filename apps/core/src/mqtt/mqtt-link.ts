@@ -196,7 +196,7 @@ export class MqttLink implements Feature {
         }
         const { id: _id, ...rest } = cmd.value;
         return this.commands.execute('set_actuator', { ...rest, actuator: parsed.actuatorId }, 'mqtt');
-      });
+      }, packet.retain);
     } else if (parsed.kind === 'request' && parsed.app === 'core') {
       const reply = {
         topic: replyTo ?? topics.response(this.o.moduleId, 'core', parsed.method),
@@ -205,7 +205,7 @@ export class MqttLink implements Feature {
       await this.handle(parsed.method, payload, reply, (body) => {
         const { id: _id, ...params } = body as Record<string, unknown>;
         return this.commands.execute(parsed.method, params, 'mqtt');
-      });
+      }, packet.retain);
     }
   }
 
@@ -218,10 +218,18 @@ export class MqttLink implements Feature {
     payload: Buffer,
     reply: { topic: string; correlationData?: Buffer } | undefined,
     run: (body: Record<string, unknown>) => Promise<unknown>,
+    retained: boolean,
   ): Promise<void> {
     let id: string | number | undefined;
     let response;
     try {
+      // A retained command would run again at every (re)connect, long after anyone meant it.
+      if (retained) {
+        throw this.early(
+          target,
+          new ProtocolError('INVALID_MESSAGE', 'retained commands and requests are never executed'),
+        );
+      }
       if (payload.length > MAX_PAYLOAD_BYTES) {
         throw this.early(
           target,

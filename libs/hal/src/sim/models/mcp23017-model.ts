@@ -20,7 +20,7 @@ export class Mcp23017Model extends SimDevice {
   }
 
   /** A brown-out: every pin an input again (§3.5), so the relays drop and the latch is cleared. */
-  powerCycle(): void {
+  override powerCycle(): void {
     const outputs = ~this.word(IODIRA) & 0xffff;
     this.powerOn();
     for (let pin = 0; pin < 16; pin++) if (outputs & (1 << pin)) this.onOutput(pin, 0);

@@ -28,7 +28,7 @@ export class Pca9685Model extends SimDevice {
   }
 
   /** A brown-out: the registers take their power-on values, so every output is off and the chip sleeps. */
-  powerCycle(): void {
+  override powerCycle(): void {
     this.powerOn();
     for (let ch = 0; ch < 16; ch++) this.onOutput(ch, this.duty(ch));
   }
