@@ -123,9 +123,7 @@ export class CommandService {
     return this.deps.actuators.ids().map((id) => this.actuator(id));
   }
 
-  actuator(
-    id: string,
-  ): { id: string; kind: 'switch' | 'dimmer'; ts: number } & ActuatorState {
+  actuator(id: string): { id: string; kind: 'switch' | 'dimmer'; ts: number } & ActuatorState {
     const info = this.deps.actuators.info(id);
     const s = this.deps.store.actuator(id);
     const state = s?.state ?? (info.kind === 'switch' ? { state: 'off' as const } : { level: 0 });

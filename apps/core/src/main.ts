@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     void core.stop().then(
       (report) => {
         if (core.hal.simulation) {
-          console.log(`growoff core: simulated outputs at exit ${JSON.stringify(core.hal.simulation.outputs())}`);
+          console.log(
+            `growoff core: simulated outputs at exit ${JSON.stringify(core.hal.simulation.outputs())}`,
+          );
         }
         if (report.unconfirmed.length === 0) process.exit(0);
         for (const u of report.unconfirmed) {

@@ -156,9 +156,13 @@ export class ActuatorController implements Feature {
     const { id } = info;
     const safe = !isOn(cmd);
     if (this.stopping || !this.started) {
-      throw new ProtocolError('UNAVAILABLE', `${id} refused: the core is ${this.stopping ? 'stopping' : 'starting'}`, {
-        actuator: id,
-      });
+      throw new ProtocolError(
+        'UNAVAILABLE',
+        `${id} refused: the core is ${this.stopping ? 'stopping' : 'starting'}`,
+        {
+          actuator: id,
+        },
+      );
     }
     if (this.unknown.has(id) && !safe) {
       throw new ProtocolError(
@@ -185,7 +189,8 @@ export class ActuatorController implements Feature {
     const limits = this.config.get().irrigation;
     const now = this.now();
     const refusal = pumpInterlock(this.store, this.config.get(), now);
-    if (refusal) throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: PUMP, source });
+    if (refusal)
+      throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: PUMP, source });
     if (!this.budget.running() && this.budget.remainingMs(now, limits) === 0) {
       const restUntil = this.budget.restingUntil(now) ?? this.budget.exhausted(now, limits);
       throw new ProtocolError(
@@ -395,31 +400,35 @@ export class ActuatorController implements Feature {
     this.pumpTimer = undefined;
     if (!this.budget.running() || this.stopping) return;
     const limits = this.config.get().irrigation;
-    this.pumpTimer = setTimeout(() => {
-      const now = this.now();
-      // Already resting (the pump went unknown during the rest): only the stop is still owed.
-      if (this.budget.restingUntil(now) === undefined) {
-        if (this.budget.remainingMs(now, limits) > 0) {
-          this.armPumpLimit();
-          return;
+    this.pumpTimer = setTimeout(
+      () => {
+        const now = this.now();
+        // Already resting (the pump went unknown during the rest): only the stop is still owed.
+        if (this.budget.restingUntil(now) === undefined) {
+          if (this.budget.remainingMs(now, limits) > 0) {
+            this.armPumpLimit();
+            return;
+          }
+          const restUntil = this.budget.exhausted(now, limits);
+          raiseEvent(
+            this.bus,
+            'pump.max_run',
+            'warning',
+            `pump stopped: it ran its ${limits.maxRunSeconds} s budget; resting until ${new Date(restUntil).toISOString()}`,
+            { restUntil, ...pick(limits) },
+          );
         }
-        const restUntil = this.budget.exhausted(now, limits);
-        raiseEvent(
-          this.bus,
-          'pump.max_run',
-          'warning',
-          `pump stopped: it ran its ${limits.maxRunSeconds} s budget; resting until ${new Date(restUntil).toISOString()}`,
-          { restUntil, ...pick(limits) },
-        );
-      }
-      const pump = this.info(PUMP);
-      void this.enqueue(() => this.apply(pump, safeCommand(pump), 'interlock')).catch(() => undefined);
-    }, this.budget.remainingMs(this.now(), limits));
+        const pump = this.info(PUMP);
+        void this.enqueue(() => this.apply(pump, safeCommand(pump), 'interlock')).catch(() => undefined);
+      },
+      this.budget.remainingMs(this.now(), limits),
+    );
     this.pumpTimer.unref();
   }
 
   private async enforcePumpInterlock(): Promise<void> {
-    if (!this.hal.actuators().some((a) => a.id === PUMP) || !this.isOn(PUMP) || this.unknown.has(PUMP)) return;
+    if (!this.hal.actuators().some((a) => a.id === PUMP) || !this.isOn(PUMP) || this.unknown.has(PUMP))
+      return;
     const refusal = pumpInterlock(this.store, this.config.get(), this.now());
     if (!refusal) return;
     try {

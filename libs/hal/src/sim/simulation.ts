@@ -161,7 +161,10 @@ export async function buildSimulation(
       }
       const model = models.get(device);
       if (!model?.powerCycle)
-        throw new HalError('HAL_BAD_COMMAND', `${fault} is not simulated for ${device}: only for output chips`);
+        throw new HalError(
+          'HAL_BAD_COMMAND',
+          `${fault} is not simulated for ${device}: only for output chips`,
+        );
       model.powerCycle();
     },
     clearFaults: (target) => faults.clear(target === undefined ? undefined : deviceOf(target)),
