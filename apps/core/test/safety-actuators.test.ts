@@ -1,0 +1,247 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { topics } from '@growoff/protocol';
+import { jsonOf, TestClient, uniqueModuleId, type Received } from './helpers';
+
+/**
+ * Actuator safety from outside: the BUILT core (`pnpm exec nx run core:build`) in its own process,
+ * on the simulated cabinet, against the shared Mosquitto. Only MQTT, REST, signals and the exit
+ * code are used, and the simulated chips' own outputs (`/api/v1/sim/outputs`, and the line the
+ * core prints at exit) show what the hardware does, whatever the core believes.
+ */
+const mosquitto = getService('mosquitto');
+const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
+const children: ChildProcess[] = [];
+const clients: TestClient[] = [];
+
+interface BuiltCore {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+}
+
+async function spawnBuiltCore(moduleId: string, config: Record<string, unknown>): Promise<BuiltCore> {
+  const httpPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'core-safety-'));
+  // A saved module config is loaded over the defaults.
+  await writeFile(join(dataDir, 'module-config.json'), JSON.stringify(config));
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      GROWOFF_MODULE_ID: moduleId,
+      GROWOFF_MQTT_URL: mosquitto.url,
+      GROWOFF_HTTP_PORT: String(httpPort),
+      GROWOFF_DATA_DIR: dataDir,
+      GROWOFF_HAL: 'sim',
+      GROWOFF_SHUTDOWN_DEADLINE_MS: '5000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitUntil('core process up', () => out.includes('running') || child.exitCode !== null, 60_000);
+  if (child.exitCode !== null) throw new Error(`core exited at start: ${out}`);
+  return { child, url: `http://127.0.0.1:${httpPort}`, output: () => out };
+}
+
+async function get(core: BuiltCore, path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(`${core.url}${path}`)).json()) as Record<string, unknown>;
+}
+
+async function post(core: BuiltCore, method: string, path: string, body: unknown) {
+  const res = await fetch(`${core.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function actuator(core: BuiltCore, id: string): Promise<{ state?: string; level?: number }> {
+  const all = (await (await fetch(`${core.url}/api/v1/actuators`)).json()) as { id: string }[];
+  return all.find((a) => a.id === id)!;
+}
+
+/** The simulated chips' outputs, 0..1 per actuator. */
+async function outputs(core: BuiltCore): Promise<Record<string, number>> {
+  return (await get(core, '/api/v1/sim/outputs')) as Record<string, number>;
+}
+
+async function waterKnown(core: BuiltCore): Promise<void> {
+  await waitUntil(
+    'a good water level reading',
+    async () => (await get(core, '/api/v1/sensors/water_level')).quality === 'ok',
+    30_000,
+  );
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+async function watch(moduleId: string, protocolVersion: 4 | 5 = 4): Promise<TestClient> {
+  const c = await TestClient.connect(mosquitto.url, { protocolVersion });
+  clients.push(c);
+  await c.subscribe(`growoff/v1/modules/${moduleId}/#`);
+  return c;
+}
+
+function event(type: string) {
+  return (m: Received) => m.topic.endsWith('/events') && (m.json() as { type: string }).type === type;
+}
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run pnpm exec nx run core:build first`);
+});
+
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of clients.splice(0)) await c.close();
+});
+
+const quiet = { light: { enabled: false }, climate: { enabled: false }, irrigation: { enabled: false } };
+
+describe('actuator safety of the built core', { timeout: 90_000 }, () => {
+  it('a retained pump "on" published before start is rejected as retained and does not run the pump', async () => {
+    const moduleId = uniqueModuleId('retained');
+    const setTopic = topics.actuatorSet(moduleId, 'pump');
+    const w = await watch(moduleId);
+    await w.client.publishAsync(setTopic, JSON.stringify({ state: 'on' }), { qos: 1, retain: true });
+    try {
+      const core = await spawnBuiltCore(moduleId, quiet);
+      const rejected = jsonOf(await w.waitFor(event('command.rejected'), 'command.rejected'));
+      expect(rejected.data).toMatchObject({ source: 'mqtt', target: 'set pump', code: 'INVALID_MESSAGE' });
+      expect((rejected.data as { message: string }).message).toMatch(/retained/);
+      // Once the pump could run (the water level is known), it still has not.
+      await waterKnown(core);
+      expect((await outputs(core)).pump).toBe(0);
+      expect((await actuator(core, 'pump')).state).toBe('off');
+    } finally {
+      await w.client.publishAsync(setTopic, '', { qos: 1, retain: true });
+    }
+  });
+
+  it('with maxRunSeconds 3, "on" every 1.5 s stops the pump 3 s after it started and is refused with PUMP_RESTING during the rest', async () => {
+    const moduleId = uniqueModuleId('budget');
+    const core = await spawnBuiltCore(moduleId, {
+      ...quiet,
+      irrigation: {
+        enabled: false,
+        runSeconds: 3,
+        maxRunSeconds: 3,
+        runWindowSeconds: 600,
+        restSeconds: 600,
+      },
+    });
+    await waterKnown(core);
+    const c = await watch(moduleId, 5);
+    const replies = `core-test/${moduleId}/replies`;
+    await c.subscribe(replies);
+    const answers: Promise<Record<string, unknown>>[] = [];
+    const sendOn = (n: number) => {
+      const corr = `on-${n}`;
+      answers.push(
+        c
+          .next(
+            (m) => m.topic === replies && m.packet.properties?.correlationData?.toString() === corr,
+            `answer ${corr}`,
+          )
+          .then(jsonOf),
+      );
+      c.client.publish(topics.actuatorSet(moduleId, 'pump'), JSON.stringify({ state: 'on' }), {
+        qos: 1,
+        properties: { responseTopic: replies, correlationData: Buffer.from(corr) },
+      });
+    };
+    const pumpOn = c.next(
+      (m) => m.topic === topics.actuator(moduleId, 'pump') && (m.json() as { state: string }).state === 'on',
+      'pump on',
+    );
+    const maxRun = c.next(event('pump.max_run'), 'pump.max_run');
+    for (let n = 0; n < 5; n++) {
+      sendOn(n);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+    const [first, second, third, fourth, fifth] = await Promise.all(answers);
+    const on = jsonOf(await pumpOn) as { ts: number };
+    const stop = jsonOf(await maxRun) as { ts: number; data: Record<string, unknown> };
+    // The budget runs from the first start; the "on" at 1.5 s did not re-arm it (that would stop at 4.5 s).
+    expect(stop.ts - on.ts).toBeGreaterThanOrEqual(3000);
+    expect(stop.ts - on.ts).toBeLessThan(3500);
+    expect(stop.data).toMatchObject({ maxRunSeconds: 3, restSeconds: 600 });
+    expect(first).toMatchObject({ ok: true, result: { id: 'pump', state: 'on' } });
+    expect(second).toMatchObject({ ok: true, result: { id: 'pump', state: 'on' } });
+    // The "on" at 3 s meets the stop: either it came just before it, or it was refused.
+    expect(third!.ok === true || (third!.error as { code: string }).code === 'PUMP_RESTING').toBe(true);
+    for (const late of [fourth, fifth]) {
+      expect(late).toMatchObject({ ok: false, error: { code: 'PUMP_RESTING' } });
+    }
+    expect((await outputs(core)).pump).toBe(0);
+    core.child.kill('SIGTERM');
+    expect(await exited(core.child)).toBe(0);
+  });
+
+  it('after a brownout of the pca9685 the light is back at its level within the reconcile interval', async () => {
+    const moduleId = uniqueModuleId('brownout');
+    const core = await spawnBuiltCore(moduleId, { ...quiet, actuators: { reconcileIntervalMs: 2000 } });
+    const w = await watch(moduleId);
+    expect((await post(core, 'PUT', '/api/v1/actuators/light', { level: 60 })).status).toBe(200);
+    expect((await outputs(core)).light).toBeCloseTo(0.6, 2);
+    const mismatch = w.next(event('actuator.mismatch'), 'actuator.mismatch');
+    const injectedAt = Date.now();
+    expect(
+      (await post(core, 'POST', '/api/v1/sim/faults', { target: 'pca9685', fault: 'brownout' })).status,
+    ).toBe(200);
+    const m = jsonOf(await mismatch) as { ts: number; data: Record<string, unknown> };
+    expect(m.data).toMatchObject({ actuator: 'light', desired: { level: 60 }, actual: { level: 0 } });
+    await waitUntil(
+      'light back at 60 %',
+      async () => Math.abs((await outputs(core)).light! - 0.6) < 0.01,
+      10_000,
+    );
+    // One reconcile round after the brown-out, with room for a loaded machine.
+    expect(Date.now() - injectedAt).toBeLessThan(2000 + 1500);
+    expect((await actuator(core, 'light')).level).toBe(60);
+    core.child.kill('SIGTERM');
+    expect(await exited(core.child)).toBe(0);
+  });
+
+  it('SIGTERM with the pump on exits 0 with the pump latch off in the simulated chip', async () => {
+    const moduleId = uniqueModuleId('stop-safe');
+    const core = await spawnBuiltCore(moduleId, quiet);
+    await waterKnown(core);
+    expect((await post(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
+    expect((await outputs(core)).pump).toBe(1);
+    core.child.kill('SIGTERM');
+    expect(await exited(core.child)).toBe(0);
+    expect(core.output()).toContain('simulated outputs at exit {"light":0,"fan":0,"pump":0}');
+    expect(core.output()).not.toContain('NOT SAFE');
+  });
+
+  it('SIGTERM with the pump on and its read-back failing exits non-zero and says the pump was not confirmed safe', async () => {
+    const moduleId = uniqueModuleId('stop-unsafe');
+    const core = await spawnBuiltCore(moduleId, quiet);
+    await waterKnown(core);
+    expect((await post(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
+    expect(
+      (await post(core, 'POST', '/api/v1/sim/faults', { target: 'pump', fault: 'readback-fail' })).status,
+    ).toBe(200);
+    const t0 = Date.now();
+    core.child.kill('SIGTERM');
+    expect(await exited(core.child)).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(5000 + 1000);
+    expect(core.output()).toMatch(/NOT SAFE: pump was not confirmed safe/);
+    // The off write landed; only its confirmation failed.
+    expect(core.output()).toContain('"pump":0}');
+  });
+});
