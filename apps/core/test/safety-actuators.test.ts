@@ -1,12 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { getService, waitUntil } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
-import { jsonOf, TestClient, uniqueModuleId, type Received } from './helpers';
+import {
+  exited,
+  jsonOf,
+  killCoreProcesses,
+  spawnCoreProcess,
+  TestClient,
+  uniqueModuleId,
+  type CoreProcess,
+  type Received,
+} from './helpers';
 
 /**
  * Actuator safety from outside: the BUILT core (`pnpm exec nx run core:build`) in its own process,
@@ -16,47 +22,26 @@ import { jsonOf, TestClient, uniqueModuleId, type Received } from './helpers';
  */
 const mosquitto = getService('mosquitto');
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
-const children: ChildProcess[] = [];
 const clients: TestClient[] = [];
 
-interface BuiltCore {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-}
-
-async function spawnBuiltCore(moduleId: string, config: Record<string, unknown>): Promise<BuiltCore> {
-  const httpPort = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'core-safety-'));
-  // A saved module config is loaded over the defaults.
-  await writeFile(join(dataDir, 'module-config.json'), JSON.stringify(config));
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      GROWOFF_MODULE_ID: moduleId,
-      GROWOFF_MQTT_URL: mosquitto.url,
-      GROWOFF_HTTP_PORT: String(httpPort),
-      GROWOFF_DATA_DIR: dataDir,
-      GROWOFF_HAL: 'sim',
-      GROWOFF_SHUTDOWN_DEADLINE_MS: '5000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnBuiltCore(moduleId: string, moduleConfig: Record<string, unknown>): Promise<CoreProcess> {
+  return spawnCoreProcess({
+    args: [MAIN],
+    moduleId,
+    mqttUrl: mosquitto.url,
+    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '5000' },
+    moduleConfig,
   });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitUntil('core process up', () => out.includes('running') || child.exitCode !== null, 60_000);
-  if (child.exitCode !== null) throw new Error(`core exited at start: ${out}`);
-  return { child, url: `http://127.0.0.1:${httpPort}`, output: () => out };
 }
 
-async function get(core: BuiltCore, path: string): Promise<Record<string, unknown>> {
-  return (await (await fetch(`${core.url}${path}`)).json()) as Record<string, unknown>;
+const urlOf = (core: CoreProcess, path: string) => `http://127.0.0.1:${core.httpPort}${path}`;
+
+async function get(core: CoreProcess, path: string): Promise<Record<string, unknown>> {
+  return (await (await fetch(urlOf(core, path))).json()) as Record<string, unknown>;
 }
 
-async function post(core: BuiltCore, method: string, path: string, body: unknown) {
-  const res = await fetch(`${core.url}${path}`, {
+async function post(core: CoreProcess, method: string, path: string, body: unknown) {
+  const res = await fetch(urlOf(core, path), {
     method,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -64,29 +49,26 @@ async function post(core: BuiltCore, method: string, path: string, body: unknown
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function actuator(core: BuiltCore, id: string): Promise<{ state?: string; level?: number }> {
-  const all = (await (await fetch(`${core.url}/api/v1/actuators`)).json()) as { id: string }[];
+async function actuator(core: CoreProcess, id: string): Promise<{ state?: string; level?: number }> {
+  const all = (await get(core, '/api/v1/actuators')) as unknown as {
+    id: string;
+    state?: string;
+    level?: number;
+  }[];
   return all.find((a) => a.id === id)!;
 }
 
 /** The simulated chips' outputs, 0..1 per actuator. */
-async function outputs(core: BuiltCore): Promise<Record<string, number>> {
+async function outputs(core: CoreProcess): Promise<Record<string, number>> {
   return (await get(core, '/api/v1/sim/outputs')) as Record<string, number>;
 }
 
-async function waterKnown(core: BuiltCore): Promise<void> {
+async function waterKnown(core: CoreProcess): Promise<void> {
   await waitUntil(
     'a good water level reading',
     async () => (await get(core, '/api/v1/sensors/water_level')).quality === 'ok',
     30_000,
   );
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
 }
 
 async function watch(moduleId: string, protocolVersion: 4 | 5 = 4): Promise<TestClient> {
@@ -105,7 +87,7 @@ beforeAll(() => {
 });
 
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killCoreProcesses();
   for (const c of clients.splice(0)) await c.close();
 });
 
@@ -188,7 +170,7 @@ describe('actuator safety of the built core', { timeout: 90_000 }, () => {
     }
     expect((await outputs(core)).pump).toBe(0);
     core.child.kill('SIGTERM');
-    expect(await exited(core.child)).toBe(0);
+    expect((await exited(core.child)).code).toBe(0);
   });
 
   it('after a brownout of the pca9685 the light is back at its level within the reconcile interval', async () => {
@@ -213,7 +195,7 @@ describe('actuator safety of the built core', { timeout: 90_000 }, () => {
     expect(Date.now() - injectedAt).toBeLessThan(2000 + 1500);
     expect((await actuator(core, 'light')).level).toBe(60);
     core.child.kill('SIGTERM');
-    expect(await exited(core.child)).toBe(0);
+    expect((await exited(core.child)).code).toBe(0);
   });
 
   it('SIGTERM with the pump on exits 0 with the pump latch off in the simulated chip', async () => {
@@ -223,7 +205,7 @@ describe('actuator safety of the built core', { timeout: 90_000 }, () => {
     expect((await post(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
     expect((await outputs(core)).pump).toBe(1);
     core.child.kill('SIGTERM');
-    expect(await exited(core.child)).toBe(0);
+    expect((await exited(core.child)).code).toBe(0);
     expect(core.output()).toContain('simulated outputs at exit {"light":0,"fan":0,"pump":0}');
     expect(core.output()).not.toContain('NOT SAFE');
   });
@@ -238,7 +220,7 @@ describe('actuator safety of the built core', { timeout: 90_000 }, () => {
     ).toBe(200);
     const t0 = Date.now();
     core.child.kill('SIGTERM');
-    expect(await exited(core.child)).toBe(3);
+    expect((await exited(core.child)).code).toBe(3);
     expect(Date.now() - t0).toBeLessThan(5000 + 1000);
     expect(core.output()).toMatch(/NOT SAFE: pump was not confirmed safe/);
     // The off write landed; only its confirmation failed.
