@@ -11,7 +11,7 @@ import { Sampler } from './state/sampler';
 import { ThresholdEvents } from './state/thresholds';
 import { ConfigStore } from './config/config-store';
 import { ConfigHolder } from './config/config-holder';
-import { ActuatorController, type SafeStateReport } from './control/actuators';
+import { ActuatorController, isUnknown, type SafeStateReport } from './control/actuators';
 import { UpdateLock } from './control/update-lock';
 import { LightSchedule } from './control/light-schedule';
 import { ClimateControl } from './control/climate';
@@ -132,7 +132,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       const halHealth = hal.health();
       const sensorsOk = store.readings().every((r) => r.quality === 'ok');
       const devicesOk = Object.values(halHealth.devices).every((d) => d.state === 'ok');
-      const status: 'ok' | 'degraded' = mqtt.connected && sensorsOk && devicesOk ? 'ok' : 'degraded';
+      const actuatorsKnown = store.actuatorEntries().every(([, a]) => !isUnknown(a.state));
+      const status: 'ok' | 'degraded' =
+        mqtt.connected && sensorsOk && devicesOk && actuatorsKnown ? 'ok' : 'degraded';
       return {
         status,
         version: CORE_VERSION,

@@ -24,12 +24,16 @@ const mosquitto = getService('mosquitto');
 const MAIN = join(import.meta.dirname, '..', 'dist', 'main.js');
 const clients: TestClient[] = [];
 
-function spawnBuiltCore(moduleId: string, moduleConfig: Record<string, unknown>): Promise<CoreProcess> {
+function spawnBuiltCore(
+  moduleId: string,
+  moduleConfig: Record<string, unknown>,
+  env: Record<string, string> = {},
+): Promise<CoreProcess> {
   return spawnCoreProcess({
     args: [MAIN],
     moduleId,
     mqttUrl: mosquitto.url,
-    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '5000' },
+    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '5000', ...env },
     moduleConfig,
   });
 }
@@ -194,6 +198,40 @@ describe('actuator safety of the built core', { timeout: 90_000 }, () => {
     // One reconcile round after the brown-out, with room for a loaded machine.
     expect(Date.now() - injectedAt).toBeLessThan(2000 + 1500);
     expect((await actuator(core, 'light')).level).toBe(60);
+    core.child.kill('SIGTERM');
+    expect((await exited(core.child)).code).toBe(0);
+  });
+
+  it('a pump whose read-back fails is published unknown, makes health degraded, and is driven off until it reads back off', async () => {
+    const moduleId = uniqueModuleId('unknown');
+    // The failed read-backs open the MCP23017's circuit breaker for 30 s of device time: run the
+    // simulated devices 20 times faster so it is retried within a second and a half.
+    const core = await spawnBuiltCore(
+      moduleId,
+      { ...quiet, actuators: { reconcileIntervalMs: 1000 } },
+      { GROWOFF_SIM_TIME_SCALE: '20' },
+    );
+    await waterKnown(core);
+    const w = await watch(moduleId);
+    expect((await post(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
+    const unknown = w.next(
+      (m) => m.topic === topics.actuator(moduleId, 'pump') && jsonOf(m).state === 'unknown',
+      'pump unknown',
+    );
+    await post(core, 'POST', '/api/v1/sim/faults', { target: 'pump', fault: 'readback-fail' });
+    const refused = await post(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' });
+    expect(refused.status).toBe(503);
+    await unknown;
+    expect((await actuator(core, 'pump')).state).toBe('unknown');
+    expect((await get(core, '/health')).status).toBe('degraded');
+    await waitUntil('the off write landed', async () => (await outputs(core)).pump === 0, 10_000);
+    const off = w.next(
+      (m) => m.topic === topics.actuator(moduleId, 'pump') && jsonOf(m).state === 'off',
+      'pump confirmed off',
+    );
+    await fetch(urlOf(core, '/api/v1/sim/faults?target=pump'), { method: 'DELETE' });
+    await off;
+    expect((await actuator(core, 'pump')).state).toBe('off');
     core.child.kill('SIGTERM');
     expect((await exited(core.child)).code).toBe(0);
   });

@@ -93,6 +93,26 @@ describe('actuator safety', () => {
     expect(published.at(-1)).toEqual({ state: 'off' });
   });
 
+  it('a light whose read-back fails is unknown and driven dark; once it reads back again its desired level returns', async () => {
+    const r = await rig({ actuators: { reconcileIntervalMs: 200 } });
+    await r.actuators.set('light', { level: 30 }, 'schedule');
+    r.hal.simulation!.injectFault('light', 'readback-fail');
+    await expect(r.actuators.set('light', { level: 50 }, 'rest')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    expect(r.store.actuator('light')?.state).toEqual({ state: 'unknown' });
+    expect(r.actuators.isOn('light')).toBe(true);
+    expect((await r.event('actuator.unknown')).severity).toBe('error');
+    await expect(r.actuators.set('light', { level: 60 }, 'rest')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    await expect.poll(() => r.hal.simulation!.outputs().light).toBe(0);
+    r.hal.simulation!.clearFaults('light');
+    await r.event('actuator.confirmed');
+    await expect.poll(() => r.hal.simulation!.outputs().light).toBeCloseTo(0.3, 2);
+    expect(r.store.actuator('light')?.state).toEqual({ level: 30 });
+  });
+
   it('a pump found on at start (latch kept through a crash) is switched off before start returns, with an event', async () => {
     const r = await rig({}, async (hal) => {
       await hal.setActuator('pump', { state: 'on' });

@@ -34,6 +34,10 @@ export function isOn(state: ActuatorState): boolean {
   return 'state' in state ? state.state !== 'off' : state.level > 0;
 }
 
+export function isUnknown(state: ActuatorState): boolean {
+  return 'state' in state && state.state === 'unknown';
+}
+
 function safeCommand(info: ActuatorInfo): Command {
   return info.kind === 'switch' ? { state: 'off' } : { level: 0 };
 }
