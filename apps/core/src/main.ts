@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   console.log(`  data dir    ${config.dataDir}`);
   if (config.hal === 'sim') {
     console.log(
-      `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults`,
+      `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults, GET ${core.httpUrl}/api/v1/sim/outputs`,
     );
   }
 
