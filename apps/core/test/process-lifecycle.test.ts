@@ -3,20 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getService } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
-import {
-  exited,
-  jsonOf,
-  killCoreProcesses,
-  spawnCoreProcess,
-  TestClient,
-  uniqueModuleId,
-  type CoreProcess,
-} from './helpers';
+import { exited, jsonOf, killCoreProcesses, spawnCoreProcess, TestClient, uniqueModuleId } from './helpers';
 
 const mosquitto = getService('mosquitto');
 
 /** The real entry (src/main.ts) in its own process, as the image runs it. */
-async function spawnCore(moduleId: string): Promise<CoreProcess> {
+function spawnCore(moduleId: string) {
   return spawnCoreProcess({
     args: ['--import', 'tsx', 'src/main.ts'],
     moduleId,
