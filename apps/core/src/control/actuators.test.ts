@@ -31,7 +31,11 @@ afterEach(async () => {
 });
 
 /** A controller on the simulated cabinet; `before` runs on the HAL before the controller starts. */
-async function rig(patch: ModuleConfigPatch = {}, before?: (hal: Hal) => Promise<void>): Promise<Rig> {
+async function rig(
+  patch: ModuleConfigPatch = {},
+  before?: (hal: Hal) => Promise<void>,
+  now: () => number = Date.now,
+): Promise<Rig> {
   const hal = await createHal({ mode: 'sim', timeScale: 1000, seed: 3 });
   await before?.(hal);
   const bus = new EventBus();
@@ -44,7 +48,7 @@ async function rig(patch: ModuleConfigPatch = {}, before?: (hal: Hal) => Promise
   });
   const dir = await mkdtemp(join(tmpdir(), 'actuators-test-'));
   const config = new ConfigHolder(applyConfigPatch(DEFAULT_MODULE_CONFIG, patch), new ConfigStore(dir), bus);
-  const actuators = new ActuatorController(hal, store, bus, config);
+  const actuators = new ActuatorController(hal, store, bus, config, now);
   const r: Rig = {
     hal,
     bus,
@@ -152,6 +156,23 @@ describe('actuator safety', () => {
       details: { maxRunSeconds: 1, restSeconds: 60, restUntil: expect.any(Number) },
     });
     expect(r.hal.simulation!.outputs().pump).toBe(0);
+  });
+
+  it('a wall-clock step back by an hour during a run does not stretch it: the pump still stops after maxRunSeconds', async () => {
+    let step = 0;
+    const r = await rig(
+      { irrigation: { runSeconds: 1, maxRunSeconds: 1, runWindowSeconds: 60, restSeconds: 60 } },
+      undefined,
+      () => Date.now() + step,
+    );
+    r.waterOk();
+    const t0 = Date.now();
+    await r.actuators.set('pump', { state: 'on' }, 'rest');
+    step = -3_600_000; // NTP corrects a clock that ran an hour fast
+    await r.event('pump.max_run');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - t0).toBeLessThan(1400);
+    await expect.poll(() => r.hal.simulation!.outputs().pump).toBe(0);
   });
 
   it('after a brown-out of the PCA9685 the reconcile round finds the light dark and brings it back to its level', async () => {

@@ -89,6 +89,8 @@ export class ActuatorController implements Feature {
     private readonly bus: EventBus,
     private readonly config: ConfigHolder,
     private readonly now: () => number = Date.now,
+    /** The run budget's time line: monotonic, so a wall-clock step (NTP) cannot stretch a run. */
+    private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
   /** Reads every actuator and drives any found in a non-safe state to safe, before any loop runs. */
@@ -191,12 +193,12 @@ export class ActuatorController implements Feature {
 
   private checkPump(source: CommandSource): void {
     const limits = this.config.get().irrigation;
-    const now = this.now();
-    const refusal = pumpInterlock(this.store, this.config.get(), now);
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now());
     if (refusal)
       throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: PUMP, source });
+    const now = this.monotonic();
     if (!this.budget.running() && this.budget.remainingMs(now, limits) === 0) {
-      const restUntil = this.budget.restingUntil(now) ?? this.budget.exhausted(now, limits);
+      const restUntil = this.wallTime(this.budget.restingUntil(now) ?? this.budget.exhausted(now, limits));
       throw new ProtocolError(
         'PUMP_RESTING',
         `pump refused: it ran its ${limits.maxRunSeconds} s budget and rests until ${new Date(restUntil).toISOString()}`,
@@ -231,8 +233,8 @@ export class ActuatorController implements Feature {
     }
     if (info.id !== PUMP) return;
     const limits = this.config.get().irrigation;
-    if (isOn(state)) this.budget.started(this.now());
-    else this.budget.stopped(this.now(), limits);
+    if (isOn(state)) this.budget.started(this.monotonic());
+    else this.budget.stopped(this.monotonic(), limits);
     this.armPumpLimit();
   }
 
@@ -255,7 +257,7 @@ export class ActuatorController implements Feature {
       { actuator: id, error: (e as Error).message, code: halCode(e) },
     );
     if (id === PUMP) {
-      this.budget.started(this.now());
+      this.budget.started(this.monotonic());
       this.armPumpLimit();
     }
     if (!this.stopping) void this.enqueue(() => this.driveSafe(info)).catch(() => undefined);
@@ -392,6 +394,11 @@ export class ActuatorController implements Feature {
     return error;
   }
 
+  /** A time on the budget's monotonic line as wall-clock ms, for messages and clients. */
+  private wallTime(monotonic: number): number {
+    return this.now() + (monotonic - this.monotonic());
+  }
+
   private record(id: string, state: ActuatorState, source: string): void {
     const ts = this.now();
     this.store.setActuator(id, state, ts);
@@ -406,14 +413,14 @@ export class ActuatorController implements Feature {
     const limits = this.config.get().irrigation;
     this.pumpTimer = setTimeout(
       () => {
-        const now = this.now();
+        const now = this.monotonic();
         // Already resting (the pump went unknown during the rest): only the stop is still owed.
         if (this.budget.restingUntil(now) === undefined) {
           if (this.budget.remainingMs(now, limits) > 0) {
             this.armPumpLimit();
             return;
           }
-          const restUntil = this.budget.exhausted(now, limits);
+          const restUntil = this.wallTime(this.budget.exhausted(now, limits));
           raiseEvent(
             this.bus,
             'pump.max_run',
@@ -425,7 +432,7 @@ export class ActuatorController implements Feature {
         const pump = this.info(PUMP);
         void this.enqueue(() => this.apply(pump, safeCommand(pump), 'interlock')).catch(() => undefined);
       },
-      this.budget.remainingMs(this.now(), limits),
+      this.budget.remainingMs(this.monotonic(), limits),
     );
     this.pumpTimer.unref();
   }
