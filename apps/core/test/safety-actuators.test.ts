@@ -98,22 +98,32 @@ afterEach(async () => {
 const quiet = { light: { enabled: false }, climate: { enabled: false }, irrigation: { enabled: false } };
 
 describe('actuator safety of the built core', { timeout: 90_000 }, () => {
-  it('a retained pump "on" published before start is rejected as retained and does not run the pump', async () => {
+  it('a retained pump "on" and a retained request published before start are rejected as retained and run nothing', async () => {
     const moduleId = uniqueModuleId('retained');
     const setTopic = topics.actuatorSet(moduleId, 'pump');
+    const requestTopic = topics.request(moduleId, 'core', 'start_irrigation');
     const w = await watch(moduleId);
     await w.client.publishAsync(setTopic, JSON.stringify({ state: 'on' }), { qos: 1, retain: true });
+    // A retained request would start a pump run at every reconnect just the same.
+    await w.client.publishAsync(requestTopic, JSON.stringify({ id: 'r1' }), { qos: 1, retain: true });
     try {
       const core = await spawnBuiltCore(moduleId, quiet);
       const rejected = jsonOf(await w.waitFor(event('command.rejected'), 'command.rejected'));
       expect(rejected.data).toMatchObject({ source: 'mqtt', target: 'set pump', code: 'INVALID_MESSAGE' });
       expect((rejected.data as { message: string }).message).toMatch(/retained/);
+      const answer = await w.waitFor(
+        (m) => m.topic === topics.response(moduleId, 'core', 'start_irrigation'),
+        'the answer to the retained request',
+      );
+      expect(jsonOf(answer)).toMatchObject({ id: 'r1', ok: false, error: { code: 'INVALID_MESSAGE' } });
       // Once the pump could run (the water level is known), it still has not.
       await waterKnown(core);
       expect((await outputs(core)).pump).toBe(0);
       expect((await actuator(core, 'pump')).state).toBe('off');
+      expect(await get(core, '/api/v1/irrigation')).toMatchObject({ running: false });
     } finally {
       await w.client.publishAsync(setTopic, '', { qos: 1, retain: true });
+      await w.client.publishAsync(requestTopic, '', { qos: 1, retain: true });
     }
   });
 

@@ -235,13 +235,6 @@ export class MqttLink implements Feature {
     let id: string | number | undefined;
     let response;
     try {
-      // A retained command would run again at every (re)connect, long after anyone meant it.
-      if (retained) {
-        throw this.early(
-          target,
-          new ProtocolError('INVALID_MESSAGE', 'retained commands and requests are never executed'),
-        );
-      }
       if (payload.length > MAX_PAYLOAD_BYTES) {
         throw this.early(
           target,
@@ -257,6 +250,13 @@ export class MqttLink implements Feature {
       }
       const rawId = (body as Record<string, unknown>).id;
       if (typeof rawId === 'string' || typeof rawId === 'number') id = rawId;
+      // A retained command would run again at every (re)connect, long after anyone meant it.
+      if (retained) {
+        throw this.early(
+          target,
+          new ProtocolError('INVALID_MESSAGE', 'retained commands and requests are never executed'),
+        );
+      }
       response = okResponse(id, await run(body as Record<string, unknown>));
     } catch (e) {
       const error = asProtocolError(e);
