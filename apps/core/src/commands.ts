@@ -8,7 +8,7 @@ import type { ActuatorController } from './control/actuators';
 import type { IrrigationCycles } from './control/irrigation';
 import type { UpdateLock } from './control/update-lock';
 import { raiseEvent } from './state/events';
-import type { SensorSnapshot } from './core-types';
+import type { ActuatorState, SensorSnapshot } from './core-types';
 
 export type RequestSource = 'rest' | 'mqtt';
 
@@ -123,9 +123,7 @@ export class CommandService {
     return this.deps.actuators.ids().map((id) => this.actuator(id));
   }
 
-  actuator(
-    id: string,
-  ): { id: string; kind: 'switch' | 'dimmer'; ts: number } & ({ state: 'on' | 'off' } | { level: number }) {
+  actuator(id: string): { id: string; kind: 'switch' | 'dimmer'; ts: number } & ActuatorState {
     const info = this.deps.actuators.info(id);
     const s = this.deps.store.actuator(id);
     const state = s?.state ?? (info.kind === 'switch' ? { state: 'off' as const } : { level: 0 });

@@ -2,7 +2,8 @@ import type { SensorQuality, UpdateLock } from '@growoff/protocol';
 import type { ModuleConfig } from './config/module-config';
 
 export type { Event } from '@growoff/protocol';
-export type ActuatorState = { state: 'on' | 'off' } | { level: number };
+/** As read back from the device; `unknown` while it cannot be confirmed (treated as on, driven to safe). */
+export type ActuatorState = { state: 'on' | 'off' | 'unknown' } | { level: number };
 export type ModuleConfigShape = ModuleConfig;
 export type UpdateLockState = UpdateLock;
 

@@ -11,7 +11,7 @@ import { Sampler } from './state/sampler';
 import { ThresholdEvents } from './state/thresholds';
 import { ConfigStore } from './config/config-store';
 import { ConfigHolder } from './config/config-holder';
-import { ActuatorController } from './control/actuators';
+import { ActuatorController, isUnknown, type SafeStateReport } from './control/actuators';
 import { UpdateLock } from './control/update-lock';
 import { LightSchedule } from './control/light-schedule';
 import { ClimateControl } from './control/climate';
@@ -46,8 +46,11 @@ export interface RunningCore {
   readonly httpUrl: string;
   readonly mqttUrl: string;
   health(): Record<string, unknown> & { status: 'ok' | 'degraded' };
-  /** Actuators safe, `offline` published, telemetry flushed — all within the shutdown deadline. */
-  stop(): Promise<void>;
+  /**
+   * Actuators safe, `offline` published, telemetry flushed — all within the shutdown deadline.
+   * The report names every actuator that did not read back safe.
+   */
+  stop(): Promise<SafeStateReport>;
 }
 
 /** Starts the core's features in order; a failure on the way stops what already started. */
@@ -141,7 +144,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       const halHealth = hal.health();
       const sensorsOk = store.readings().every((r) => r.quality === 'ok');
       const devicesOk = Object.values(halHealth.devices).every((d) => d.state === 'ok');
-      const status: 'ok' | 'degraded' = mqtt.connected && sensorsOk && devicesOk ? 'ok' : 'degraded';
+      const actuatorsKnown = store.actuatorEntries().every(([, a]) => !isUnknown(a.state));
+      const status: 'ok' | 'degraded' =
+        mqtt.connected && sensorsOk && devicesOk && actuatorsKnown ? 'ok' : 'degraded';
       return {
         status,
         version: CORE_VERSION,
@@ -168,8 +173,11 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
     const restServer = rest;
 
-    let stopping: Promise<void> | undefined;
+    let stopping: Promise<SafeStateReport> | undefined;
     const stop = () => {
+      // Safe state first and at once, not behind the API, the loops or queued commands; its own budget
+      // leaves the rest of the deadline for the offline status and the telemetry flush.
+      const safe = actuators.safeState(Math.max(1000, config.shutdownDeadlineMs - 2000));
       stopping ??= shutdown(config.shutdownDeadlineMs, async () => {
         // Reverse order: loops stop before actuators go safe, MQTT says offline after that.
         // One step failing must not keep the later ones (offline status, telemetry flush) from running.
@@ -188,7 +196,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
             console.error(`growoff core: stop step failed: ${(e as Error).message}`);
           }
         }
-      });
+      }).then(() => safe);
       return stopping;
     };
     return {

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   console.log(`  data dir    ${config.dataDir}`);
   if (config.hal === 'sim') {
     console.log(
-      `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults`,
+      `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults, GET ${core.httpUrl}/api/v1/sim/outputs`,
     );
   }
 
@@ -36,7 +36,18 @@ async function main(): Promise<void> {
     signalled = true;
     console.log(`growoff core: ${signal}: actuators to safe state, going offline`);
     void core.stop().then(
-      () => process.exit(0),
+      (report) => {
+        if (core.hal.simulation) {
+          console.log(
+            `growoff core: simulated outputs at exit ${JSON.stringify(core.hal.simulation.outputs())}`,
+          );
+        }
+        if (report.unconfirmed.length === 0) process.exit(0);
+        for (const u of report.unconfirmed) {
+          console.error(`growoff core: NOT SAFE: ${u.id} was not confirmed safe: ${u.error}`);
+        }
+        process.exit(3);
+      },
       (e: unknown) => {
         console.error(`growoff core: unclean stop: ${(e as Error).message}`);
         process.exit(1);

@@ -1,8 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connectAsync, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { freePort, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv, type CoreEnvConfig } from '../src/config/env-config';
 import { startCore, type CoreTuning, type RunningCore } from '../src/core';
 
@@ -109,4 +111,66 @@ export async function rest(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {} };
+}
+
+const spawned: ChildProcess[] = [];
+
+/** SIGKILLs every core process a test spawned that is still running (for afterEach). */
+export function killCoreProcesses(): void {
+  for (const c of spawned.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+export interface CoreProcess {
+  child: ChildProcess;
+  httpPort: number;
+  dataDir: string;
+  output: () => string;
+}
+
+/**
+ * The core in its own process, as the image runs it: `args` after node (the source through tsx,
+ * or the built dist/main.js), on the simulated cabinet against `mqttUrl`, REST on a free port,
+ * a fresh data dir (with `moduleConfig` saved in it when given). Resolves once it says it runs.
+ */
+export async function spawnCoreProcess(o: {
+  args: string[];
+  moduleId: string;
+  mqttUrl: string;
+  env?: Record<string, string>;
+  moduleConfig?: unknown;
+}): Promise<CoreProcess> {
+  const httpPort = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'core-proc-'));
+  if (o.moduleConfig !== undefined) {
+    await writeFile(join(dataDir, 'module-config.json'), JSON.stringify(o.moduleConfig));
+  }
+  const child = spawn(process.execPath, o.args, {
+    cwd: join(import.meta.dirname, '..'),
+    env: {
+      ...process.env,
+      GROWOFF_MODULE_ID: o.moduleId,
+      GROWOFF_MQTT_URL: o.mqttUrl,
+      GROWOFF_HTTP_PORT: String(httpPort),
+      GROWOFF_DATA_DIR: dataDir,
+      GROWOFF_HAL: 'sim',
+      ...o.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  spawned.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // Under a loaded CI machine tsx's first transpile of the whole core can take tens of seconds.
+  await waitUntil('core process up', () => out.includes('running') || child.exitCode !== null, 60_000);
+  if (child.exitCode !== null) throw new Error(`core exited at start: ${out}`);
+  return { child, httpPort, dataDir, output: () => out };
+}
+
+export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
 }

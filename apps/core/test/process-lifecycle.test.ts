@@ -1,54 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { getService } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
-import { jsonOf, TestClient, uniqueModuleId } from './helpers';
+import { exited, jsonOf, killCoreProcesses, spawnCoreProcess, TestClient, uniqueModuleId } from './helpers';
 
 const mosquitto = getService('mosquitto');
-const children: ChildProcess[] = [];
 
 /** The real entry (src/main.ts) in its own process, as the image runs it. */
-async function spawnCore(
-  moduleId: string,
-): Promise<{ child: ChildProcess; httpPort: number; dataDir: string; output: () => string }> {
-  const httpPort = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'core-proc-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: join(import.meta.dirname, '..'),
-    env: {
-      ...process.env,
-      GROWOFF_MODULE_ID: moduleId,
-      GROWOFF_MQTT_URL: mosquitto.url,
-      GROWOFF_HTTP_PORT: String(httpPort),
-      GROWOFF_DATA_DIR: dataDir,
-      GROWOFF_SHUTDOWN_DEADLINE_MS: '3000',
-      GROWOFF_SIM_TIME_SCALE: '20',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  // Under a loaded CI machine tsx's first transpile of the whole core can take tens of seconds.
-  await waitUntil('core process up', () => out.includes('running'), 60_000);
-  return { child, httpPort, dataDir, output: () => out };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null)
-      resolve({ code: child.exitCode, signal: child.signalCode });
-    else child.once('exit', (code, signal) => resolve({ code, signal }));
+function spawnCore(moduleId: string) {
+  return spawnCoreProcess({
+    args: ['--import', 'tsx', 'src/main.ts'],
+    moduleId,
+    mqttUrl: mosquitto.url,
+    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '3000', GROWOFF_SIM_TIME_SCALE: '20' },
   });
 }
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
+afterEach(killCoreProcesses);
 
 describe('core process lifecycle', { timeout: 90_000 }, () => {
   it('prints its configuration with secrets masked and where to look', async () => {

@@ -34,6 +34,8 @@ import { fsW1Bus, DEFAULT_W1_ROOT, type W1Bus } from './w1/w1-bus';
 
 /** Longest one I2C transaction may hold the bus (clock ms). */
 const TRANSACTION_TIMEOUT_MS = 250;
+/** Largest difference (0..1) between a written output level and its read-back that still confirms it. */
+const READBACK_TOLERANCE = 0.01;
 /** Identical consecutive values needed (besides the profile's stuckAfterMs) to call a sensor stuck. */
 const STUCK_MIN_REPEATS = 10;
 
@@ -283,7 +285,17 @@ export async function createHal(o: HalOptions): Promise<Hal> {
       const level = levelOf(entry, cmd);
       return entry.guard.run(async () => {
         await entry.driver.write(entry.spec.output, level);
-        return stateOf(entry, await entry.driver.readBack(entry.spec.output));
+        const readBack = await entry.driver.readBack(entry.spec.output);
+        // A chip that lost its configuration (a brown-out) takes the write but does not drive it:
+        // failing here makes the device guard re-initialise the chip before its next operation.
+        if (Math.abs(readBack - level) > READBACK_TOLERANCE) {
+          throw new HalError(
+            'HAL_DEVICE_ERROR',
+            `${id}: ${entry.spec.device} reads back ${readBack} after writing ${level}`,
+            { actuator: id, written: level, readBack },
+          );
+        }
+        return stateOf(entry, readBack);
       });
     },
     async actuatorState(id) {

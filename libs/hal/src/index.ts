@@ -29,7 +29,7 @@ export {
 export type { I2cBus } from './bus/i2c-bus';
 
 // Building blocks for tools, benchmarks and tests that drive devices below the HAL.
-export { scaledClock, systemClock, type Clock } from './clock';
+export { scaledClock, systemClock, withTimeout, type Clock } from './clock';
 export { withBusErrors, openRealBus } from './bus/real-bus';
 export { buildSimulation, SIM_FAULTS, type Simulation } from './sim/simulation';
 export { SimulatedBus } from './sim/simulated-bus';

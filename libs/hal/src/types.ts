@@ -72,7 +72,18 @@ export interface HalHealth {
 }
 
 export type SimFault =
-  'nack' | 'crc' | 'stuck' | 'slow' | 'busy' | 'unplugged' | 'power-on-85' | 'empty-read';
+  | 'nack'
+  | 'crc'
+  | 'stuck'
+  | 'slow'
+  | 'busy'
+  | 'unplugged'
+  | 'power-on-85'
+  | 'empty-read'
+  /** One-shot: the chip's registers return to their power-on values (PCA9685, MCP23017). */
+  | 'brownout'
+  /** Writes land, but the reads that confirm an output fail (PCA9685, MCP23017). */
+  | 'readback-fail';
 
 export interface SimulationControl {
   environment(): Record<string, number>;
@@ -80,6 +91,8 @@ export interface SimulationControl {
   /** target: a sensor id, an actuator id or a device name of the profile. */
   injectFault(target: string, fault: SimFault): void;
   clearFaults(target?: string): void;
+  /** Each actuator's output as the simulated chip's registers drive it right now (0..1). */
+  outputs(): Record<string, number>;
 }
 
 export interface Hal {

@@ -13,6 +13,8 @@ export const ErrorCode = {
   UNKNOWN_ACTUATOR: 'UNKNOWN_ACTUATOR',
   /** A safety interlock refused the command; the message says which and why. */
   INTERLOCK: 'INTERLOCK',
+  /** The pump used its run budget (maxRunSeconds within runWindowSeconds) and rests; details say until when. */
+  PUMP_RESTING: 'PUMP_RESTING',
   /** The command conflicts with the current state (e.g. a cycle already running). */
   CONFLICT: 'CONFLICT',
   /** A device or dependency needed to answer is not available right now. */

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DEFAULT_MODULE_CONFIG, parseModuleConfig, type ModuleConfig } from './module-config';
+import { DEFAULT_MODULE_CONFIG, applyConfigPatch, type ModuleConfig } from './module-config';
 
 export const CONFIG_FILE = 'module-config.json';
 
@@ -34,12 +34,9 @@ export class ConfigStore {
       throw e;
     }
     try {
-      const saved: unknown = JSON.parse(text);
-      return parseModuleConfig(
-        typeof saved === 'object' && saved !== null && !Array.isArray(saved)
-          ? { timezone: this.defaults.timezone, ...saved }
-          : saved,
-      );
+      // Over the defaults: a file saved before a setting existed (timezone, the pump budget…)
+      // still loads, with its default.
+      return applyConfigPatch(this.defaults, JSON.parse(text));
     } catch (e) {
       throw new ConfigStoreError(`${this.file} is not a valid module config: ${(e as Error).message}`);
     }

@@ -29,8 +29,13 @@ export const ModuleConfig = Type.Object(
         enabled: Type.Boolean(),
         everyMinutes: Type.Number({ minimum: 1, maximum: 1440 }),
         runSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
-        /** Any pump run (scheduled or manual) is stopped after this long. */
+        /**
+         * The pump's run budget: all runs (scheduled or manual) within runWindowSeconds add up to at
+         * most this; then the pump stops and rests for restSeconds, refusing "on" with PUMP_RESTING.
+         */
         maxRunSeconds: Type.Number({ minimum: 1, maximum: 3600 }),
+        runWindowSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
+        restSeconds: Type.Number({ minimum: 1, maximum: 86_400 }),
       },
       { additionalProperties: false },
     ),
@@ -66,6 +71,13 @@ export const ModuleConfig = Type.Object(
       { maxAgeS: Type.Integer({ minimum: 1, maximum: 86_400 }) },
       { additionalProperties: false },
     ),
+    actuators: Type.Object(
+      {
+        /** Every actuator is read back this often; a mismatch re-applies the desired state (brown-outs). */
+        reconcileIntervalMs: Type.Integer({ minimum: 200, maximum: 3_600_000 }),
+      },
+      { additionalProperties: false },
+    ),
   },
   { $id: 'ModuleConfig', additionalProperties: false },
 );
@@ -80,6 +92,7 @@ export const ModuleConfigPatch = Type.Object(
     climate: Type.Optional(Type.Partial(ModuleConfig.properties.climate)),
     thresholds: Type.Optional(Type.Partial(ModuleConfig.properties.thresholds)),
     updateLock: Type.Optional(Type.Partial(ModuleConfig.properties.updateLock)),
+    actuators: Type.Optional(Type.Partial(ModuleConfig.properties.actuators)),
   },
   { $id: 'ModuleConfigPatch', additionalProperties: false },
 );
@@ -88,7 +101,14 @@ export type ModuleConfigPatch = Static<typeof ModuleConfigPatch>;
 export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
   timezone: 'UTC',
   light: { enabled: true, on: '06:00', off: '22:00', rampMinutes: 30, level: 80 },
-  irrigation: { enabled: true, everyMinutes: 120, runSeconds: 60, maxRunSeconds: 300 },
+  irrigation: {
+    enabled: true,
+    everyMinutes: 120,
+    runSeconds: 60,
+    maxRunSeconds: 300,
+    runWindowSeconds: 3600,
+    restSeconds: 900,
+  },
   climate: {
     enabled: true,
     fanOnAboveC: 28,
@@ -104,6 +124,7 @@ export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
   },
   thresholds: { co2HighPpm: 1500, staleAfterMs: 30_000 },
   updateLock: { maxAgeS: 900 },
+  actuators: { reconcileIntervalMs: 10_000 },
 };
 
 /** Rules the schema cannot say: hysteresis bands must be bands, a run must fit its limit. */
@@ -130,6 +151,9 @@ function crossFieldIssues(c: ModuleConfig): { path: string; message: string }[] 
   if (c.irrigation.runSeconds > c.irrigation.maxRunSeconds) {
     issues.push({ path: '/irrigation/runSeconds', message: 'must not exceed maxRunSeconds' });
   }
+  if (c.irrigation.maxRunSeconds > c.irrigation.runWindowSeconds) {
+    issues.push({ path: '/irrigation/maxRunSeconds', message: 'must not exceed runWindowSeconds' });
+  }
   if (c.light.on === c.light.off) issues.push({ path: '/light/off', message: 'must differ from light.on' });
   return issues;
 }
@@ -155,5 +179,6 @@ export function applyConfigPatch(current: ModuleConfig, patch: unknown): ModuleC
     climate: { ...current.climate, ...p.climate },
     thresholds: { ...current.thresholds, ...p.thresholds },
     updateLock: { ...current.updateLock, ...p.updateLock },
+    actuators: { ...current.actuators, ...p.actuators },
   });
 }

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
-import type { Hal } from '@growoff/hal';
+import { SIM_FAULTS, type Hal } from '@growoff/hal';
 import {
   ActuatorCommand,
   Event,
@@ -34,6 +34,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   UNKNOWN_ACTUATOR: 404,
   NOT_FOUND: 404,
   INTERLOCK: 409,
+  PUMP_RESTING: 409,
   CONFLICT: 409,
   UNAUTHORIZED: 401,
   UNAVAILABLE: 503,
@@ -66,7 +67,7 @@ const Actuator = Type.Object(
   {
     id: Type.String(),
     kind: Type.Union([Type.Literal('switch'), Type.Literal('dimmer')]),
-    state: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off')])),
+    state: Type.Optional(Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Literal('unknown')])),
     level: Type.Optional(Type.Number()),
     ts: Type.Integer(),
   },
@@ -263,10 +264,17 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
         return sim.environment();
       },
     );
-    const Fault = Type.Union(
-      ['nack', 'crc', 'stuck', 'slow', 'busy', 'unplugged', 'power-on-85', 'empty-read'].map((f) =>
-        Type.Literal(f),
-      ),
+    const Fault = Type.Union(SIM_FAULTS.map((f) => Type.Literal(f)));
+    app.get(
+      '/api/v1/sim/outputs',
+      {
+        schema: {
+          tags: ['simulation'],
+          description: 'Each actuator as the simulated chip drives it (0..1), whatever the core believes.',
+          response: { 200: Type.Record(Type.String(), Type.Number()) },
+        },
+      },
+      () => sim.outputs(),
     );
     app.post(
       '/api/v1/sim/faults',
@@ -280,7 +288,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
         },
       },
       (req) => {
-        sim.injectFault(req.body.target, req.body.fault as Parameters<typeof sim.injectFault>[1]);
+        sim.injectFault(req.body.target, req.body.fault);
         return { injected: req.body };
       },
     );

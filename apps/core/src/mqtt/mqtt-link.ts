@@ -186,26 +186,38 @@ export class MqttLink implements Feature {
     const correlationData = props?.correlationData;
     if (parsed.kind === 'actuatorSet') {
       const reply = replyTo === undefined ? undefined : { topic: replyTo, correlationData };
-      await this.handle(`set ${parsed.actuatorId}`, payload, reply, async (body) => {
-        const cmd = validate(ActuatorCommand, body);
-        if (!cmd.ok) {
-          throw this.early(
-            `set ${parsed.actuatorId}`,
-            new ProtocolError('INVALID_MESSAGE', 'invalid actuator command', cmd.errors),
-          );
-        }
-        const { id: _id, ...rest } = cmd.value;
-        return this.commands.execute('set_actuator', { ...rest, actuator: parsed.actuatorId }, 'mqtt');
-      });
+      await this.handle(
+        `set ${parsed.actuatorId}`,
+        payload,
+        reply,
+        async (body) => {
+          const cmd = validate(ActuatorCommand, body);
+          if (!cmd.ok) {
+            throw this.early(
+              `set ${parsed.actuatorId}`,
+              new ProtocolError('INVALID_MESSAGE', 'invalid actuator command', cmd.errors),
+            );
+          }
+          const { id: _id, ...rest } = cmd.value;
+          return this.commands.execute('set_actuator', { ...rest, actuator: parsed.actuatorId }, 'mqtt');
+        },
+        packet.retain,
+      );
     } else if (parsed.kind === 'request' && parsed.app === 'core') {
       const reply = {
         topic: replyTo ?? topics.response(this.o.moduleId, 'core', parsed.method),
         correlationData,
       };
-      await this.handle(parsed.method, payload, reply, (body) => {
-        const { id: _id, ...params } = body as Record<string, unknown>;
-        return this.commands.execute(parsed.method, params, 'mqtt');
-      });
+      await this.handle(
+        parsed.method,
+        payload,
+        reply,
+        (body) => {
+          const { id: _id, ...params } = body as Record<string, unknown>;
+          return this.commands.execute(parsed.method, params, 'mqtt');
+        },
+        packet.retain,
+      );
     }
   }
 
@@ -218,6 +230,7 @@ export class MqttLink implements Feature {
     payload: Buffer,
     reply: { topic: string; correlationData?: Buffer } | undefined,
     run: (body: Record<string, unknown>) => Promise<unknown>,
+    retained: boolean,
   ): Promise<void> {
     let id: string | number | undefined;
     let response;
@@ -237,6 +250,13 @@ export class MqttLink implements Feature {
       }
       const rawId = (body as Record<string, unknown>).id;
       if (typeof rawId === 'string' || typeof rawId === 'number') id = rawId;
+      // A retained command would run again at every (re)connect, long after anyone meant it.
+      if (retained) {
+        throw this.early(
+          target,
+          new ProtocolError('INVALID_MESSAGE', 'retained commands and requests are never executed'),
+        );
+      }
       response = okResponse(id, await run(body as Record<string, unknown>));
     } catch (e) {
       const error = asProtocolError(e);

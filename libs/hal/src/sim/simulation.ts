@@ -26,7 +26,12 @@ export const SIM_FAULTS: readonly SimFault[] = [
   'unplugged',
   'power-on-85',
   'empty-read',
+  'brownout',
+  'readback-fail',
 ];
+
+/** Faults that happen once (a power event) instead of lasting until cleared. */
+const ONE_SHOT_FAULTS: readonly SimFault[] = ['brownout'];
 
 export interface Simulation {
   bus: SimulatedBus;
@@ -68,6 +73,7 @@ export async function buildSimulation(
     return env[key] ?? 0;
   };
 
+  const models = new Map<string, SimDevice>();
   for (const d of profile.devices) {
     const address = d.address ?? 0;
     let model: SimDevice | undefined;
@@ -126,7 +132,10 @@ export async function buildSimulation(
         await w1.add(d.w1Id!, d.name);
         break;
     }
-    if (model) bus.attach(model);
+    if (model) {
+      bus.attach(model);
+      models.set(d.name, model);
+    }
   }
 
   const deviceOf = (target: string): string => {
@@ -145,9 +154,27 @@ export async function buildSimulation(
     injectFault: (target, fault) => {
       if (!SIM_FAULTS.includes(fault))
         throw new HalError('HAL_BAD_COMMAND', `unknown fault ${fault}: one of ${SIM_FAULTS.join(', ')}`);
-      faults.inject(deviceOf(target), fault);
+      const device = deviceOf(target);
+      if (!ONE_SHOT_FAULTS.includes(fault)) {
+        faults.inject(device, fault);
+        return;
+      }
+      const model = models.get(device);
+      if (!model?.powerCycle)
+        throw new HalError(
+          'HAL_BAD_COMMAND',
+          `${fault} is not simulated for ${device}: only for output chips`,
+        );
+      model.powerCycle();
     },
     clearFaults: (target) => faults.clear(target === undefined ? undefined : deviceOf(target)),
+    outputs: () =>
+      Object.fromEntries(
+        profile.actuators.flatMap((a) => {
+          const input = cabinetInput(a.id, a.simulate);
+          return input ? [[a.id, cabinet.inputs[input]]] : [];
+        }),
+      ),
   };
   return { bus, w1, cabinet, faults, control };
 }

@@ -14,10 +14,14 @@ export const ActuatorCommand = Type.Union(
 );
 export type ActuatorCommand = Static<typeof ActuatorCommand>;
 
-/** Retained `actuators/{id}`: the state read back from the device. */
+/**
+ * Retained `actuators/{id}`: the state read back from the device, or `{"state":"unknown"}` (any kind)
+ * while it cannot be confirmed; the core then treats it as on and drives it to safe.
+ */
 export const ActuatorState = Type.Union(
   [
     Type.Object({ state: OnOff, ts: Timestamp }, { additionalProperties: true }),
+    Type.Object({ state: Type.Literal('unknown'), ts: Timestamp }, { additionalProperties: true }),
     Type.Object({ level: Level, ts: Timestamp }, { additionalProperties: true }),
   ],
   { $id: 'ActuatorState' },

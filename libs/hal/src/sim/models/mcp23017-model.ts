@@ -16,6 +16,19 @@ export class Mcp23017Model extends SimDevice {
     private readonly onOutput: (pin: number, level: number) => void = () => undefined,
   ) {
     super(name, address, ctx);
+    this.powerOn();
+  }
+
+  /** A brown-out: every pin an input again (§3.5), so the relays drop and the latch is cleared. */
+  override powerCycle(): void {
+    const outputs = ~this.word(IODIRA) & 0xffff;
+    this.powerOn();
+    for (let pin = 0; pin < 16; pin++) if (outputs & (1 << pin)) this.onOutput(pin, 0);
+  }
+
+  private powerOn(): void {
+    this.pointer = 0;
+    this.regs.fill(0);
     this.regs[IODIRA] = 0xff; // §3.5: all inputs after reset
     this.regs[IODIRA + 1] = 0xff;
   }
@@ -60,6 +73,8 @@ export class Mcp23017Model extends SimDevice {
     const gpio = this.gpio();
     for (let i = 0; i < length; i++) {
       const reg = this.pointer;
+      // GPIO is what confirms an output: with the fault its reads fail while latch writes still land.
+      if ((reg === GPIOA || reg === GPIOA + 1) && this.fault('readback-fail')) this.nack();
       out[i] = reg === GPIOA ? gpio & 0xff : reg === GPIOA + 1 ? gpio >> 8 : (this.regs[reg] ?? 0);
       this.pointer = (this.pointer + 1) % this.regs.length;
     }

@@ -27,7 +27,14 @@ export class Pca9685Model extends SimDevice {
     this.powerOn();
   }
 
+  /** A brown-out: the registers take their power-on values, so every output is off and the chip sleeps. */
+  override powerCycle(): void {
+    this.powerOn();
+    for (let ch = 0; ch < 16; ch++) this.onOutput(ch, this.duty(ch));
+  }
+
   private powerOn(): void {
+    this.pointer = 0;
     this.regs.fill(0);
     this.regs[PCA9685_MODE1] = 0x11; // §7.3.1: SLEEP | ALLCALL after power-on
     this.regs[0x01] = 0x04; // MODE2: OUTDRV
@@ -66,6 +73,8 @@ export class Pca9685Model extends SimDevice {
   }
 
   read(length: number): Buffer {
+    // Every read (LEDn, MODE1) confirms an output: with the fault they fail while writes still land.
+    if (this.fault('readback-fail')) this.nack();
     const out = Buffer.alloc(length);
     for (let i = 0; i < length; i++) {
       out[i] = this.regs[this.pointer]!;

@@ -23,6 +23,8 @@ export abstract class SimDevice {
 
   abstract write(data: Buffer): void;
   abstract read(length: number): Buffer;
+  /** A brown-out: every register back to its power-on value (output chips only). */
+  powerCycle?(): void;
 
   protected fault(fault: SimFault): boolean {
     return this.ctx.faults.has(this.name, fault);
