@@ -15,3 +15,4 @@ export {
 } from './parse-env';
 export { DEFAULT_MQTT_URL, MQTT_SCHEMES, mqttSection, optionalMqttSection } from './mqtt-section';
 export type { StaticDecode as ConfigOf } from '@sinclair/typebox';
+export { moduleIdVariable } from './module-variables';
