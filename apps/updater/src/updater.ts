@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadTrustedKeys, topics, type TrustedKey } from '@growoff/protocol';
+import { loadTrustedKeys, mqttClientOptions, topics, type TrustedKey } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
 import { httpPortOf, ManagedContainers } from './engine/managed-containers';
@@ -104,7 +104,8 @@ export class Updater {
       for (const manager of this.managers.values()) await manager.reconcile();
     });
     const statusTopic = topics.status(config.moduleId, 'updater');
-    this.mqtt = mqtt.connect(config.mqttUrl, {
+    this.mqtt = mqtt.connect(config.mqtt.url, {
+      ...mqttClientOptions(config.mqtt),
       clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
       reconnectPeriod: 1000,
       will: {
