@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { defineEnv, isConfigInvalid, mqttSection, parseEnv } from '@growoff/config';
 import { loadTrustedKeys } from '@growoff/protocol';
 import { FleetSim } from './fleet-sim';
 import { FleetSimError } from './fleet-sim-error';
@@ -18,6 +19,12 @@ const USAGE = `Usage: pnpm --filter @growoff/fleet-sim run sim -- --trusted-keys
   --workers W          worker processes (default: one per core)
   --interval-scale S   multiply the profile's reading intervals (default 1)
 `;
+
+/** The broker: --mqtt-url, else the GROWOFF_MQTT_* section read like every app's (the modules log in per id). */
+function brokerUrl(flag: string | undefined): string {
+  const env = flag === undefined ? process.env : { ...process.env, GROWOFF_MQTT_URL: flag };
+  return parseEnv(defineEnv({ mqtt: mqttSection() }), env).mqtt.url;
+}
 
 function fail(message: string): never {
   throw new FleetSimError('FLEET_SIM_BAD_OPTION', message);
@@ -58,7 +65,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(`starting ${modules.length} simulated modules…\n`);
   const sim = await FleetSim.start({
-    url: values['mqtt-url'] ?? process.env.GROWOFF_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+    url: brokerUrl(values['mqtt-url']),
     modules,
     channel: values.channel,
     trustedKeysPem,
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const code = error instanceof FleetSimError ? error.code : 'FLEET_SIM_FAILED';
+  const code = error instanceof FleetSimError || isConfigInvalid(error) ? error.code : 'FLEET_SIM_FAILED';
   process.stderr.write(`${code}: ${(error as Error).message}\n`);
   process.exitCode = 1;
 });
