@@ -13,6 +13,12 @@ export {
   type Env,
   type ParseOptions,
 } from './parse-env';
-export { DEFAULT_MQTT_URL, MQTT_SCHEMES, mqttSection, optionalMqttSection } from './mqtt-section';
+export {
+  DEFAULT_MQTT_URL,
+  MQTT_SCHEMES,
+  mqttConnectionFromEnv,
+  mqttSection,
+  optionalMqttSection,
+} from './mqtt-section';
 export type { StaticDecode as ConfigOf } from '@sinclair/typebox';
 export { moduleIdVariable } from './module-variables';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
 import { mqttClientOptions } from '@growoff/protocol';
-import { mqttSection, optionalMqttSection } from './mqtt-section';
+import { mqttConnectionFromEnv, mqttSection, optionalMqttSection } from './mqtt-section';
 import { defineEnv, describe, isConfigInvalid, parseEnv } from './parse-env';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-mqtt-'));
@@ -69,5 +69,14 @@ group('the MQTT connection section', () => {
       url: 'ws://127.0.0.1:9001',
       protocolVersion: 5,
     });
+  });
+});
+
+group('mqttConnectionFromEnv', () => {
+  it('takes a given URL (a flag) before GROWOFF_MQTT_URL and checks it the same way', () => {
+    const env = { GROWOFF_MQTT_URL: 'mqtt://env:1883', GROWOFF_MQTT_USERNAME: 'cli' };
+    expect(mqttConnectionFromEnv(env)).toEqual({ url: 'mqtt://env:1883', protocolVersion: 5, username: 'cli' });
+    expect(mqttConnectionFromEnv(env, { url: 'wss://flag:443' })).toMatchObject({ url: 'wss://flag:443', username: 'cli' });
+    expect(() => mqttConnectionFromEnv(env, { url: 'http://flag' })).toThrow('GROWOFF_MQTT_URL: expected a URL with scheme');
   });
 });

@@ -1,6 +1,6 @@
 import type { MqttConnection } from '@growoff/protocol';
 import { Type, type StaticDecode } from '@sinclair/typebox';
-import { defineEnv } from './parse-env';
+import { defineEnv, parseEnv, type Env } from './parse-env';
 import { file, oneOf, string, url } from './variables';
 
 /** The schemes every client accepts: plain and TLS MQTT, plain and TLS WebSocket. */
@@ -54,4 +54,13 @@ export function optionalMqttSection() {
         ? {}
         : { ...c, protocolVersion: c.protocolVersion === 4 ? ('4' as const) : ('5' as const) },
     );
+}
+
+/**
+ * The MQTT section read on its own, for tools: `url` (e.g. a `--mqtt-url` flag) comes before
+ * GROWOFF_MQTT_URL and is checked the same way. Throws CONFIG_INVALID.
+ */
+export function mqttConnectionFromEnv(env: Env, options: { url?: string; cwd?: string } = {}): MqttConnection {
+  const given = options.url === undefined ? env : { ...env, GROWOFF_MQTT_URL: options.url };
+  return parseEnv(defineEnv({ mqtt: mqttSection() }), given, { cwd: options.cwd }).mqtt;
 }

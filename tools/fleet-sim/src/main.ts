@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defineEnv, isConfigInvalid, mqttSection, parseEnv } from '@growoff/config';
+import { isConfigInvalid, mqttConnectionFromEnv } from '@growoff/config';
 import { loadTrustedKeys } from '@growoff/protocol';
 import { FleetSim } from './fleet-sim';
 import { FleetSimError } from './fleet-sim-error';
@@ -19,12 +19,6 @@ const USAGE = `Usage: pnpm --filter @growoff/fleet-sim run sim -- --trusted-keys
   --workers W          worker processes (default: one per core)
   --interval-scale S   multiply the profile's reading intervals (default 1)
 `;
-
-/** The broker: --mqtt-url, else the GROWOFF_MQTT_* section read like every app's (the modules log in per id). */
-function brokerUrl(flag: string | undefined): string {
-  const env = flag === undefined ? process.env : { ...process.env, GROWOFF_MQTT_URL: flag };
-  return parseEnv(defineEnv({ mqtt: mqttSection() }), env).mqtt.url;
-}
 
 function fail(message: string): never {
   throw new FleetSimError('FLEET_SIM_BAD_OPTION', message);
@@ -65,7 +59,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(`starting ${modules.length} simulated modules…\n`);
   const sim = await FleetSim.start({
-    url: brokerUrl(values['mqtt-url']),
+    // The broker as every app reads it; the simulated modules log in with their own ids.
+    url: mqttConnectionFromEnv(process.env, { url: values['mqtt-url'] }).url,
     modules,
     channel: values.channel,
     trustedKeysPem,

@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { defineEnv, mqttSection, parseEnv } from '@growoff/config';
+import { mqttConnectionFromEnv } from '@growoff/config';
 import {
   loadTrustedKeys,
   parsePrivateKey,
@@ -19,13 +19,9 @@ export interface CommonFlags {
   'trusted-keys'?: string;
 }
 
-const FleetEnv = defineEnv({ mqtt: mqttSection() });
-
-/** The broker connection: the GROWOFF_MQTT_* section like every app's, with --mqtt-url before GROWOFF_MQTT_URL. */
+/** The broker connection: the MQTT section like every app's, with --mqtt-url before the URL variable. */
 export function mqttConnectionOf(io: CliIo, flags: CommonFlags): MqttConnection {
-  const url = flags['mqtt-url'];
-  return parseEnv(FleetEnv, url === undefined ? io.env : { ...io.env, GROWOFF_MQTT_URL: url }, { cwd: io.cwd })
-    .mqtt;
+  return mqttConnectionFromEnv(io.env, { url: flags['mqtt-url'], cwd: io.cwd });
 }
 
 export interface SigningKey {
