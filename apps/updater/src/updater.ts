@@ -120,6 +120,8 @@ export class Updater {
     const fleetTopic = topics.fleetRelease(config.channel);
     const pinTopic = topics.release(config.moduleId);
     const coreTopic = topics.status(config.moduleId, 'core');
+    // A refused login or an unreachable broker: mqtt.js keeps retrying; unheard, the error would crash the updater.
+    this.mqtt.on('error', (error) => this.options.log?.(`MQTT: ${error.message}`));
     this.mqtt.on('connect', () => {
       this.mqtt?.subscribe([fleetTopic, pinTopic, coreTopic], { qos: 1 });
       this.publishStatus();

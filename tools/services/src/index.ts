@@ -24,3 +24,4 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   }
   return info as Services[N];
 }
+export { AppProcess } from './app-process';

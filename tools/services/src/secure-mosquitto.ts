@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMosquitto } from './mosquitto';
@@ -20,6 +20,8 @@ export interface SecureMosquitto {
   caFile: string;
   certFile: string;
   keyFile: string;
+  /** mqtt.js options of a test client that logs in as `username`. */
+  clientOptions(username: string, password: string): { ca: Buffer; cert: Buffer; key: Buffer; username: string; password: string };
   /** The GROWOFF_MQTT_* variables of an app that logs in as `username`. */
   env(username: string, password: string): Record<string, string>;
   stop(): Promise<void>;
@@ -86,6 +88,13 @@ export async function startSecureMosquitto(options: SecureMosquittoOptions): Pro
     port,
     url,
     ...files,
+    clientOptions: (username, password) => ({
+      ca: readFileSync(files.caFile),
+      cert: readFileSync(files.certFile),
+      key: readFileSync(files.keyFile),
+      username,
+      password,
+    }),
     env: (username, password) => ({
       GROWOFF_MQTT_URL: url,
       GROWOFF_MQTT_CA: files.caFile,
