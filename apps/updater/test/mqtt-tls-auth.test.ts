@@ -5,16 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topics } from '@growoff/protocol';
-import { AppProcess, freePort, getService, startSecureMosquitto, type SecureMosquitto } from '@growoff/test-services';
-import mqtt, { type MqttClient } from 'mqtt';
+import {
+  AppProcess,
+  freePort,
+  getService,
+  startSecureMosquitto,
+  TopicWatch,
+  type SecureMosquitto,
+} from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the updater (dist/main.js) on a broker that wants a password and a client certificate', () => {
   let broker: SecureMosquitto;
-  let watcher: MqttClient;
-  const statuses = new Map<string, Record<string, unknown>>();
+  let watcher: TopicWatch;
   const apps: AppProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'updater-tls-'));
 
@@ -24,26 +29,19 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
     broker = await startSecureMosquitto({ users: [{ username: 'updater', password: 'right-password' }] });
     const { publicKey } = generateKeyPairSync('ed25519');
     writeFileSync(join(dir, 'release.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
-    watcher = await mqtt.connectAsync(broker.url, {
-      ...broker.clientOptions('updater', 'right-password'),
-      protocolVersion: 5,
-      reconnectPeriod: 0,
-    });
-    watcher.on('message', (topic, payload) => {
-      if (payload.length > 0) statuses.set(topic, JSON.parse(payload.toString()) as Record<string, unknown>);
-    });
+    watcher = await TopicWatch.connect(broker.url, broker.clientOptions('updater', 'right-password'));
   }, 120_000);
 
   afterAll(async () => {
     for (const app of apps) await app.kill();
-    await watcher?.endAsync();
+    await watcher?.close();
     await broker?.stop();
   });
 
   async function startUpdater(password: string): Promise<{ app: AppProcess; moduleId: string; httpPort: number }> {
     const moduleId = `updater-tls-${randomBytes(4).toString('hex')}`;
     const httpPort = await freePort();
-    await watcher.subscribeAsync(topics.status(moduleId, 'updater'), { qos: 1 });
+    await watcher.watch(topics.status(moduleId, 'updater'));
     const app = new AppProcess(['dist/main.js'], {
       cwd: packageDir,
       env: {
@@ -63,20 +61,11 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
     return { app, moduleId, httpPort };
   }
 
-  const statusOf = (moduleId: string) => statuses.get(topics.status(moduleId, 'updater'));
+  const statusOf = (moduleId: string) => watcher.last(topics.status(moduleId, 'updater'));
 
   it('connects with the CA, client certificate and credentials from the environment: online', async () => {
     const { app, moduleId } = await startUpdater('right-password');
-    await new Promise<void>((resolve, reject) => {
-      const onMessage = () => {
-        if (statusOf(moduleId)?.state === 'online') {
-          watcher.off('message', onMessage);
-          resolve();
-        }
-      };
-      watcher.on('message', onMessage);
-      void app.exited.then((code) => reject(new Error(`the updater exited (${code}):\n${app.output}`)));
-    });
+    await watcher.waitFor(topics.status(moduleId, 'updater'), (s) => s.state === 'online', app.exited);
     expect(statusOf(moduleId)).toMatchObject({ state: 'online' });
     expect(app.output).toContain('GROWOFF_MQTT_PASSWORD=***');
     expect(app.output).not.toContain('right-password');

@@ -25,3 +25,4 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   return info as Services[N];
 }
 export { AppProcess } from './app-process';
+export { TopicWatch } from './topic-watch';
