@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     `  REST        ${core.httpUrl}  (Swagger UI ${core.httpUrl}/docs, health ${core.httpUrl}/health)`,
   );
   console.log(
-    `  MQTT        ${config.mqtt === undefined ? `${core.mqttUrl} (embedded broker)` : (maskUrl(core.mqttUrl) ?? "***")}`,
+    `  MQTT        ${config.mqtt === undefined ? `${core.mqttUrl} (embedded broker)` : (maskUrl(core.mqttUrl) ?? '***')}`,
   );
   console.log(`  topics      growoff/v1/modules/${config.moduleId}/#`);
   console.log(`  data dir    ${config.dataDir}`);

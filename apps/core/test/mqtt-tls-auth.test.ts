@@ -20,7 +20,10 @@ describe('MQTT over TLS with client certificates and a password', () => {
 
   it('connects with the CA, client certificate and credentials from the environment', async () => {
     const moduleId = uniqueModuleId('tls');
-    const core = await startTestCore({ GROWOFF_MODULE_ID: moduleId, ...broker.env('core', 'right-password') });
+    const core = await startTestCore({
+      GROWOFF_MODULE_ID: moduleId,
+      ...broker.env('core', 'right-password'),
+    });
     started.push(core);
     const watcher = await TestClient.connect(broker.url, {
       ca: await readFile(broker.caFile),
@@ -35,7 +38,10 @@ describe('MQTT over TLS with client certificates and a password', () => {
   });
 
   it('keeps running, disconnected, when the broker refuses its password', async () => {
-    const core = await startTestCore({ GROWOFF_MODULE_ID: uniqueModuleId('badpw'), ...broker.env('core', 'wrong') });
+    const core = await startTestCore({
+      GROWOFF_MODULE_ID: uniqueModuleId('badpw'),
+      ...broker.env('core', 'wrong'),
+    });
     started.push(core);
     await waitUntil('first samples', () => core.store.readings().length > 0, 10_000);
     expect(core.health()).toMatchObject({ status: 'degraded', mqtt: { connected: false } });

@@ -75,7 +75,6 @@ describe('core process lifecycle', { timeout: 90_000 }, () => {
         GROWOFF_HTTP_PORT: '99999',
         GROWOFF_MQTT_CA: '/nonexistent/ca.crt',
         GROWOFF_HTTP_TOKEN: '',
-        GROWOFF_TELEMETRY_PASSWORD: 'x',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -85,7 +84,9 @@ describe('core process lifecycle', { timeout: 90_000 }, () => {
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     expect(await exited(child)).toEqual({ code: 2, signal: null });
     expect(out).toMatch(/^growoff core: CONFIG_INVALID: invalid configuration: /);
-    expect(out).toContain('GROWOFF_MQTT_CA: expected a readable file, got "/nonexistent/ca.crt does not exist"');
+    expect(out).toContain(
+      'GROWOFF_MQTT_CA: expected a readable file, got "/nonexistent/ca.crt does not exist"',
+    );
     expect(out).toContain('GROWOFF_HTTP_PORT: expected a port from 0 to 65535, got "99999"');
     expect(out).not.toMatch(/\n\s+at /);
   });

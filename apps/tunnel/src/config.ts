@@ -16,7 +16,10 @@ const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/;
 
 function hostPort(raw: string): { host: string; port: number } {
   const match = HOST_PORT.exec(raw);
-  return { host: (match?.[1] ?? raw).replace(/^\[|\]$/g, ''), port: match?.[2] === undefined ? 22 : Number(match[2]) };
+  return {
+    host: (match?.[1] ?? raw).replace(/^\[|\]$/g, ''),
+    port: match?.[2] === undefined ? 22 : Number(match[2]),
+  };
 }
 
 /** The tunnel's environment (see its README). */
@@ -27,7 +30,11 @@ export const TunnelEnv = defineEnv({
   mqtt: mqttSection(),
   telemetry: telemetrySection(),
   bastion: Type.Transform(
-    variable.string('GROWOFF_BASTION', { required: true, pattern: HOST_PORT, expected: 'host:port of the bastion' }),
+    variable.string('GROWOFF_BASTION', {
+      required: true,
+      pattern: HOST_PORT,
+      expected: 'host:port of the bastion',
+    }),
   )
     .Decode(hostPort)
     .Encode(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`),
@@ -54,7 +61,11 @@ export const TunnelEnv = defineEnv({
   maxTtlS: variable.integer('GROWOFF_TUNNEL_MAX_TTL', { default: 8 * 3600, min: 1, max: 7 * 24 * 3600 }),
   alwaysOn: variable.boolean('GROWOFF_TUNNEL_ALWAYS_ON', { default: false }),
   /** A keepalive every interval; the link is dead after `keepaliveCountMax` more go unanswered. */
-  keepaliveIntervalMs: variable.seconds('GROWOFF_TUNNEL_KEEPALIVE_INTERVAL', { default: 8, min: 0.05, max: 60 }),
+  keepaliveIntervalMs: variable.seconds('GROWOFF_TUNNEL_KEEPALIVE_INTERVAL', {
+    default: 8,
+    min: 0.05,
+    max: 60,
+  }),
   keepaliveCountMax: variable.integer('GROWOFF_TUNNEL_KEEPALIVE_COUNT_MAX', { default: 2, min: 1, max: 10 }),
   /** The end-to-end probe through the bastion while open; 0 turns it off. */
   probeIntervalMs: variable.seconds('GROWOFF_TUNNEL_PROBE_INTERVAL', { default: 60, min: 0, max: 3600 }),
@@ -75,10 +86,17 @@ export function tunnelConfigFromEnv(env: NodeJS.ProcessEnv): TunnelConfig {
     refine: (c) => {
       const issues: ConfigIssue[] = [];
       if (c.bastion.port < 1 || c.bastion.port > 65_535) {
-        issues.push({ variable: 'GROWOFF_BASTION', expected: 'a port from 1 to 65535', got: String(c.bastion.port) });
+        issues.push({
+          variable: 'GROWOFF_BASTION',
+          expected: 'a port from 1 to 65535',
+          got: String(c.bastion.port),
+        });
       }
       if (c.backoffMaxMs < c.backoffMinMs) {
-        issues.push({ variable: 'GROWOFF_TUNNEL_BACKOFF_MAX', expected: 'not below GROWOFF_TUNNEL_BACKOFF_MIN' });
+        issues.push({
+          variable: 'GROWOFF_TUNNEL_BACKOFF_MAX',
+          expected: 'not below GROWOFF_TUNNEL_BACKOFF_MIN',
+        });
       }
       return issues;
     },

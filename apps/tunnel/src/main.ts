@@ -9,9 +9,7 @@ import { TunnelSupervisor } from './tunnel-supervisor';
 
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);
-  console.log(
-    `[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${describe(config)}`,
-  );
+  console.log(`[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${describe(config)}`);
   const key = loadModuleKey(config.keyFile);
   const telemetry = await createTelemetry(
     telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),

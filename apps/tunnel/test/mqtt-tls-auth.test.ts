@@ -18,7 +18,17 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
   beforeAll(async () => {
     // The entry production runs; built here so the test never runs a stale bundle.
     execFileSync('pnpm', ['exec', 'tsup', '--silent'], { cwd: packageDir, stdio: 'ignore' });
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'growoff-tunnel-tls', '-f', moduleKey]);
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'growoff-tunnel-tls',
+      '-f',
+      moduleKey,
+    ]);
     broker = await startSecureMosquitto({ users: [{ username: 'tunnel', password: 'right-password' }] });
     watcher = await TopicWatch.connect(broker.url, broker.clientOptions('tunnel', 'right-password'));
   }, 120_000);

@@ -38,7 +38,9 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
     await broker?.stop();
   });
 
-  async function startUpdater(password: string): Promise<{ app: AppProcess; moduleId: string; httpPort: number }> {
+  async function startUpdater(
+    password: string,
+  ): Promise<{ app: AppProcess; moduleId: string; httpPort: number }> {
     const moduleId = `updater-tls-${randomBytes(4).toString('hex')}`;
     const httpPort = await freePort();
     await watcher.watch(topics.status(moduleId, 'updater'));

@@ -59,7 +59,10 @@ group('the MQTT connection section', () => {
       expect.unreachable();
     } catch (error) {
       if (!isConfigInvalid(error)) throw error;
-      expect(error.details.issues.map((i) => i.variable)).toEqual(['GROWOFF_MQTT_URL', 'GROWOFF_MQTT_PROTOCOL_VERSION']);
+      expect(error.details.issues.map((i) => i.variable)).toEqual([
+        'GROWOFF_MQTT_URL',
+        'GROWOFF_MQTT_PROTOCOL_VERSION',
+      ]);
     }
   });
 
@@ -75,8 +78,17 @@ group('the MQTT connection section', () => {
 group('mqttConnectionFromEnv', () => {
   it('takes a given URL (a flag) before GROWOFF_MQTT_URL and checks it the same way', () => {
     const env = { GROWOFF_MQTT_URL: 'mqtt://env:1883', GROWOFF_MQTT_USERNAME: 'cli' };
-    expect(mqttConnectionFromEnv(env)).toEqual({ url: 'mqtt://env:1883', protocolVersion: 5, username: 'cli' });
-    expect(mqttConnectionFromEnv(env, { url: 'wss://flag:443' })).toMatchObject({ url: 'wss://flag:443', username: 'cli' });
-    expect(() => mqttConnectionFromEnv(env, { url: 'http://flag' })).toThrow('GROWOFF_MQTT_URL: expected a URL with scheme');
+    expect(mqttConnectionFromEnv(env)).toEqual({
+      url: 'mqtt://env:1883',
+      protocolVersion: 5,
+      username: 'cli',
+    });
+    expect(mqttConnectionFromEnv(env, { url: 'wss://flag:443' })).toMatchObject({
+      url: 'wss://flag:443',
+      username: 'cli',
+    });
+    expect(() => mqttConnectionFromEnv(env, { url: 'http://flag' })).toThrow(
+      'GROWOFF_MQTT_URL: expected a URL with scheme',
+    );
   });
 });

@@ -60,7 +60,10 @@ export function optionalMqttSection() {
  * The MQTT section read on its own, for tools: `url` (e.g. a `--mqtt-url` flag) comes before
  * GROWOFF_MQTT_URL and is checked the same way. Throws CONFIG_INVALID.
  */
-export function mqttConnectionFromEnv(env: Env, options: { url?: string; cwd?: string } = {}): MqttConnection {
+export function mqttConnectionFromEnv(
+  env: Env,
+  options: { url?: string; cwd?: string } = {},
+): MqttConnection {
   const given = options.url === undefined ? env : { ...env, GROWOFF_MQTT_URL: options.url };
   return parseEnv(defineEnv({ mqtt: mqttSection() }), given, { cwd: options.cwd }).mqtt;
 }

@@ -2,7 +2,14 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
-import { configInvalid, defineEnv, describe, isConfigInvalid, parseEnv, type ConfigInvalid } from './parse-env';
+import {
+  configInvalid,
+  defineEnv,
+  describe,
+  isConfigInvalid,
+  parseEnv,
+  type ConfigInvalid,
+} from './parse-env';
 import { boolean, file, integer, list, number, oneOf, path, port, seconds, string, url } from './variables';
 
 function refusal(run: () => unknown): ConfigInvalid {
@@ -106,9 +113,18 @@ group('parseEnv', () => {
 
   it('accepts each allowed URL scheme and refuses others and non-URLs', () => {
     for (const scheme of ['mqtt', 'mqtts', 'ws', 'wss']) {
-      expect(parseEnv(Env, { APP_REPO: 'r', APP_URL: `${scheme}://broker:1` }).broker).toBe(`${scheme}://broker:1`);
+      expect(parseEnv(Env, { APP_REPO: 'r', APP_URL: `${scheme}://broker:1` }).broker).toBe(
+        `${scheme}://broker:1`,
+      );
     }
-    for (const bad of ['http://broker', 'tcp://broker', 'ssl://broker', 'broker:1883', 'nonsense', 'mqtt://[::']) {
+    for (const bad of [
+      'http://broker',
+      'tcp://broker',
+      'ssl://broker',
+      'broker:1883',
+      'nonsense',
+      'mqtt://[::',
+    ]) {
       const error = refusal(() => parseEnv(Env, { APP_REPO: 'r', APP_URL: bad }));
       expect(error.message).toContain('APP_URL: expected a URL with scheme mqtt, mqtts, ws, wss');
     }
@@ -120,7 +136,12 @@ group('parseEnv', () => {
 
   it('collects every bad variable into the one error', () => {
     const error = refusal(() => parseEnv(Env, { APP_PORT: 'x', APP_MODE: 'gpio', APP_ON: 'perhaps' }));
-    expect(error.details.issues.map((i) => i.variable)).toEqual(['APP_MODE', 'APP_PORT', 'APP_ON', 'APP_REPO']);
+    expect(error.details.issues.map((i) => i.variable)).toEqual([
+      'APP_MODE',
+      'APP_PORT',
+      'APP_ON',
+      'APP_REPO',
+    ]);
     for (const name of ['APP_MODE', 'APP_PORT', 'APP_ON', 'APP_REPO']) expect(error.message).toContain(name);
   });
 
@@ -129,7 +150,9 @@ group('parseEnv', () => {
       pin: integer('APP_PIN', { secret: true, min: 0, max: 9999 }),
       broker: url('APP_URL', { schemes: ['mqtt'] }),
     });
-    const error = refusal(() => parseEnv(SecretEnv, { APP_PIN: 'hunter2', APP_URL: 'http://user:s3cret@host' }));
+    const error = refusal(() =>
+      parseEnv(SecretEnv, { APP_PIN: 'hunter2', APP_URL: 'http://user:s3cret@host' }),
+    );
     const printed = `${error.message} ${JSON.stringify(error.details)}`;
     expect(printed).toContain('APP_PIN: expected a whole number from 0 to 9999');
     expect(printed).toContain('APP_URL');
@@ -139,17 +162,26 @@ group('parseEnv', () => {
   });
 
   it('reads a fallback variable when the first is unset, and names the one it read', () => {
-    const Region = defineEnv({ region: string('AWS_REGION', { also: ['AWS_DEFAULT_REGION'], default: 'eu-central-1' }) });
+    const Region = defineEnv({
+      region: string('AWS_REGION', { also: ['AWS_DEFAULT_REGION'], default: 'eu-central-1' }),
+    });
     expect(parseEnv(Region, {}).region).toBe('eu-central-1');
     expect(parseEnv(Region, { AWS_DEFAULT_REGION: 'us-east-1' }).region).toBe('us-east-1');
-    expect(parseEnv(Region, { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-1' }).region).toBe('eu-west-1');
+    expect(parseEnv(Region, { AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-1' }).region).toBe(
+      'eu-west-1',
+    );
   });
 
   it('joins the issues of cross-variable checks into the one error', () => {
     const error = refusal(() =>
-      parseEnv(Env, { APP_REPO: 'r', APP_COUNT: '2' }, {
-        refine: (c) => (c.count < 5 ? [{ variable: 'APP_COUNT', expected: 'at least 5 with APP_REPO r' }] : []),
-      }),
+      parseEnv(
+        Env,
+        { APP_REPO: 'r', APP_COUNT: '2' },
+        {
+          refine: (c) =>
+            c.count < 5 ? [{ variable: 'APP_COUNT', expected: 'at least 5 with APP_REPO r' }] : [],
+        },
+      ),
     );
     expect(error.message).toBe('invalid configuration: APP_COUNT: expected at least 5 with APP_REPO r');
   });
@@ -165,16 +197,23 @@ group('file variables', () => {
   });
 
   it('accepts a readable file, and a folder where the variable allows one, resolved against cwd', () => {
-    expect(parseEnv(Files, { APP_CA: 'ca.pem', APP_KEYS: dir }, { cwd: dir })).toEqual({ ca: readable, keys: dir });
+    expect(parseEnv(Files, { APP_CA: 'ca.pem', APP_KEYS: dir }, { cwd: dir })).toEqual({
+      ca: readable,
+      keys: dir,
+    });
   });
 
   it('refuses a missing file naming the variable and the path', () => {
     const error = refusal(() => parseEnv(Files, { APP_CA: join(dir, 'nope.pem') }));
-    expect(error.message).toContain(`APP_CA: expected a readable file, got "${join(dir, 'nope.pem')} does not exist"`);
+    expect(error.message).toContain(
+      `APP_CA: expected a readable file, got "${join(dir, 'nope.pem')} does not exist"`,
+    );
   });
 
   it('refuses a folder where a file is expected', () => {
-    expect(refusal(() => parseEnv(Files, { APP_CA: dir })).message).toContain('APP_CA: expected a readable file');
+    expect(refusal(() => parseEnv(Files, { APP_CA: dir })).message).toContain(
+      'APP_CA: expected a readable file',
+    );
   });
 
   it('refuses an unreadable file naming the variable', () => {
@@ -184,7 +223,10 @@ group('file variables', () => {
     // root reads anything: then the access check has nothing to refuse.
     const root = process.getuid?.() === 0;
     if (root) expect(parseEnv(Files, { APP_CA: locked }).ca).toBe(locked);
-    else expect(refusal(() => parseEnv(Files, { APP_CA: locked })).message).toContain('APP_CA: expected a readable file');
+    else
+      expect(refusal(() => parseEnv(Files, { APP_CA: locked })).message).toContain(
+        'APP_CA: expected a readable file',
+      );
   });
 
   it('checks a defaulted file too', () => {
@@ -195,12 +237,16 @@ group('file variables', () => {
 
 group('describe', () => {
   it('prints every variable with a value in one line, secrets and URL passwords masked', () => {
-    const config = parseEnv(Env, {
-      APP_REPO: 'r',
-      APP_TOKEN: 'tok-123',
-      APP_URL: 'mqtts://module:pw-456@broker:8883',
-      APP_GROUPS: 'a,b',
-    }, { cwd: '/srv' });
+    const config = parseEnv(
+      Env,
+      {
+        APP_REPO: 'r',
+        APP_TOKEN: 'tok-123',
+        APP_URL: 'mqtts://module:pw-456@broker:8883',
+        APP_GROUPS: 'a,b',
+      },
+      { cwd: '/srv' },
+    );
     const line = describe(config);
     expect(line).toBe(
       'APP_NAME=dev APP_MODE=sim APP_PORT=8080 APP_COUNT=3 APP_ON=false APP_URL=mqtts://module:***@broker:8883 ' +
@@ -216,5 +262,8 @@ group('describe', () => {
 
 it('configInvalid builds the coded error from issues', () => {
   const error = configInvalid([{ variable: 'X', expected: 'y', got: 'z' }]);
-  expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: 'invalid configuration: X: expected y, got "z"' });
+  expect(error).toMatchObject({
+    code: 'CONFIG_INVALID',
+    message: 'invalid configuration: X: expected y, got "z"',
+  });
 });

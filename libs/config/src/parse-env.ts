@@ -1,7 +1,14 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { codedError, type CodedError } from '@growoff/protocol';
-import { OptionalKind, Type, type StaticDecode, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import {
+  OptionalKind,
+  Type,
+  type StaticDecode,
+  type TObject,
+  type TProperties,
+  type TSchema,
+} from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { META, type VariableMeta } from './variables';
 
@@ -71,7 +78,8 @@ function convert(meta: VariableMeta, raw: string, cwd: string): unknown {
     }
     case 'url': {
       const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(raw)?.[1]?.toLowerCase();
-      if (scheme === undefined || !meta.schemes?.includes(scheme) || maskUrl(raw) === undefined) return undefined;
+      if (scheme === undefined || !meta.schemes?.includes(scheme) || maskUrl(raw) === undefined)
+        return undefined;
       return raw;
     }
     case 'file':
@@ -106,7 +114,13 @@ interface Reading {
   printed: string[];
 }
 
-function readObject(schema: TObject, env: Env, cwd: string, issues: ConfigIssue[], reading: Reading['printed']) {
+function readObject(
+  schema: TObject,
+  env: Env,
+  cwd: string,
+  issues: ConfigIssue[],
+  reading: Reading['printed'],
+) {
   const value: Record<string, unknown> = {};
   for (const [key, property] of Object.entries(schema.properties)) {
     const meta = metaOf(property);

@@ -46,7 +46,9 @@ export interface VariableOptions<T> {
 }
 
 /** A variable with a default or required is always present in the config; otherwise it is optional. */
-export type Present<S extends TSchema, O> = O extends { default: unknown } | { required: true } ? S : TOptional<S>;
+export type Present<S extends TSchema, O> = O extends { default: unknown } | { required: true }
+  ? S
+  : TOptional<S>;
 
 function variable<S extends TSchema, O extends VariableOptions<unknown>>(
   schema: S,
@@ -145,7 +147,10 @@ export function number<O extends VariableOptions<number>>(
   options?: O & { min?: number; above?: number; max?: number },
 ): Present<TNumber, O> {
   const { min, above, max } = options ?? {};
-  const lower = above === undefined ? range(min, max) : ` above ${above}${max === undefined ? '' : ` and at most ${max}`}`;
+  const lower =
+    above === undefined
+      ? range(min, max)
+      : ` above ${above}${max === undefined ? '' : ` and at most ${max}`}`;
   return variable(
     Type.Number({
       ...(min === undefined ? {} : { minimum: min }),
@@ -160,7 +165,12 @@ export function number<O extends VariableOptions<number>>(
 
 /** on/off, true/false, yes/no, 1/0. */
 export function boolean<O extends VariableOptions<boolean>>(name: string, options?: O): Present<TBoolean, O> {
-  return variable(Type.Boolean(), { kind: 'boolean', expected: 'on or off (true/false, yes/no, 1/0)' }, name, options);
+  return variable(
+    Type.Boolean(),
+    { kind: 'boolean', expected: 'on or off (true/false, yes/no, 1/0)' },
+    name,
+    options,
+  );
 }
 
 /** A URL with one of the given schemes; a password in it is masked wherever it is printed. */
@@ -231,7 +241,11 @@ export function list(
 ): TArray<TString> {
   return variable(
     Type.Array(Type.String({ pattern: options.pattern.source })),
-    { kind: 'list', itemPattern: options.pattern.source, expected: `comma-separated, each ${options.expected}` },
+    {
+      kind: 'list',
+      itemPattern: options.pattern.source,
+      expected: `comma-separated, each ${options.expected}`,
+    },
     name,
     { ...options, default: options.default ?? [] },
   );

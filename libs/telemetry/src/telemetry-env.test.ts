@@ -40,7 +40,11 @@ describe('the telemetry section', () => {
   });
 
   it('refuses a bad value naming the variable', () => {
-    expect(() => parseEnv(Env, { GROWOFF_TELEMETRY_API: 'v3' })).toThrow(/GROWOFF_TELEMETRY_API: expected one of v1, v2, auto/);
-    expect(() => parseEnv(Env, { GROWOFF_TELEMETRY_URL: 'ftp://x' })).toThrow(/GROWOFF_TELEMETRY_URL: expected a URL with scheme http, https/);
+    expect(() => parseEnv(Env, { GROWOFF_TELEMETRY_API: 'v3' })).toThrow(
+      /GROWOFF_TELEMETRY_API: expected one of v1, v2, auto/,
+    );
+    expect(() => parseEnv(Env, { GROWOFF_TELEMETRY_URL: 'ftp://x' })).toThrow(
+      /GROWOFF_TELEMETRY_URL: expected a URL with scheme http, https/,
+    );
   });
 });

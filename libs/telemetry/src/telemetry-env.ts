@@ -12,12 +12,17 @@ export function telemetrySection() {
       default: 'auto',
       description: "the write API; auto: by /ping's version header",
     }),
-    bucket: variable.string('GROWOFF_TELEMETRY_BUCKET', { default: 'growoff', description: 'v2 bucket, v1 database' }),
+    bucket: variable.string('GROWOFF_TELEMETRY_BUCKET', {
+      default: 'growoff',
+      description: 'v2 bucket, v1 database',
+    }),
     org: variable.string('GROWOFF_TELEMETRY_ORG', { description: 'v2 organisation' }),
     token: variable.string('GROWOFF_TELEMETRY_TOKEN', { secret: true, description: 'v2 token' }),
     username: variable.string('GROWOFF_TELEMETRY_USERNAME', { description: 'v1 user' }),
     password: variable.string('GROWOFF_TELEMETRY_PASSWORD', { secret: true, description: 'v1 password' }),
-    retentionPolicy: variable.string('GROWOFF_TELEMETRY_RETENTION_POLICY', { description: 'v1 retention policy' }),
+    retentionPolicy: variable.string('GROWOFF_TELEMETRY_RETENTION_POLICY', {
+      description: 'v1 retention policy',
+    }),
   });
 }
 

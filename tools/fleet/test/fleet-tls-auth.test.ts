@@ -34,10 +34,13 @@ describe('the release CLI (`fleet status`) on a broker that wants a password and
 
   /** The CLI as `npm run fleet -- status --once …` runs it: its own process. */
   async function status(password: string): Promise<{ code: number | null; output: string }> {
-    const cli = new AppProcess(['--import', 'tsx', 'src/main.ts', 'status', '--once', '--json', '--prefix', prefix], {
-      cwd: packageDir,
-      env: { PATH: process.env.PATH, ...broker.env('release', password) },
-    });
+    const cli = new AppProcess(
+      ['--import', 'tsx', 'src/main.ts', 'status', '--once', '--json', '--prefix', prefix],
+      {
+        cwd: packageDir,
+        env: { PATH: process.env.PATH, ...broker.env('release', password) },
+      },
+    );
     const code = await cli.exited;
     return { code, output: cli.output };
   }
@@ -46,13 +49,20 @@ describe('the release CLI (`fleet status`) on a broker that wants a password and
     const { code, output } = await status('right-password');
     expect(code, output).toBe(0);
     const { modules } = JSON.parse(output) as { modules: { moduleId: string; core: unknown }[] };
-    expect(modules).toEqual([expect.objectContaining({ moduleId, core: expect.objectContaining({ state: 'online', version: '1.2.3' }) })]);
+    expect(modules).toEqual([
+      expect.objectContaining({
+        moduleId,
+        core: expect.objectContaining({ state: 'online', version: '1.2.3' }),
+      }),
+    ]);
   });
 
   it('is refused with a wrong password: a coded error naming the broker, no stack, no password', async () => {
     const { code, output } = await status('wrong-password');
     expect(code).toBe(1);
-    expect(output).toMatch(/^FLEET_MQTT_UNREACHABLE: cannot connect to the MQTT broker at mqtts:\/\/127\.0\.0\.1:\d+\/?: .*Not authorized/);
+    expect(output).toMatch(
+      /^FLEET_MQTT_UNREACHABLE: cannot connect to the MQTT broker at mqtts:\/\/127\.0\.0\.1:\d+\/?: .*Not authorized/,
+    );
     expect(output).not.toMatch(/\n\s+at /);
     expect(output).not.toContain('wrong-password');
   });

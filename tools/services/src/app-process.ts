@@ -9,7 +9,11 @@ export class AppProcess {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], options: { cwd: string; env: Record<string, string | undefined> }) {
-    this.child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     const onLine = (line: string) => {
       this.lines.push(line);
@@ -36,7 +40,8 @@ export class AppProcess {
   waitForLine(text: string, timeoutMs = 60_000): Promise<void> {
     if (this.lines.some((l) => l.includes(text))) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const fail = (why: string) => reject(new Error(`${why} before "${text}"; output:\n${this.lines.slice(-30).join('\n')}`));
+      const fail = (why: string) =>
+        reject(new Error(`${why} before "${text}"; output:\n${this.lines.slice(-30).join('\n')}`));
       const timer = setTimeout(() => fail('timed out'), timeoutMs);
       void this.exited.then((code) => {
         clearTimeout(timer);

@@ -21,7 +21,10 @@ export interface SecureMosquitto {
   certFile: string;
   keyFile: string;
   /** mqtt.js options of a test client that logs in as `username`. */
-  clientOptions(username: string, password: string): { ca: Buffer; cert: Buffer; key: Buffer; username: string; password: string };
+  clientOptions(
+    username: string,
+    password: string,
+  ): { ca: Buffer; cert: Buffer; key: Buffer; username: string; password: string };
   /** The GROWOFF_MQTT_* variables of an app that logs in as `username`. */
   env(username: string, password: string): Record<string, string>;
   stop(): Promise<void>;
@@ -31,12 +34,37 @@ export interface SecureMosquitto {
 function makePki(dir: string): void {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=growoff-test-ca');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=growoff-test-ca',
+  );
   for (const [name, cn] of [
     ['server', '127.0.0.1'],
     ['client', 'growoff-test-client'],
   ] as const) {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${cn}`,
+    );
     openssl(
       'x509',
       '-req',
@@ -81,7 +109,11 @@ export async function startSecureMosquitto(options: SecureMosquittoOptions): Pro
       'require_certificate true',
     ].join('\n'),
   });
-  const files = { caFile: join(dir, 'ca.crt'), certFile: join(dir, 'client.crt'), keyFile: join(dir, 'client.key') };
+  const files = {
+    caFile: join(dir, 'ca.crt'),
+    certFile: join(dir, 'client.crt'),
+    keyFile: join(dir, 'client.key'),
+  };
   const url = `mqtts://127.0.0.1:${port}`;
   return {
     pid,

@@ -14,7 +14,9 @@ export class TopicWatch {
   }
 
   static async connect(url: string, options: IClientOptions = {}): Promise<TopicWatch> {
-    return new TopicWatch(await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...options }));
+    return new TopicWatch(
+      await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, ...options }),
+    );
   }
 
   async watch(topic: string): Promise<void> {
@@ -26,7 +28,11 @@ export class TopicWatch {
   }
 
   /** Resolves when the topic's latest payload matches; rejects when `abort` settles first. */
-  waitFor(topic: string, match: (payload: Record<string, unknown>) => boolean, abort?: Promise<unknown>): Promise<void> {
+  waitFor(
+    topic: string,
+    match: (payload: Record<string, unknown>) => boolean,
+    abort?: Promise<unknown>,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const payload = this.latest.get(topic);

@@ -45,7 +45,11 @@ describe('coreConfigFromEnv', () => {
     const dir = mkdtempSync(join(tmpdir(), 'core-env-'));
     writeFileSync(join(dir, 'ca.crt'), 'pem');
     const c = coreConfigFromEnv(
-      { GROWOFF_MQTT_URL: 'mqtts://broker.example:8883', GROWOFF_MQTT_CA: 'ca.crt', GROWOFF_MQTT_USERNAME: 'm' },
+      {
+        GROWOFF_MQTT_URL: 'mqtts://broker.example:8883',
+        GROWOFF_MQTT_CA: 'ca.crt',
+        GROWOFF_MQTT_USERNAME: 'm',
+      },
       dir,
     );
     expect(c.mqtt).toEqual({

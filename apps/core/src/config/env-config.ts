@@ -47,7 +47,12 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): 
     cwd,
     refine: (c) =>
       !LOOPBACK.has(c.httpHost) && c.httpToken === undefined
-        ? [{ variable: 'GROWOFF_HTTP_TOKEN', expected: `a token, since GROWOFF_HTTP_HOST (${c.httpHost}) is not loopback` }]
+        ? [
+            {
+              variable: 'GROWOFF_HTTP_TOKEN',
+              expected: `a token, since GROWOFF_HTTP_HOST (${c.httpHost}) is not loopback`,
+            },
+          ]
         : [],
   });
 }

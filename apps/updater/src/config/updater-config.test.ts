@@ -42,7 +42,10 @@ describe('updaterConfigFromEnv', () => {
     ['GROWOFF_MQTT_CA', '/nonexistent/ca.crt'],
   ])('refuses a bad %s naming the variable', (name, value) => {
     expect(() => updaterConfigFromEnv({ ...base, [name]: value })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`${name}: expected`) }),
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`${name}: expected`),
+      }),
     );
   });
 
@@ -54,13 +57,21 @@ describe('updaterConfigFromEnv', () => {
       GROWOFF_MQTT_PASSWORD: 'pw-secret',
       GROWOFF_MQTT_CA: join(keys, 'release.pem'),
     });
-    expect(config.mqtt).toMatchObject({ username: 'updater', password: 'pw-secret', caFile: join(keys, 'release.pem') });
+    expect(config.mqtt).toMatchObject({
+      username: 'updater',
+      password: 'pw-secret',
+      caFile: join(keys, 'release.pem'),
+    });
     expect(describeConfig(config)).not.toContain('pw-secret');
   });
 
   it('never echoes a bad value of a secret nor a URL password in its error', () => {
     expect(() =>
-      updaterConfigFromEnv({ ...base, GROWOFF_MQTT_URL: 'http://u:hunter2@broker', GROWOFF_ECR_ENDPOINT: 'x' }),
+      updaterConfigFromEnv({
+        ...base,
+        GROWOFF_MQTT_URL: 'http://u:hunter2@broker',
+        GROWOFF_ECR_ENDPOINT: 'x',
+      }),
     ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
   });
 
@@ -78,7 +89,9 @@ describe('updaterConfigFromEnv', () => {
   });
 
   it('requires the core image repository', () => {
-    expect(() => updaterConfigFromEnv({ GROWOFF_RELEASE_KEYS: keys })).toThrow('GROWOFF_CORE_IMAGE_REPO is required');
+    expect(() => updaterConfigFromEnv({ GROWOFF_RELEASE_KEYS: keys })).toThrow(
+      'GROWOFF_CORE_IMAGE_REPO is required',
+    );
   });
 
   it('masks a password in the MQTT URL when printed', () => {

@@ -22,7 +22,10 @@ export const UpdaterEnv = defineEnv({
     description: 'the Docker engine',
   }),
   /** Unset: AWS's own endpoint for the region. */
-  ecrEndpoint: variable.url('GROWOFF_ECR_ENDPOINT', { schemes: ['http', 'https'], description: 'ECR API endpoint' }),
+  ecrEndpoint: variable.url('GROWOFF_ECR_ENDPOINT', {
+    schemes: ['http', 'https'],
+    description: 'ECR API endpoint',
+  }),
   awsRegion: variable.string('AWS_REGION', { also: ['AWS_DEFAULT_REGION'], default: 'eu-central-1' }),
   releaseKeysPath: variable.file('GROWOFF_RELEASE_KEYS', {
     folder: true,
@@ -49,7 +52,9 @@ export const UpdaterEnv = defineEnv({
   coreContainerName: containerName('GROWOFF_CORE_CONTAINER', 'growoff-core'),
   telegrafContainerName: containerName('GROWOFF_TELEGRAF_CONTAINER', 'growoff-telegraf'),
   /** KEY=VALUE lines for a first install, when there is no core container to carry settings from. */
-  coreEnvFile: variable.file('GROWOFF_CORE_ENV_FILE', { description: "the core's environment for a first install" }),
+  coreEnvFile: variable.file('GROWOFF_CORE_ENV_FILE', {
+    description: "the core's environment for a first install",
+  }),
   /** Host devices (`/dev/i2c-1` or `/dev/x:/dev/y`) given to a first-installed core. */
   coreDevices: variable.list('GROWOFF_CORE_DEVICES', {
     pattern: DEVICE,
