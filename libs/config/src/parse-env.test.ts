@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import {
   type ConfigInvalid,
 } from './parse-env';
 import { boolean, file, integer, list, number, oneOf, path, port, seconds, string, url } from './variables';
+
+const packageDir = join(import.meta.dirname, '..');
 
 function refusal(run: () => unknown): ConfigInvalid {
   try {
@@ -220,13 +223,24 @@ group('file variables', () => {
     const locked = join(dir, 'locked.pem');
     writeFileSync(locked, 'pem');
     chmodSync(locked, 0o000);
-    // root reads anything: then the access check has nothing to refuse.
-    const root = process.getuid?.() === 0;
-    if (root) expect(parseEnv(Files, { APP_CA: locked }).ca).toBe(locked);
-    else
-      expect(refusal(() => parseEnv(Files, { APP_CA: locked })).message).toContain(
-        'APP_CA: expected a readable file',
-      );
+    chmodSync(dir, 0o755);
+    // Root reads any file, so the check runs in a process of an unprivileged user (as in the images).
+    const script = [
+      "import { defineEnv, parseEnv } from './src/parse-env.ts';",
+      "import { file } from './src/variables.ts';",
+      `try { parseEnv(defineEnv({ ca: file('APP_CA') }), { APP_CA: ${JSON.stringify(locked)} }); console.log('accepted'); }`,
+      'catch (error) { console.log(error.code, error.message); }',
+    ].join('\n');
+    const unprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: packageDir,
+      env: { PATH: process.env.PATH, HOME: tmpdir() },
+      encoding: 'utf8',
+      ...unprivileged,
+    });
+    expect(out).toContain(
+      `CONFIG_INVALID invalid configuration: APP_CA: expected a readable file, got "${locked} cannot be read (EACCES)"`,
+    );
   });
 
   it('checks a defaulted file too', () => {
