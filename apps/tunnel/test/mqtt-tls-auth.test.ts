@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { topics } from '@growoff/protocol';
 import { AppProcess, startSecureMosquitto, TopicWatch, type SecureMosquitto } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './support';
+import { tempDir, uniqueModuleId } from './support';
 
 const packageDir = resolve(import.meta.dirname, '..');
 
@@ -41,7 +40,7 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
 
   /** The tunnel, closed (no bastion is contacted until an open request), talking to the secure broker. */
   async function startTunnel(password: string): Promise<{ app: AppProcess; status: string }> {
-    const moduleId = `tunnel-tls-${randomBytes(4).toString('hex')}`;
+    const moduleId = uniqueModuleId('tls');
     const status = topics.status(moduleId, 'tunnel');
     await watcher.watch(status);
     const app = new AppProcess(['dist/main.js'], {
