@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
-import { createTelemetry, type Telemetry } from '@growoff/telemetry';
+import { createTelemetry, telemetryOptionsOf, type Telemetry } from '@growoff/telemetry';
 import packageJson from '../package.json';
-import type { CoreEnvConfig } from './config/env-config';
+import { EMBEDDED_PROTOCOL_VERSION, type CoreEnvConfig } from './config/env-config';
 import type { Feature } from './core-types';
 import { EventBus } from './event-bus';
 import { StateStore } from './state/state-store';
@@ -87,15 +87,18 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
 
   try {
     lag.start();
-    telemetry = await createTelemetry(config.telemetry);
+    telemetry = await createTelemetry(
+      telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
+    );
     const tel = telemetry;
     cleanups.push(() => tel.close({ deadlineMs: Math.max(500, config.shutdownDeadlineMs - 1500) }));
-    if (config.mqttUrl === undefined) {
+    if (config.mqtt === undefined) {
       broker = await startEmbeddedBroker(config.embeddedMqttHost, config.embeddedMqttPort);
       const b = broker;
       cleanups.push(() => b.close());
     }
-    const mqttUrl = config.mqttUrl ?? broker!.url;
+    const connection = config.mqtt ?? { url: broker!.url, protocolVersion: EMBEDDED_PROTOCOL_VERSION };
+    const mqttUrl = connection.url;
     const lock = new UpdateLock(bus, holder);
     const actuators = new ActuatorController(hal, store, bus, holder);
     const irrigation = new IrrigationCycles(
@@ -108,15 +111,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
     const mqtt = new MqttLink(
       {
-        url: mqttUrl,
+        ...connection,
         moduleId: config.moduleId,
         version: CORE_VERSION,
-        protocolVersion: config.mqttProtocolVersion,
-        username: config.mqttUsername,
-        password: config.mqttPassword,
-        caFile: config.mqttCaFile,
-        certFile: config.mqttCertFile,
-        keyFile: config.mqttKeyFile,
         reconnectPeriodMs: tuning.reconnectPeriodMs,
       },
       bus,

@@ -1,4 +1,5 @@
-import { coreConfigFromEnv, describeConfig, EnvConfigError } from './config/env-config';
+import { describe, isConfigInvalid, maskUrl } from '@growoff/config';
+import { coreConfigFromEnv } from './config/env-config';
 import { CORE_VERSION, startCore } from './core';
 
 /** The entry the image runs: config from the environment, start, stop cleanly on SIGTERM/SIGINT. */
@@ -7,20 +8,20 @@ async function main(): Promise<void> {
   try {
     config = coreConfigFromEnv(process.env);
   } catch (e) {
-    if (e instanceof EnvConfigError) {
-      console.error(`growoff core: bad configuration: ${e.message}`);
+    if (isConfigInvalid(e)) {
+      console.error(`growoff core: ${e.code}: ${e.message}`);
       process.exit(2);
     }
     throw e;
   }
-  console.log(`growoff core ${CORE_VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
+  console.log(`growoff core ${CORE_VERSION} starting with ${describe(config)}`);
   const core = await startCore(config);
   console.log(`growoff core: module ${config.moduleId} running`);
   console.log(
     `  REST        ${core.httpUrl}  (Swagger UI ${core.httpUrl}/docs, health ${core.httpUrl}/health)`,
   );
   console.log(
-    `  MQTT        ${config.mqttUrl === undefined ? `${core.mqttUrl} (embedded broker)` : describeConfig(config).mqttUrl}`,
+    `  MQTT        ${config.mqtt === undefined ? `${core.mqttUrl} (embedded broker)` : (maskUrl(core.mqttUrl) ?? '***')}`,
   );
   console.log(`  topics      growoff/v1/modules/${config.moduleId}/#`);
   console.log(`  data dir    ${config.dataDir}`);

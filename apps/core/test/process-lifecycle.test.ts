@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,12 +9,12 @@ import { exited, jsonOf, killCoreProcesses, spawnCoreProcess, TestClient, unique
 const mosquitto = getService('mosquitto');
 
 /** The real entry (src/main.ts) in its own process, as the image runs it. */
-function spawnCore(moduleId: string) {
+function spawnCore(moduleId: string, env: Record<string, string> = {}) {
   return spawnCoreProcess({
     args: ['--import', 'tsx', 'src/main.ts'],
     moduleId,
     mqttUrl: mosquitto.url,
-    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '3000', GROWOFF_SIM_TIME_SCALE: '20' },
+    env: { GROWOFF_SHUTDOWN_DEADLINE_MS: '3000', GROWOFF_SIM_TIME_SCALE: '20', ...env },
   });
 }
 
@@ -21,11 +22,40 @@ afterEach(killCoreProcesses);
 
 describe('core process lifecycle', { timeout: 90_000 }, () => {
   it('prints its configuration with secrets masked and where to look', async () => {
-    const { output, child } = await spawnCore(uniqueModuleId('banner'));
-    expect(output()).toContain('"hal":"sim"');
+    const { output, child } = await spawnCore(uniqueModuleId('banner'), {
+      GROWOFF_TELEMETRY_TOKEN: 'tel-token-secret',
+      GROWOFF_MQTT_PASSWORD: 'mqtt-pw-secret',
+    });
+    expect(output()).toContain('GROWOFF_HAL=sim');
+    expect(output()).toContain('GROWOFF_TELEMETRY_TOKEN=***');
+    expect(output()).toContain('GROWOFF_MQTT_PASSWORD=***');
+    expect(output()).not.toMatch(/tel-token-secret|mqtt-pw-secret/);
     expect(output()).toMatch(/REST +http:\/\/127\.0\.0\.1:\d+/);
     child.kill('SIGTERM');
     await exited(child);
+  });
+
+  it('refuses bad values at start with one CONFIG_INVALID naming each variable, exit 2, no stack', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: join(import.meta.dirname, '..'),
+      env: {
+        PATH: process.env.PATH,
+        GROWOFF_HTTP_PORT: '99999',
+        GROWOFF_MQTT_CA: '/nonexistent/ca.crt',
+        GROWOFF_HTTP_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    expect(await exited(child)).toEqual({ code: 2, signal: null });
+    expect(out).toMatch(/^growoff core: CONFIG_INVALID: invalid configuration: /);
+    expect(out).toContain(
+      'GROWOFF_MQTT_CA: expected a readable file, got "/nonexistent/ca.crt does not exist"',
+    );
+    expect(out).toContain('GROWOFF_HTTP_PORT: expected a port from 0 to 65535, got "99999"');
+    expect(out).not.toMatch(/\n\s+at /);
   });
 
   it('on SIGTERM switches actuators off, publishes offline and exits within the deadline', async () => {

@@ -1,11 +1,18 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeConfig, tunnelConfigFromEnv } from './config';
+import { describe as describeConfig } from '@growoff/config';
+import { tunnelConfigFromEnv } from './config';
 
+const keyFile = join(mkdtempSync(join(tmpdir(), 'tunnel-config-')), 'tunnel_ed25519');
+writeFileSync(keyFile, 'key');
 const PIN = 'SHA256:QLQ7ZW5xk0x4pw6RY1MEXINSNLLII1GLlNfumH8qfws';
 const base = {
   GROWOFF_BASTION: 'bastion.example:2222',
   GROWOFF_BASTION_HOSTKEY: PIN,
   GROWOFF_TUNNEL_REMOTE_PORT: '40022',
+  GROWOFF_TUNNEL_KEY: keyFile,
 };
 
 describe('tunnel configuration', () => {
@@ -13,8 +20,7 @@ describe('tunnel configuration', () => {
     const config = tunnelConfigFromEnv(base);
     expect(config).toMatchObject({
       moduleId: 'dev-module',
-      bastionHost: 'bastion.example',
-      bastionPort: 2222,
+      bastion: { host: 'bastion.example', port: 2222 },
       bastionUser: 'growoff-tunnel',
       localPort: 22,
       remotePort: 40022,
@@ -31,37 +37,54 @@ describe('tunnel configuration', () => {
       GROWOFF_TUNNEL_KEEPALIVE_INTERVAL: '0.25',
       GROWOFF_TUNNEL_ALWAYS_ON: 'on',
     });
-    expect(config.bastionPort).toBe(22);
+    expect(config.bastion).toEqual({ host: 'bastion', port: 22 });
     expect(config.keepaliveIntervalMs).toBe(250);
     expect(config.alwaysOn).toBe(true);
   });
 
   it.each([
     ['GROWOFF_BASTION', undefined, 'is required'],
-    ['GROWOFF_BASTION', 'host:99999', 'outside'],
+    ['GROWOFF_BASTION', 'host:99999', 'a port from 1 to 65535'],
+    ['GROWOFF_BASTION', 'host:port', 'host:port of the bastion'],
     ['GROWOFF_BASTION_HOSTKEY', 'MD5:aa:bb', 'SHA256:'],
     ['GROWOFF_TUNNEL_REMOTE_PORT', undefined, 'is required'],
-    ['GROWOFF_TUNNEL_REMOTE_PORT', '80', 'outside 1024..65535'],
-    ['GROWOFF_TUNNEL_LOCAL_PORT', 'ssh', 'not a whole number'],
-    ['GROWOFF_TUNNEL_MAX_TTL', '0', 'outside'],
-    ['GROWOFF_TUNNEL_ALWAYS_ON', 'sometimes', 'not on/off'],
-    ['GROWOFF_MODULE_ID', 'a/b', 'must be'],
-    ['GROWOFF_MQTT_URL', 'http://broker', 'mqtt://'],
-    ['GROWOFF_TUNNEL_KEEPALIVE_INTERVAL', 'fast', 'not a number of seconds'],
+    ['GROWOFF_TUNNEL_REMOTE_PORT', '80', 'from 1024 to 65535'],
+    ['GROWOFF_TUNNEL_LOCAL_PORT', 'ssh', 'a port from 1 to 65535'],
+    ['GROWOFF_TUNNEL_MAX_TTL', '0', 'a whole number from 1 to 604800'],
+    ['GROWOFF_TUNNEL_ALWAYS_ON', 'sometimes', 'on or off'],
+    ['GROWOFF_MODULE_ID', 'a/b', '1-64 of A-Z a-z 0-9 _ . -'],
+    ['GROWOFF_MQTT_URL', 'http://broker', 'a URL with scheme mqtt, mqtts, ws, wss'],
+    ['GROWOFF_TUNNEL_KEEPALIVE_INTERVAL', 'fast', 'a number of seconds from 0.05 to 60 s'],
+    ['GROWOFF_TUNNEL_BACKOFF_MAX', '0.5', 'not below GROWOFF_TUNNEL_BACKOFF_MIN'],
+    ['GROWOFF_TUNNEL_KEY', '/nonexistent/tunnel_ed25519', 'a readable file'],
   ])('refuses %s=%s naming the variable', (variable, value, message) => {
     const env: Record<string, string | undefined> = { ...base, [variable]: value };
     expect(() => tunnelConfigFromEnv(env)).toThrow(
-      expect.objectContaining({
-        code: 'TUNNEL_BAD_CONFIG',
-        message: expect.stringContaining(`${variable}: `),
-      }),
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(variable) }),
     );
     expect(() => tunnelConfigFromEnv(env)).toThrow(message);
   });
 
+  it('accepts broker credentials and TLS like every app', () => {
+    const config = tunnelConfigFromEnv({
+      ...base,
+      GROWOFF_MQTT_URL: 'mqtts://broker:8883',
+      GROWOFF_MQTT_USERNAME: 'tunnel',
+      GROWOFF_MQTT_PASSWORD: 'pw',
+      GROWOFF_MQTT_KEY: keyFile,
+    });
+    expect(config.mqtt).toEqual({
+      url: 'mqtts://broker:8883',
+      protocolVersion: 5,
+      username: 'tunnel',
+      password: 'pw',
+      keyFile,
+    });
+  });
+
   it('masks credentials in the printed MQTT URL', () => {
     const config = tunnelConfigFromEnv({ ...base, GROWOFF_MQTT_URL: 'mqtts://module:s3cret@broker:8883' });
-    expect(JSON.stringify(describeConfig(config))).not.toContain('s3cret');
-    expect(describeConfig(config).mqttUrl).toBe('mqtts://***:***@broker:8883');
+    expect(describeConfig(config)).not.toContain('s3cret');
+    expect(describeConfig(config)).toContain('GROWOFF_MQTT_URL=mqtts://module:***@broker:8883');
   });
 });

@@ -1,6 +1,7 @@
-import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
+import { describe, isConfigInvalid } from '@growoff/config';
+import { createTelemetry, isTelemetryError, telemetryOptionsOf } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
-import { describeConfig, tunnelConfigFromEnv } from './config';
+import { tunnelConfigFromEnv } from './config';
 import { loadModuleKey } from './module-key';
 import { isTunnelError } from './tunnel-error';
 import { TunnelMqtt } from './tunnel-mqtt';
@@ -8,18 +9,16 @@ import { TunnelSupervisor } from './tunnel-supervisor';
 
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);
-  console.log(
-    `[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${JSON.stringify(describeConfig(config))}`,
-  );
+  console.log(`[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${describe(config)}`);
   const key = loadModuleKey(config.keyFile);
   const telemetry = await createTelemetry(
-    telemetryOptionsFromEnv(process.env, { module: config.moduleId, dataDir: config.dataDir }),
+    telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
   );
   console.log(`[tunnel] module key ${key.fingerprint} (${key.publicKey})`);
   const supervisor = new TunnelSupervisor({
     session: {
-      host: config.bastionHost,
-      port: config.bastionPort,
+      host: config.bastion.host,
+      port: config.bastion.port,
       username: config.bastionUser,
       privateKey: key.privateKey,
       hostKeyFingerprint: config.bastionHostKey,
@@ -44,10 +43,10 @@ async function main(): Promise<void> {
     ),
   );
   const mqtt = TunnelMqtt.start(supervisor, {
-    url: config.mqttUrl,
+    connection: config.mqtt,
     moduleId: config.moduleId,
     version: packageJson.version,
-    bastion: `${config.bastionUser}@${config.bastionHost}:${config.bastionPort}`,
+    bastion: `${config.bastionUser}@${config.bastion.host}:${config.bastion.port}`,
     openAnswerTimeoutMs: Math.min(config.connectTimeoutMs + 2000, 15_000),
     // Audit events also go to telemetry, which queues them on disk while the cloud is unreachable.
     record: (event) => telemetry.event(event),
@@ -69,11 +68,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (isTunnelError(error) || isTelemetryError(error))
+  if (isTunnelError(error) || isTelemetryError(error) || isConfigInvalid(error))
     console.error(`[tunnel] ${error.code}: ${error.message}`);
   else console.error(`[tunnel] failed to start: ${error instanceof Error ? error.message : String(error)}`);
   const badConfig =
-    (isTunnelError(error) && error.code === 'TUNNEL_BAD_CONFIG') ||
-    (isTelemetryError(error) && error.code === 'TELEMETRY_BAD_OPTION');
+    isConfigInvalid(error) || (isTelemetryError(error) && error.code === 'TELEMETRY_BAD_OPTION');
   process.exit(badConfig ? 2 : 1);
 });

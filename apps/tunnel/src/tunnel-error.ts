@@ -1,7 +1,5 @@
 /** Why the tunnel refused a configuration, could not connect, or lost its forward. */
 export type TunnelErrorCode =
-  /** An environment variable has a bad or missing value; the message names it. */
-  | 'TUNNEL_BAD_CONFIG'
   /** The module's private key cannot be read or parsed. */
   | 'TUNNEL_KEY_UNREADABLE'
   /** The module's key is not Ed25519. */

@@ -8,7 +8,9 @@ import {
   TunnelCloseRequest,
   TunnelOpenRequest,
   validate,
+  mqttClientOptions,
   type ErrorCode,
+  type MqttConnection,
   type TunnelOpenResult,
   type TunnelStatus,
 } from '@growoff/protocol';
@@ -16,7 +18,7 @@ import mqtt, { type IPublishPacket, type MqttClient } from 'mqtt';
 import type { AuditEvent, TunnelSnapshot, TunnelSupervisor } from './tunnel-supervisor';
 
 export interface TunnelMqttOptions {
-  url: string;
+  connection: MqttConnection;
   moduleId: string;
   version: string;
   bastion: string;
@@ -50,8 +52,8 @@ export class TunnelMqtt {
   static start(supervisor: TunnelSupervisor, options: TunnelMqttOptions): TunnelMqtt {
     const statusTopic = topics.status(options.moduleId, 'tunnel');
     const will: TunnelStatus = { state: 'offline', version: options.version, ts: Date.now() };
-    const client = mqtt.connect(options.url, {
-      protocolVersion: 5,
+    const client = mqtt.connect(options.connection.url, {
+      ...mqttClientOptions(options.connection),
       clientId: `growoff-tunnel-${options.moduleId}-${Math.random().toString(16).slice(2, 10)}`,
       reconnectPeriod: 2000,
       will: { topic: statusTopic, payload: Buffer.from(JSON.stringify(will)), retain: true, qos: 1 },

@@ -80,7 +80,7 @@ const rejectionWaiters = new Set<(event: Record<string, unknown>) => void>();
 
 function start(app: App, moduleId: string, supervisor: TunnelSupervisor): TunnelMqtt {
   const link = TunnelMqtt.start(supervisor, {
-    url: getService('mosquitto').url,
+    connection: { url: getService('mosquitto').url, protocolVersion: 5 },
     moduleId,
     version: '9.9.9',
     bastion: 'contract',

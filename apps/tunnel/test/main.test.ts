@@ -68,7 +68,7 @@ describe('the tunnel app (src/main.ts)', () => {
     const app = startApp(env({ GROWOFF_TUNNEL_MAX_TTL: 'forever' }));
     expect(await app.exited).toBe(2);
     expect(app.output()).toContain(
-      'TUNNEL_BAD_CONFIG: GROWOFF_TUNNEL_MAX_TTL: "forever" is not a whole number',
+      'CONFIG_INVALID: invalid configuration: GROWOFF_TUNNEL_MAX_TTL: expected a whole number from 1 to 604800, got "forever"',
     );
     expect(app.output()).not.toMatch(/\n\s+at /);
   });
@@ -96,9 +96,9 @@ describe('the tunnel app (src/main.ts)', () => {
 
     const app = startApp(env());
     await seen((s) => s.state === 'online' && s.tunnel === 'closed');
-    expect(app.output()).toContain('"mqttUrl":"mqtt://***:***@');
+    expect(app.output()).toContain('GROWOFF_MQTT_URL=mqtt://tunnel-user:***@');
     expect(app.output()).not.toContain('hunter2');
-    expect(app.output()).toContain(`"remotePort":${bastion.remotePort}`);
+    expect(app.output()).toContain(`GROWOFF_TUNNEL_REMOTE_PORT=${bastion.remotePort}`);
 
     await client.publishAsync(
       topics.request(bastion.moduleId, 'tunnel', 'open'),

@@ -73,7 +73,7 @@ describe('the tunnel over MQTT', () => {
     const url = getService('mosquitto').url;
     supervisor = new TunnelSupervisor(supervisorOptions(bastion, moduleSshd.port, { maxTtlS: 120 }));
     api = TunnelMqtt.start(supervisor, {
-      url,
+      connection: { url, protocolVersion: 5 },
       moduleId,
       version: '9.9.9',
       bastion: 'test',

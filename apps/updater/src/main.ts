@@ -1,4 +1,5 @@
-import { describeConfig, updaterConfigFromEnv } from './config/updater-config';
+import { describe } from '@growoff/config';
+import { updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
 import { describeError } from './updater-error';
@@ -7,7 +8,7 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
-  console.log(`growoff-updater ${VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
+  console.log(`growoff-updater ${VERSION} starting with ${describe(config)}`);
   const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
   await updater.start();
   const http = await startHttpApi(updater, config.httpPort);

@@ -1,6 +1,5 @@
 /** Why the updater refused or failed something; events and the REST API carry the code. */
 export type UpdaterErrorCode =
-  | 'CONFIG_INVALID'
   | 'IMAGE_REPO_MISMATCH'
   | 'IMAGE_NOT_BY_DIGEST'
   | 'REGISTRY_AUTH_FAILED'

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadTrustedKeys, topics, type TrustedKey } from '@growoff/protocol';
+import { loadTrustedKeys, mqttClientOptions, topics, type TrustedKey } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
 import { httpPortOf, ManagedContainers } from './engine/managed-containers';
@@ -104,7 +104,8 @@ export class Updater {
       for (const manager of this.managers.values()) await manager.reconcile();
     });
     const statusTopic = topics.status(config.moduleId, 'updater');
-    this.mqtt = mqtt.connect(config.mqttUrl, {
+    this.mqtt = mqtt.connect(config.mqtt.url, {
+      ...mqttClientOptions(config.mqtt),
       clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
       reconnectPeriod: 1000,
       will: {
@@ -119,6 +120,8 @@ export class Updater {
     const fleetTopic = topics.fleetRelease(config.channel);
     const pinTopic = topics.release(config.moduleId);
     const coreTopic = topics.status(config.moduleId, 'core');
+    // A refused login or an unreachable broker: mqtt.js keeps retrying; unheard, the error would crash the updater.
+    this.mqtt.on('error', (error) => this.options.log?.(`MQTT: ${error.message}`));
     this.mqtt.on('connect', () => {
       this.mqtt?.subscribe([fleetTopic, pinTopic, coreTopic], { qos: 1 });
       this.publishStatus();

@@ -1,6 +1,6 @@
 export { createTelemetry, FILE_SINK_NAME, QUARANTINE_NAME } from './telemetry';
 export type { Telemetry, TelemetryStats } from './telemetry';
-export { telemetryOptionsFromEnv } from './options';
+export { telemetrySection, telemetryOptionsOf, type TelemetrySection } from './telemetry-env';
 export type { TelemetryOptions, TelemetryApi } from './options';
 export type { MetricInput, EventInput } from './line-protocol';
 export { TelemetryError, isTelemetryError } from './errors';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { isConfigInvalid, mqttConnectionFromEnv } from '@growoff/config';
 import { loadTrustedKeys } from '@growoff/protocol';
 import { FleetSim } from './fleet-sim';
 import { FleetSimError } from './fleet-sim-error';
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(`starting ${modules.length} simulated modules…\n`);
   const sim = await FleetSim.start({
-    url: values['mqtt-url'] ?? process.env.GROWOFF_MQTT_URL ?? 'mqtt://127.0.0.1:1883',
+    // The broker as every app reads it; the simulated modules log in with their own ids.
+    url: mqttConnectionFromEnv(process.env, { url: values['mqtt-url'] }).url,
     modules,
     channel: values.channel,
     trustedKeysPem,
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const code = error instanceof FleetSimError ? error.code : 'FLEET_SIM_FAILED';
+  const code = error instanceof FleetSimError || isConfigInvalid(error) ? error.code : 'FLEET_SIM_FAILED';
   process.stderr.write(`${code}: ${(error as Error).message}\n`);
   process.exitCode = 1;
 });

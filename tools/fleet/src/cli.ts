@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { isConfigInvalid } from '@growoff/config';
 import { isReleaseError } from '@growoff/protocol';
 import type { CliIo } from './cli-io';
 import { keygen, type KeygenFlags } from './commands/keygen';
@@ -14,7 +15,7 @@ import {
   type SignFlags,
 } from './commands/release-commands';
 import { statusCommand, type StatusFlags } from './commands/status';
-import { mqttUrlOf, type CommonFlags } from './fleet-config';
+import { mqttConnectionOf, type CommonFlags } from './fleet-config';
 import { FleetError } from './fleet-error';
 import { MqttSession } from './mqtt-session';
 import { RELEASE_OPTIONS } from './release-source';
@@ -41,7 +42,8 @@ RELEASE is --payload FILE (JSON) and/or --app core|telegraf --version V --image 
         --percent P [--notes TEXT] [--telegraf-image REPO@sha256:DIGEST --telegraf-version V]
 
 Options for every command:
-  --mqtt-url URL       broker (GROWOFF_MQTT_URL, default mqtt://127.0.0.1:1883)
+  --mqtt-url URL       broker (GROWOFF_MQTT_URL, default mqtt://127.0.0.1:1883); credentials and TLS
+                       from GROWOFF_MQTT_USERNAME, _PASSWORD, _CA, _CERT, _KEY, _PROTOCOL_VERSION
   --key FILE           Ed25519 private signing key (GROWOFF_RELEASE_SIGNING_KEY)
   --trusted-keys PATH  PEM public keys the modules trust, file or folder (GROWOFF_RELEASE_KEYS)
 `;
@@ -97,9 +99,9 @@ export async function runFleet(argv: string[], io: CliIo): Promise<number> {
     await run(command, values, io);
     return 0;
   } catch (error) {
-    if (error instanceof FleetError || isReleaseError(error)) {
+    if (error instanceof FleetError || isReleaseError(error) || isConfigInvalid(error)) {
       io.err(`${error.code}: ${error.message}\n`);
-      return error instanceof FleetError && error.code === 'FLEET_USAGE' ? 2 : 1;
+      return (error instanceof FleetError && error.code === 'FLEET_USAGE') || isConfigInvalid(error) ? 2 : 1;
     }
     io.err(`FLEET_FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -116,7 +118,7 @@ async function run(command: Command, flags: Flags, io: CliIo): Promise<void> {
       return;
   }
   const session = await MqttSession.connect({
-    url: mqttUrlOf(io, flags as CommonFlags),
+    connection: mqttConnectionOf(io, flags as CommonFlags),
     reconnect: command === 'status' && !flags.once,
   });
   try {

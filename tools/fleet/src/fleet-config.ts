@@ -1,9 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
+import { mqttConnectionFromEnv } from '@growoff/config';
 import {
   loadTrustedKeys,
   parsePrivateKey,
   trustedKeyFromPem,
   keyIdOf,
+  type MqttConnection,
   type TrustedKey,
 } from '@growoff/protocol';
 import type { KeyObject } from 'node:crypto';
@@ -11,30 +13,15 @@ import { createPublicKey } from 'node:crypto';
 import { resolvePath, type CliIo } from './cli-io';
 import { FleetError } from './fleet-error';
 
-export const DEFAULT_MQTT_URL = 'mqtt://127.0.0.1:1883';
-
 export interface CommonFlags {
   'mqtt-url'?: string;
   key?: string;
   'trusted-keys'?: string;
 }
 
-/** GROWOFF_MQTT_URL or --mqtt-url; mqtt:, mqtts:, ws: or wss: only. */
-export function mqttUrlOf(io: CliIo, flags: CommonFlags): string {
-  const url = flags['mqtt-url'] ?? io.env.GROWOFF_MQTT_URL ?? DEFAULT_MQTT_URL;
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch {
-    throw new FleetError('FLEET_BAD_OPTION', `GROWOFF_MQTT_URL / --mqtt-url is not a URL: ${url}`);
-  }
-  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(protocol)) {
-    throw new FleetError(
-      'FLEET_BAD_OPTION',
-      `GROWOFF_MQTT_URL / --mqtt-url must be mqtt://, mqtts://, ws:// or wss://`,
-    );
-  }
-  return url;
+/** The broker connection: the MQTT section like every app's, with --mqtt-url before the URL variable. */
+export function mqttConnectionOf(io: CliIo, flags: CommonFlags): MqttConnection {
+  return mqttConnectionFromEnv(io.env, { url: flags['mqtt-url'], cwd: io.cwd });
 }
 
 export interface SigningKey {

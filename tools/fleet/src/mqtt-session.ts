@@ -1,8 +1,10 @@
+import { maskUrl } from '@growoff/config';
+import { mqttClientOptions, type MqttConnection } from '@growoff/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FleetError } from './fleet-error';
 
 export interface MqttSessionOptions {
-  url: string;
+  connection: MqttConnection;
   /** How long to wait for the broker before FLEET_MQTT_UNREACHABLE. */
   connectTimeoutMs?: number;
   /** Keep reconnecting after a drop (the live status view); one-shot commands fail instead. */
@@ -18,8 +20,8 @@ export class MqttSession {
 
   static async connect(options: MqttSessionOptions): Promise<MqttSession> {
     const timeout = options.connectTimeoutMs ?? 5_000;
-    const client = mqtt.connect(options.url, {
-      protocolVersion: 5,
+    const client = mqtt.connect(options.connection.url, {
+      ...mqttClientOptions(options.connection),
       clientId: `growoff-fleet-${Math.random().toString(16).slice(2, 10)}`,
       connectTimeout: timeout,
       reconnectPeriod: options.reconnect ? 1_000 : 0,
@@ -45,7 +47,7 @@ export class MqttSession {
       client.end(true);
       throw new FleetError(
         'FLEET_MQTT_UNREACHABLE',
-        `cannot connect to the MQTT broker at ${redactUrl(options.url)}: ${(error as Error).message}`,
+        `cannot connect to the MQTT broker at ${maskUrl(options.connection.url) ?? '***'}: ${(error as Error).message}`,
       );
     }
     client.removeAllListeners('error');
@@ -85,16 +87,5 @@ export class MqttSession {
 
   async close(): Promise<void> {
     await this.client.endAsync();
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }

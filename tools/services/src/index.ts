@@ -2,6 +2,7 @@ import { isRunning } from './runner';
 import { readState, stateFile, type ServiceName, type Services } from './state';
 
 export { startMosquitto, type MosquittoInfo, type MosquittoOptions } from './mosquitto';
+export { startSecureMosquitto, type SecureMosquitto, type SecureMosquittoOptions } from './secure-mosquitto';
 export { startInfluxDb, type InfluxDbInfo, type InfluxDbOptions } from './influxdb';
 export { startRegistry, type RegistryInfo, type RegistryOptions } from './registry';
 export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
@@ -23,3 +24,5 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   }
   return info as Services[N];
 }
+export { AppProcess } from './app-process';
+export { TopicWatch } from './topic-watch';

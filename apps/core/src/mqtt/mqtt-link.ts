@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import {
   ActuatorCommand,
@@ -9,6 +8,8 @@ import {
   parseTopic,
   topics,
   validate,
+  mqttClientOptions,
+  type MqttConnection,
   type StatusMessage,
 } from '@growoff/protocol';
 import type { Feature, SensorSnapshot } from '../core-types';
@@ -17,16 +18,9 @@ import type { StateStore } from '../state/state-store';
 import type { UpdateLock } from '../control/update-lock';
 import { asProtocolError, type CommandService } from '../commands';
 
-export interface MqttLinkOptions {
-  url: string;
+export interface MqttLinkOptions extends MqttConnection {
   moduleId: string;
   version: string;
-  protocolVersion: 4 | 5;
-  username?: string;
-  password?: string;
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
   reconnectPeriodMs?: number;
   /** Events kept while the broker is away, oldest dropped first beyond this. */
   maxQueuedEvents?: number;
@@ -65,7 +59,7 @@ export class MqttLink implements Feature {
   start(): void {
     const { moduleId } = this.o;
     const options: IClientOptions = {
-      protocolVersion: this.o.protocolVersion,
+      ...mqttClientOptions(this.o),
       clientId: `growoff-core-${moduleId}`,
       clean: true,
       reconnectPeriod: this.o.reconnectPeriodMs ?? 1000,
@@ -79,11 +73,6 @@ export class MqttLink implements Feature {
         qos: 1,
         retain: true,
       },
-      ...(this.o.username === undefined ? {} : { username: this.o.username }),
-      ...(this.o.password === undefined ? {} : { password: this.o.password }),
-      ...(this.o.caFile === undefined ? {} : { ca: readFileSync(this.o.caFile) }),
-      ...(this.o.certFile === undefined ? {} : { cert: readFileSync(this.o.certFile) }),
-      ...(this.o.keyFile === undefined ? {} : { key: readFileSync(this.o.keyFile) }),
     };
     const client = connect(this.o.url, options);
     this.client = client;

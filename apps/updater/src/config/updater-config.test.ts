@@ -1,7 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe as describeConfig } from '@growoff/config';
 import { describe, expect, it } from 'vitest';
-import { describeConfig, updaterConfigFromEnv } from './updater-config';
+import { updaterConfigFromEnv } from './updater-config';
 
-const base = { GROWOFF_CORE_IMAGE_REPO: '127.0.0.1:5000/growoff/core' };
+const keys = mkdtempSync(join(tmpdir(), 'updater-config-keys-'));
+writeFileSync(join(keys, 'release.pem'), 'pem');
+const base = { GROWOFF_CORE_IMAGE_REPO: '127.0.0.1:5000/growoff/core', GROWOFF_RELEASE_KEYS: keys };
 
 describe('updaterConfigFromEnv', () => {
   it('applies the documented defaults', () => {
@@ -12,6 +18,10 @@ describe('updaterConfigFromEnv', () => {
       httpPort: 8081,
       healthRequiresMqtt: true,
       healthTimeoutMs: 120_000,
+      diskReserveBytes: 256 * 1024 * 1024,
+      dockerHost: 'unix:///var/run/docker.sock',
+      awsRegion: 'eu-central-1',
+      mqtt: { url: 'mqtt://127.0.0.1:1883', protocolVersion: 5 },
     });
   });
 
@@ -27,8 +37,42 @@ describe('updaterConfigFromEnv', () => {
     ['GROWOFF_CORE_VOLUMES', '/var/lib/growoff/core'],
     ['GROWOFF_CORE_VOLUMES', '/a:/b:rx'],
     ['GROWOFF_CORE_GROUPS', 'i2c,not a group'],
+    ['GROWOFF_RELEASE_KEYS', '/nonexistent/release-keys'],
+    ['GROWOFF_CORE_ENV_FILE', '/nonexistent/core.env'],
+    ['GROWOFF_MQTT_CA', '/nonexistent/ca.crt'],
   ])('refuses a bad %s naming the variable', (name, value) => {
-    expect(() => updaterConfigFromEnv({ ...base, [name]: value })).toThrow(name);
+    expect(() => updaterConfigFromEnv({ ...base, [name]: value })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`${name}: expected`),
+      }),
+    );
+  });
+
+  it('accepts broker credentials and TLS like every app', () => {
+    const config = updaterConfigFromEnv({
+      ...base,
+      GROWOFF_MQTT_URL: 'mqtts://broker.example:8883',
+      GROWOFF_MQTT_USERNAME: 'updater',
+      GROWOFF_MQTT_PASSWORD: 'pw-secret',
+      GROWOFF_MQTT_CA: join(keys, 'release.pem'),
+    });
+    expect(config.mqtt).toMatchObject({
+      username: 'updater',
+      password: 'pw-secret',
+      caFile: join(keys, 'release.pem'),
+    });
+    expect(describeConfig(config)).not.toContain('pw-secret');
+  });
+
+  it('never echoes a bad value of a secret nor a URL password in its error', () => {
+    expect(() =>
+      updaterConfigFromEnv({
+        ...base,
+        GROWOFF_MQTT_URL: 'http://u:hunter2@broker',
+        GROWOFF_ECR_ENDPOINT: 'x',
+      }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('hunter2') }));
   });
 
   it('reads the devices, volumes and groups a first-installed core gets, as tools/base writes them', () => {
@@ -45,11 +89,14 @@ describe('updaterConfigFromEnv', () => {
   });
 
   it('requires the core image repository', () => {
-    expect(() => updaterConfigFromEnv({})).toThrow('GROWOFF_CORE_IMAGE_REPO is required');
+    expect(() => updaterConfigFromEnv({ GROWOFF_RELEASE_KEYS: keys })).toThrow(
+      'GROWOFF_CORE_IMAGE_REPO is required',
+    );
   });
 
   it('masks a password in the MQTT URL when printed', () => {
     const config = updaterConfigFromEnv({ ...base, GROWOFF_MQTT_URL: 'mqtt://u:secret@127.0.0.1:1883' });
-    expect(JSON.stringify(describeConfig(config))).not.toContain('secret');
+    expect(describeConfig(config)).not.toContain('secret');
+    expect(describeConfig(config)).toContain('GROWOFF_MQTT_URL=mqtt://u:***@127.0.0.1:1883');
   });
 });

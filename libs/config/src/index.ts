@@ -1,0 +1,24 @@
+export * as variable from './variables';
+export type { VariableKind, VariableMeta, VariableOptions } from './variables';
+export {
+  configInvalid,
+  defineEnv,
+  describe,
+  isConfigInvalid,
+  issueText,
+  maskUrl,
+  parseEnv,
+  type ConfigInvalid,
+  type ConfigIssue,
+  type Env,
+  type ParseOptions,
+} from './parse-env';
+export {
+  DEFAULT_MQTT_URL,
+  MQTT_SCHEMES,
+  mqttConnectionFromEnv,
+  mqttSection,
+  optionalMqttSection,
+} from './mqtt-section';
+export type { StaticDecode as ConfigOf } from '@sinclair/typebox';
+export { moduleIdVariable } from './module-variables';
