@@ -1,7 +1,7 @@
+import { describeError } from '@growoff/protocol';
 import { describeConfig, updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
-import { describeError } from './updater-error';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 

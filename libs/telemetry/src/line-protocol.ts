@@ -1,4 +1,5 @@
 import { Point } from '@influxdata/influxdb-client';
+import { CodedError } from '@growoff/protocol';
 
 /** Lines are written with millisecond timestamps; every request says `precision=ms`. */
 export const PRECISION = 'ms';
@@ -23,7 +24,14 @@ export interface EventInput {
   ts?: number;
 }
 
-export class InvalidPointError extends Error {}
+/** A point that can never be stored as line protocol; refused here with a reason. */
+export class InvalidPointError extends CodedError<'TELEMETRY_INVALID_POINT'> {
+  override readonly name = 'InvalidPointError';
+
+  constructor(message: string) {
+    super('TELEMETRY_INVALID_POINT', message);
+  }
+}
 
 function timestampOf(ts: number | undefined): string {
   const value = ts ?? Date.now();

@@ -1,8 +1,9 @@
 import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
+import { describeError } from '@growoff/protocol';
 import type { RegistryCredentials } from '../registry/ecr-credentials';
 import { fetchImageLayers, parseImageByDigest, type ImageLayer } from '../registry/image-manifest';
-import { UpdaterError, describeError } from '../updater-error';
+import { UpdaterError } from '../updater-error';
 
 export interface PullProgress {
   bytes: number;
