@@ -63,7 +63,11 @@ export const ERROR_REGISTRY = {
   JOURNAL_CORRUPT: code(500, false, 'the update journal on disk cannot be read'),
 
   // The core.
-  CORE_CONFIG_FILE_INVALID: code(500, false, 'the saved module config is not valid; it is refused, not replaced'),
+  CORE_CONFIG_FILE_INVALID: code(
+    500,
+    false,
+    'the saved module config is not valid; it is refused, not replaced',
+  ),
   CORE_BAD_ENV: code(500, false, 'a core environment variable has a bad value'),
 
   // libs/hal: I2C / 1-Wire hardware.
@@ -111,7 +115,11 @@ export const ERROR_REGISTRY = {
   FLEET_BAD_FILE: code(400, false, 'a key, payload or envelope file that cannot be read or parsed'),
   FLEET_MQTT_UNREACHABLE: code(503, true, 'the broker cannot be reached'),
   FLEET_NO_RELEASE: code(404, false, 'the channel has no release this CLI can verify'),
-  FLEET_ROLLOUT_NARROWING: code(409, false, 'rollout to a lower percent than the current one (without --force)'),
+  FLEET_ROLLOUT_NARROWING: code(
+    409,
+    false,
+    'rollout to a lower percent than the current one (without --force)',
+  ),
   FLEET_STALE_SEQUENCE: code(409, false, 'the envelope\u2019s sequence is not above the retained one'),
   FLEET_FAILED: code(500, false, 'the CLI failed unexpectedly'),
 

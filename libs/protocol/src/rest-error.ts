@@ -43,6 +43,8 @@ export function restErrorReply(error: CodedError): { status: number; body: { err
   const { details } = error;
   return {
     status,
-    body: { error: details === undefined || code !== error.code ? { code, message } : { code, message, details } },
+    body: {
+      error: details === undefined || code !== error.code ? { code, message } : { code, message, details },
+    },
   };
 }

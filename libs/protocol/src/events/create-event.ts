@@ -41,8 +41,12 @@ export function createEvent<T extends EventType>(
   if (!isEventType(type)) {
     throw codedError('EVENT_INVALID', `event type "${String(type)}" is not in the event registry`);
   }
-  const info: { severity: EventSeverity; severities: readonly EventSeverity[]; data: TSchema; dataOptional: boolean } =
-    EVENT_REGISTRY[type];
+  const info: {
+    severity: EventSeverity;
+    severities: readonly EventSeverity[];
+    data: TSchema;
+    dataOptional: boolean;
+  } = EVENT_REGISTRY[type];
   const severity = options.severity ?? info.severity;
   if (checkingData) {
     if (!info.severities.includes(severity)) {
@@ -72,8 +76,12 @@ export const EventTypeSchema = Type.Union(
 /** An event of each registered type, discriminated by `type`, with its severities and `data` schema. */
 export const RegisteredEventSchema = Type.Union(
   EVENT_TYPES.map((t) => {
-    const info: { severities: readonly EventSeverity[]; description: string; data: TSchema; dataOptional: boolean } =
-      EVENT_REGISTRY[t];
+    const info: {
+      severities: readonly EventSeverity[];
+      description: string;
+      data: TSchema;
+      dataOptional: boolean;
+    } = EVENT_REGISTRY[t];
     return Type.Object(
       {
         type: Type.Literal(t),

@@ -71,7 +71,11 @@ export const EVENT_REGISTRY = {
     Type.Object({ sensor: S, quality: S, error: opt(S) }),
   ),
   'sensor.restored': event('info', 'a sensor delivers good readings again', Type.Object({ sensor: S })),
-  'water_level.low': event('critical', 'the water level is low: the pump is locked out', Type.Object({ value: N })),
+  'water_level.low': event(
+    'critical',
+    'the water level is low: the pump is locked out',
+    Type.Object({ value: N }),
+  ),
   'water_level.ok': event('info', 'the water level is back to normal', Type.Object({ value: N })),
   'co2.high': event('warning', 'CO2 is above its limit', Type.Object({ value: N, limit: N })),
   'co2.normal': event('info', 'CO2 is back below its limit', Type.Object({ value: N, limit: N })),
@@ -82,7 +86,11 @@ export const EVENT_REGISTRY = {
     'a control loop paused: its inputs are not fresh',
     Type.Object({ loop: S, sensors: Type.Array(S) }),
   ),
-  'control.resumed': event('info', 'a control loop resumed: its inputs are fresh again', Type.Object({ loop: S })),
+  'control.resumed': event(
+    'info',
+    'a control loop resumed: its inputs are fresh again',
+    Type.Object({ loop: S }),
+  ),
   'control.error': event('error', 'a control loop could not set its actuator', Type.Object({ loop: S })),
   'actuator.error': event('error', 'an actuator could not be switched', Type.Object({ actuator: opt(S) }), {
     also: ['critical'],
@@ -140,7 +148,11 @@ export const EVENT_REGISTRY = {
   ),
 
   // The updater: installs, probation, rollback.
-  'install.waiting_lock': event('info', 'the app holds its update lock; the install waits', Type.Object({ app: App })),
+  'install.waiting_lock': event(
+    'info',
+    'the app holds its update lock; the install waits',
+    Type.Object({ app: App }),
+  ),
   'install.stopping_old': event('info', 'the running release is being stopped', Type.Object({ app: App })),
   'install.starting_new': event('info', 'the new release is being started', Type.Object(Release)),
   'install.health_gate': event('info', 'waiting for the new release to be healthy', Type.Object(Release)),
@@ -165,7 +177,11 @@ export const EVENT_REGISTRY = {
     Type.Object(Release),
   ),
   'rollback.impossible': event('critical', 'no earlier release to roll back to', Type.Object({ app: App })),
-  'images.pruned': event('info', 'old images were removed', Type.Object({ app: App, removed: Type.Array(S) })),
+  'images.pruned': event(
+    'info',
+    'old images were removed',
+    Type.Object({ app: App, removed: Type.Array(S) }),
+  ),
 
   // The updater: reconciling after a start or a crash.
   'reconcile.resumed': event(
@@ -178,7 +194,11 @@ export const EVENT_REGISTRY = {
     'an interrupted install was undone: back on the previous release',
     Type.Object({ app: App, step: S, image: S }),
   ),
-  'reconcile.removed': event('warning', 'a stray container was removed', Type.Object({ app: App, container: S })),
+  'reconcile.removed': event(
+    'warning',
+    'a stray container was removed',
+    Type.Object({ app: App, container: S }),
+  ),
   'reconcile.recreated': event('warning', 'a missing container was recreated', Type.Object({ app: App })),
 
   // The tunnel (its audit trail).
@@ -194,7 +214,11 @@ export const EVENT_REGISTRY = {
     Type.Object({ reason: S, remotePort: N, expiresAt: opt(N) }),
   ),
   'tunnel.closed': event('info', 'the tunnel was closed', Type.Object({ reason: S, requestReason: opt(S) })),
-  'tunnel.expired': event('info', 'the tunnel expired after its TTL', Type.Object({ reason: S, requestReason: opt(S) })),
+  'tunnel.expired': event(
+    'info',
+    'the tunnel expired after its TTL',
+    Type.Object({ reason: S, requestReason: opt(S) }),
+  ),
   'tunnel.failed': event(
     'error',
     'the tunnel could not be opened or kept',
