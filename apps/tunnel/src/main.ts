@@ -1,3 +1,4 @@
+import { describeError } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
 import { describeConfig, tunnelConfigFromEnv } from './config';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (isTunnelError(error) || isTelemetryError(error))
     console.error(`[tunnel] ${error.code}: ${error.message}`);
-  else console.error(`[tunnel] failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  else console.error(`[tunnel] failed to start: ${describeError(error).message}`);
   const badConfig =
     (isTunnelError(error) && error.code === 'TUNNEL_BAD_CONFIG') ||
     (isTelemetryError(error) && error.code === 'TELEMETRY_BAD_OPTION');

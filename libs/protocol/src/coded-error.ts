@@ -34,12 +34,16 @@ export function isCodedError(value: unknown): value is CodedError {
 
 /**
  * A one-line account of any thrown value for events, logs and answers, never a stack: the error's
- * registered code (INTERNAL for anything else, e.g. a Node `ENOENT`, whose message names it) and its message.
+ * registered code (`fallback`, INTERNAL by default, for anything else, e.g. a Node `ENOENT`, whose
+ * message names it) and its message.
  */
-export function describeError(error: unknown): { code: RegisteredErrorCode; message: string } {
+export function describeError(
+  error: unknown,
+  fallback: RegisteredErrorCode = 'INTERNAL',
+): { code: RegisteredErrorCode; message: string } {
   const code = (error as { code?: unknown } | null)?.code;
   return {
-    code: isRegisteredErrorCode(code) ? code : 'INTERNAL',
+    code: isRegisteredErrorCode(code) ? code : fallback,
     message: error instanceof Error ? error.message : String(error),
   };
 }

@@ -69,5 +69,9 @@ describe('describeError', () => {
     expect(describeError(enoent)).toEqual({ code: 'INTERNAL', message: 'ENOENT: no such file' });
     expect(describeError('plain')).toEqual({ code: 'INTERNAL', message: 'plain' });
     expect(describeError(null)).toEqual({ code: 'INTERNAL', message: 'null' });
+    expect(describeError(new Error('boom'), 'FLEET_FAILED')).toEqual({
+      code: 'FLEET_FAILED',
+      message: 'boom',
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadTrustedKeys } from '@growoff/protocol';
+import { describeError, loadTrustedKeys } from '@growoff/protocol';
 import { FleetSim } from './fleet-sim';
 import { FleetSimError } from './fleet-sim-error';
 import { renderProgress } from './progress-view';
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const code = error instanceof FleetSimError ? error.code : 'FLEET_SIM_FAILED';
-  process.stderr.write(`${code}: ${(error as Error).message}\n`);
+  const { code, message } = describeError(error, 'FLEET_SIM_FAILED');
+  process.stderr.write(`${code}: ${message}\n`);
   process.exitCode = 1;
 });

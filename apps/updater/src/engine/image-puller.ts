@@ -188,7 +188,7 @@ export class ImagePuller {
 
 function classifyPullError(error: unknown): UpdaterError {
   if (error instanceof UpdaterError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const { message } = describeError(error);
   if (/unauthorized|authentication required|401/i.test(message)) {
     return new UpdaterError('REGISTRY_AUTH_FAILED', `the registry refused the pull: ${message}`);
   }
