@@ -1,9 +1,9 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { codedError } from '../coded-error';
 import { Timestamp } from '../messages/common';
 import type { Event, EventSeverity } from '../messages/event';
 import { validate } from '../messages/validate';
-import { EVENT_REGISTRY } from './registry';
+import { EVENT_REGISTRY, type EventTypeInfo } from './registry';
 
 export type EventType = keyof typeof EVENT_REGISTRY;
 export type EventData<T extends EventType> = Static<(typeof EVENT_REGISTRY)[T]['data']>;
@@ -41,12 +41,7 @@ export function createEvent<T extends EventType>(
   if (!isEventType(type)) {
     throw codedError('EVENT_INVALID', `event type "${String(type)}" is not in the event registry`);
   }
-  const info: {
-    severity: EventSeverity;
-    severities: readonly EventSeverity[];
-    data: TSchema;
-    dataOptional: boolean;
-  } = EVENT_REGISTRY[type];
+  const info: EventTypeInfo = EVENT_REGISTRY[type];
   const severity = options.severity ?? info.severity;
   if (checkingData) {
     if (!info.severities.includes(severity)) {
@@ -54,9 +49,10 @@ export function createEvent<T extends EventType>(
         severities: info.severities,
       });
     }
-    if (data === undefined ? !info.dataOptional : !validate(info.data, data).ok) {
+    const checked = data === undefined ? undefined : validate(info.data, data);
+    if (checked ? !checked.ok : !info.dataOptional) {
       throw codedError('EVENT_INVALID', `event ${type}: data does not match its schema`, {
-        issues: data === undefined ? [{ path: '', message: 'data is required' }] : validate(info.data, data),
+        issues: checked && !checked.ok ? checked.errors : [{ path: '', message: 'data is required' }],
       });
     }
   }
@@ -76,12 +72,7 @@ export const EventTypeSchema = Type.Union(
 /** An event of each registered type, discriminated by `type`, with its severities and `data` schema. */
 export const RegisteredEventSchema = Type.Union(
   EVENT_TYPES.map((t) => {
-    const info: {
-      severities: readonly EventSeverity[];
-      description: string;
-      data: TSchema;
-      dataOptional: boolean;
-    } = EVENT_REGISTRY[t];
+    const info: EventTypeInfo = EVENT_REGISTRY[t];
     return Type.Object(
       {
         type: Type.Literal(t),
