@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Hal } from '@growoff/hal';
-import { ProtocolError, validate } from '@growoff/protocol';
+import { ProtocolError, validate, type CodedError } from '@growoff/protocol';
 import type { EventBus } from './event-bus';
 import type { StateStore } from './state/state-store';
 import type { ConfigHolder } from './config/config-holder';
@@ -96,7 +96,7 @@ export class CommandService {
   }
 
   /** Records a refusal that happened before a method could run (bad JSON, bad topic). */
-  rejected(source: RequestSource, target: string, error: ProtocolError): void {
+  rejected(source: RequestSource, target: string, error: CodedError): void {
     raiseEvent(this.deps.bus, 'command.rejected', 'warning', `${source} ${target}: ${error.message}`, {
       source,
       target,

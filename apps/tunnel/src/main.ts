@@ -1,4 +1,5 @@
 import { describe, isConfigInvalid } from '@growoff/config';
+import { describeError } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsOf } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
 import { tunnelConfigFromEnv } from './config';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (isTunnelError(error) || isTelemetryError(error) || isConfigInvalid(error))
     console.error(`[tunnel] ${error.code}: ${error.message}`);
-  else console.error(`[tunnel] failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  else console.error(`[tunnel] failed to start: ${describeError(error).message}`);
   const badConfig =
     isConfigInvalid(error) || (isTelemetryError(error) && error.code === 'TELEMETRY_BAD_OPTION');
   process.exit(badConfig ? 2 : 1);

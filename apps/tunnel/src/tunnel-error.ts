@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 /** Why the tunnel refused a configuration, could not connect, or lost its forward. */
 export type TunnelErrorCode =
   /** The module's private key cannot be read or parsed. */
@@ -19,15 +21,12 @@ export type TunnelErrorCode =
   /** The end-to-end probe through the bastion's port did not come back through this session. */
   | 'TUNNEL_PROBE_FAILED';
 
-export class TunnelError extends Error {
+export class TunnelError extends CodedError<TunnelErrorCode> {
   override readonly name = 'TunnelError';
+  declare readonly details?: Record<string, unknown>;
 
-  constructor(
-    readonly code: TunnelErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  constructor(code: TunnelErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  createEvent,
   errorResponse,
   isValidTopicSegment,
   okResponse,
@@ -138,12 +139,13 @@ export class TunnelMqtt {
       };
     }
     if (!answer.ok) {
-      this.publishEvent({
-        type: 'command.rejected',
-        severity: 'warning',
-        message: `tunnel/req/${method}: ${answer.message}`,
-        data: { topic, code: answer.code, details: answer.details },
-      });
+      this.publishEvent(
+        createEvent('command.rejected', `tunnel/req/${method}: ${answer.message}`, {
+          topic,
+          code: answer.code,
+          details: answer.details,
+        }),
+      );
     }
     const body = answer.ok
       ? okResponse(id, answer.result)

@@ -1,4 +1,11 @@
 import { EventEmitter } from 'node:events';
+import {
+  createEvent,
+  type EventData,
+  type EventSeverity,
+  type EventType,
+  type RegisteredEvent,
+} from '@growoff/protocol';
 import { Backoff } from './backoff';
 import { BastionSession, type BastionSessionOptions } from './bastion-session';
 import { isTunnelError, TunnelError, type TunnelErrorCode } from './tunnel-error';
@@ -15,12 +22,8 @@ export interface TunnelSnapshot {
   errorCode?: TunnelErrorCode;
 }
 
-export interface AuditEvent {
-  type: string;
-  severity: 'debug' | 'info' | 'warning' | 'error' | 'critical';
-  message: string;
-  data?: Record<string, unknown>;
-}
+/** An audit event: of a registered type, checked against the event registry when raised. */
+export type AuditEvent = RegisteredEvent;
 
 export interface TunnelSupervisorOptions {
   session: BastionSessionOptions;
@@ -175,8 +178,8 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
   }
 
   private async stopDemand(
-    type: string,
-    severity: AuditEvent['severity'],
+    type: 'tunnel.closed' | 'tunnel.expired',
+    severity: EventSeverity,
     message: string,
     reason: string,
   ): Promise<void> {
@@ -348,12 +351,12 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
     this.emit('status', snapshot);
   }
 
-  private audit(
-    severity: AuditEvent['severity'],
-    type: string,
+  private audit<T extends EventType>(
+    severity: EventSeverity,
+    type: T,
     message: string,
-    data?: Record<string, unknown>,
+    data?: EventData<T>,
   ): void {
-    this.emit('audit', { type, severity, message, data });
+    this.emit('audit', createEvent(type, message, data, { severity }));
   }
 }

@@ -1,8 +1,8 @@
 import { describe } from '@growoff/config';
+import { describeError } from '@growoff/protocol';
 import { updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
-import { describeError } from './updater-error';
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
 

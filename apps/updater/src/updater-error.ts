@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 /** Why the updater refused or failed something; events and the REST API carry the code. */
 export type UpdaterErrorCode =
   | 'IMAGE_REPO_MISMATCH'
@@ -12,27 +14,14 @@ export type UpdaterErrorCode =
   | 'ENGINE_FAILED'
   | 'JOURNAL_CORRUPT';
 
-export class UpdaterError extends Error {
+export class UpdaterError extends CodedError<UpdaterErrorCode> {
   override readonly name = 'UpdaterError';
 
-  constructor(
-    readonly code: UpdaterErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  constructor(code: UpdaterErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 
 export function isUpdaterError(value: unknown): value is UpdaterError {
   return value instanceof UpdaterError;
-}
-
-/** A one-line message for events and logs, never a stack. */
-export function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : 'INTERNAL', message: error.message };
-  }
-  return { code: 'INTERNAL', message: String(error) };
 }

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import mqtt, { type MqttClient } from 'mqtt';
-import { loadTrustedKeys, mqttClientOptions, topics, type TrustedKey } from '@growoff/protocol';
+import {
+  createEvent,
+  describeError,
+  loadTrustedKeys,
+  mqttClientOptions,
+  topics,
+  type RegisteredEvent,
+  type TrustedKey,
+} from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
 import { httpPortOf, ManagedContainers } from './engine/managed-containers';
@@ -17,7 +25,6 @@ import {
 } from './journal/update-journal';
 import { DesiredRelease, type ReleaseSource } from './release/desired-release';
 import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
-import { describeError } from './updater-error';
 
 export interface UpdaterStatus {
   state: 'online' | 'offline';
@@ -40,13 +47,8 @@ export interface UpdaterStatus {
   registryTokens: number;
 }
 
-export interface UpdaterEvent {
-  type: string;
-  severity: string;
-  message: string;
-  ts: number;
-  data?: Record<string, unknown>;
-}
+/** An event as published: of a registered type, its data read loosely by listeners. */
+export type UpdaterEvent = Omit<RegisteredEvent, 'data'> & { data?: Record<string, unknown> };
 
 export interface UpdaterOptions {
   config: UpdaterConfig;
@@ -275,10 +277,11 @@ export class Updater {
 
   private readonly emit: EmitEvent = (type, severity, message, data) => {
     const { config } = this.options;
-    const event = { type, severity, message, ts: Date.now(), data };
+    const event = createEvent(type, message, data, { severity }) as UpdaterEvent;
     this.options.log?.(`[${severity}] ${type}: ${message}`);
-    if (!type.startsWith('download.progress') && !type.startsWith('install.health_check')) {
-      this.journal.record({ ts: event.ts, app: (data?.app as ManagedAppId) ?? 'core', type, message, data });
+    if (type !== 'download.progress') {
+      const app = (data as { app?: ManagedAppId } | undefined)?.app ?? 'core';
+      this.journal.record({ ts: event.ts, app, type, message, data: data as Record<string, unknown> });
     }
     this.mqtt?.publish(topics.events(config.moduleId), JSON.stringify(event), { qos: 0 });
     for (const listener of this.listeners) listener(event);

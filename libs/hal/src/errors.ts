@@ -1,3 +1,4 @@
+import { CodedError, describeError, ERROR_REGISTRY } from '@growoff/protocol';
 import type { Quality } from './types';
 
 export type HalErrorCode =
@@ -18,14 +19,12 @@ export type HalErrorCode =
   | 'HAL_BAD_COMMAND'
   | 'HAL_CLOSED';
 
-export class HalError extends Error {
+export class HalError extends CodedError<HalErrorCode> {
   override readonly name = 'HalError';
-  constructor(
-    readonly code: HalErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  declare readonly details?: Record<string, unknown>;
+
+  constructor(code: HalErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 
@@ -33,17 +32,9 @@ export function isHalError(e: unknown): e is HalError {
   return e instanceof HalError;
 }
 
-/** Faults worth another attempt: the next transaction may well succeed. */
+/** Faults worth another attempt, retryable in the error registry: the next transaction may well succeed. */
 export function isTransient(e: unknown): boolean {
-  return (
-    isHalError(e) &&
-    (e.code === 'HAL_I2C_NACK' ||
-      e.code === 'HAL_I2C_IO' ||
-      e.code === 'HAL_TIMEOUT' ||
-      e.code === 'HAL_CRC' ||
-      e.code === 'HAL_DEVICE_BUSY' ||
-      e.code === 'HAL_W1_EMPTY')
-  );
+  return isHalError(e) && ERROR_REGISTRY[e.code].retryable;
 }
 
 /** Faults about the value, not the device: they neither retry nor trip the breaker. */
@@ -67,5 +58,5 @@ export function qualityOf(e: unknown): Quality {
 }
 
 export function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  return describeError(e).message;
 }

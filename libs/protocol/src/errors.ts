@@ -1,3 +1,6 @@
+import { CodedError } from './coded-error';
+import type { RegisteredErrorCode } from './error-registry';
+
 /**
  * The error codes of the contract: every error response and every `command.rejected`
  * event carries one of these, so a client can branch on it without parsing messages.
@@ -22,7 +25,7 @@ export const ErrorCode = {
   INTERNAL: 'INTERNAL',
   UNAUTHORIZED: 'UNAUTHORIZED',
   NOT_FOUND: 'NOT_FOUND',
-} as const;
+} as const satisfies Record<string, RegisteredErrorCode>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export const ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
@@ -31,17 +34,9 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
-/** An error that reaches a client as `{code, message, details?}`. */
-export class ProtocolError extends Error {
+/** An error that reaches a client as `{code, message, details?}`, with one of the contract's codes. */
+export class ProtocolError extends CodedError<ErrorCode> {
   override readonly name = 'ProtocolError';
-
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
 }
 
 export function isProtocolError(value: unknown): value is ProtocolError {

@@ -14,6 +14,9 @@ describe('JSON Schema export', () => {
       'Event',
       'ReleasePayload',
       'DsseEnvelope',
+      'ErrorCode',
+      'EventType',
+      'RegisteredEvent',
     ]) {
       const text = files.get(`${name}.json`);
       expect(text, name).toBeDefined();

@@ -23,14 +23,18 @@ function stripNestedIds(node: unknown, root: boolean): unknown {
   return out;
 }
 
-/** File name → file content for every schema `@growoff/protocol` exports, formatted as the repo's prettier does. */
+/**
+ * File name → file content for every schema `@growoff/protocol` exports, formatted as the repo's
+ * prettier does. A schema is named by its `$id` when it has one (`ErrorCodeSchema` → `ErrorCode`).
+ */
 export async function buildJsonSchemas(): Promise<Map<string, string>> {
   const prettierOptions = (await resolveConfig(new URL('x.json', SCHEMAS_DIR).pathname)) ?? {};
   const files = new Map<string, string>();
   const names = Object.keys(protocol).sort();
-  for (const name of names) {
-    const value = (protocol as Record<string, unknown>)[name];
+  for (const key of names) {
+    const value = (protocol as Record<string, unknown>)[key];
     if (!isSchema(value)) continue;
+    const name = typeof value.$id === 'string' ? value.$id : key;
     const plain = stripNestedIds(JSON.parse(JSON.stringify(value)), true) as Record<string, unknown>;
     const doc = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',

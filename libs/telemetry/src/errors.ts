@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 export type TelemetryErrorCode =
   | 'TELEMETRY_BAD_OPTION'
   | 'TELEMETRY_QUEUE_IO'
@@ -6,13 +8,11 @@ export type TelemetryErrorCode =
   | 'TELEMETRY_CLOSED';
 
 /** Every failure this library reports carries one of these codes and a message fit for an operator. */
-export class TelemetryError extends Error {
-  readonly code: TelemetryErrorCode;
+export class TelemetryError extends CodedError<TelemetryErrorCode> {
+  override readonly name = 'TelemetryError';
 
   constructor(code: TelemetryErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TelemetryError';
-    this.code = code;
+    super(code, message, undefined, options);
   }
 }
 

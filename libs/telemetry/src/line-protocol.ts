@@ -1,4 +1,5 @@
 import { Point } from '@influxdata/influxdb-client';
+import { CodedError } from '@growoff/protocol';
 
 /**
  * Lines carry nanosecond timestamps (every request says `precision=ns`, also the servers' default):
@@ -27,7 +28,14 @@ export interface EventInput {
   ts?: number;
 }
 
-export class InvalidPointError extends Error {}
+/** A point that can never be stored as line protocol; refused here with a reason. */
+export class InvalidPointError extends CodedError<'TELEMETRY_INVALID_POINT'> {
+  override readonly name = 'InvalidPointError';
+
+  constructor(message: string) {
+    super('TELEMETRY_INVALID_POINT', message);
+  }
+}
 
 /** Epoch milliseconds (default now), validated and cut to a whole millisecond. */
 export function millisecondsOf(ts: number | undefined): number {

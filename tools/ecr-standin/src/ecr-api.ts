@@ -1,13 +1,31 @@
+import { CodedError, ERROR_REGISTRY } from '@growoff/protocol';
 import { RegistryClient, RegistryNotFound, type Manifest } from './registry-client';
 
-/** An ECR service exception as the JSON protocol carries it (`__type` + message, HTTP 4xx/5xx). */
-export class EcrException extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
+/** The ECR exceptions the stand-in raises, by ECR's own names (each in the error registry). */
+export type EcrExceptionType =
+  | 'UnknownOperationException'
+  | 'MissingAuthenticationTokenException'
+  | 'SerializationException'
+  | 'InvalidParameterException'
+  | 'RepositoryNotFoundException'
+  | 'ImageNotFoundException'
+  | 'ServerException';
+
+/**
+ * An ECR service exception as the JSON protocol carries it (`__type` + message, HTTP 4xx/5xx);
+ * the status is the registry's unless the call names another (ECR answers some with 404).
+ */
+export class EcrException extends CodedError<EcrExceptionType> {
+  override readonly name = 'EcrException';
+  readonly status: number;
+
+  constructor(type: EcrExceptionType, message: string, status?: number) {
+    super(type, message);
+    this.status = status ?? ERROR_REGISTRY[type].status;
+  }
+
+  get type(): EcrExceptionType {
+    return this.code;
   }
 }
 

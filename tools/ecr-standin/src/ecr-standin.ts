@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { describeError } from '@growoff/protocol';
 import { EcrApi, EcrException } from './ecr-api';
 import { RegistryClient, type RegistryAccess } from './registry-client';
 
@@ -76,7 +77,7 @@ export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrSt
         throw new EcrException('UnknownOperationException', 'ECR is served at POST /', 404);
       }
       if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
-        throw new EcrException('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
+        throw new EcrException('MissingAuthenticationTokenException', 'Missing Authentication Token');
       }
       if (!target.startsWith(TARGET_PREFIX)) {
         throw new EcrException('UnknownOperationException', `unknown X-Amz-Target '${target}'`);
@@ -96,7 +97,7 @@ export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrSt
       const exception =
         error instanceof EcrException
           ? error
-          : new EcrException('ServerException', error instanceof Error ? error.message : String(error), 500);
+          : new EcrException('ServerException', describeError(error).message);
       res.setHeader('x-amzn-ErrorType', exception.type);
       send(res, exception.status, { __type: exception.type, message: exception.message });
     }

@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 /** The few docker-registry v2 API calls the ECR stand-in answers from. */
 
 export interface RegistryAccess {
@@ -25,12 +27,14 @@ export interface Manifest {
 }
 
 /** The registry answered 404 for the repository (NAME_UNKNOWN) or the reference (MANIFEST_UNKNOWN). */
-export class RegistryNotFound extends Error {
+export class RegistryNotFound extends CodedError<'REGISTRY_NOT_FOUND'> {
+  override readonly name = 'RegistryNotFound';
+
   constructor(
     readonly what: 'repository' | 'manifest',
     message: string,
   ) {
-    super(message);
+    super('REGISTRY_NOT_FOUND', message);
   }
 }
 

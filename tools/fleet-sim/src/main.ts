@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { isConfigInvalid, mqttConnectionFromEnv } from '@growoff/config';
-import { loadTrustedKeys } from '@growoff/protocol';
+import { mqttConnectionFromEnv } from '@growoff/config';
+import { describeError, loadTrustedKeys } from '@growoff/protocol';
 import { FleetSim } from './fleet-sim';
 import { FleetSimError } from './fleet-sim-error';
 import { renderProgress } from './progress-view';
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const code = error instanceof FleetSimError || isConfigInvalid(error) ? error.code : 'FLEET_SIM_FAILED';
-  process.stderr.write(`${code}: ${(error as Error).message}\n`);
+  const { code, message } = describeError(error, 'FLEET_SIM_FAILED');
+  process.stderr.write(`${code}: ${message}\n`);
   process.exitCode = 1;
 });

@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isConfigInvalid } from '@growoff/config';
-import { isReleaseError } from '@growoff/protocol';
+import { describeError } from '@growoff/protocol';
 import type { CliIo } from './cli-io';
 import { keygen, type KeygenFlags } from './commands/keygen';
 import {
@@ -99,12 +98,9 @@ export async function runFleet(argv: string[], io: CliIo): Promise<number> {
     await run(command, values, io);
     return 0;
   } catch (error) {
-    if (error instanceof FleetError || isReleaseError(error) || isConfigInvalid(error)) {
-      io.err(`${error.code}: ${error.message}\n`);
-      return (error instanceof FleetError && error.code === 'FLEET_USAGE') || isConfigInvalid(error) ? 2 : 1;
-    }
-    io.err(`FLEET_FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    const { code, message } = describeError(error, 'FLEET_FAILED');
+    io.err(`${code}: ${message}\n`);
+    return code === 'FLEET_USAGE' || code === 'CONFIG_INVALID' ? 2 : 1;
   }
 }
 

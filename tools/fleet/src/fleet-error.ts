@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 /** What the fleet CLI refuses, as `CODE: message` on stderr (no stack traces for users). */
 export type FleetErrorCode =
   /** Unknown command or option, or a missing required option. */
@@ -17,13 +19,10 @@ export type FleetErrorCode =
   /** publish of a pre-signed envelope whose sequence is not above the retained one. */
   | 'FLEET_STALE_SEQUENCE';
 
-export class FleetError extends Error {
+export class FleetError extends CodedError<FleetErrorCode> {
   override readonly name = 'FleetError';
 
-  constructor(
-    readonly code: FleetErrorCode,
-    message: string,
-  ) {
-    super(message);
+  constructor(code: FleetErrorCode, message: string) {
+    super(code, message);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '@growoff/protocol';
+
 export type ImageErrorCode =
   | 'IMAGE_UNKNOWN_APP'
   | 'IMAGE_APP_BUILD_FAILED'
@@ -6,11 +8,10 @@ export type ImageErrorCode =
   | 'IMAGE_NOT_FOUND';
 
 /** A failed image step, with the tool's last output lines as the message's tail. */
-export class ImageError extends Error {
-  readonly code: ImageErrorCode;
+export class ImageError extends CodedError<ImageErrorCode> {
+  override readonly name = 'ImageError';
+
   constructor(code: ImageErrorCode, message: string) {
-    super(message);
-    this.name = 'ImageError';
-    this.code = code;
+    super(code, message);
   }
 }

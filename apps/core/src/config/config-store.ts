@@ -1,12 +1,16 @@
 import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_MODULE_CONFIG, applyConfigPatch, type ModuleConfig } from './module-config';
+import { CodedError } from '@growoff/protocol';
 
 export const CONFIG_FILE = 'module-config.json';
 
-export class ConfigStoreError extends Error {
+export class ConfigStoreError extends CodedError<'CORE_CONFIG_FILE_INVALID'> {
   override readonly name = 'ConfigStoreError';
-  readonly code = 'CORE_CONFIG_FILE_INVALID';
+
+  constructor(message: string) {
+    super('CORE_CONFIG_FILE_INVALID', message);
+  }
 }
 
 /** The module config on disk: written to a temp file, fsynced, then renamed over the old one. */

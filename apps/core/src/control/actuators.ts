@@ -52,8 +52,9 @@ function show(s: ActuatorState | Command): string {
   return 'level' in s ? `level ${s.level}` : s.state;
 }
 
-function halCode(e: unknown): unknown {
-  return (e as { code?: unknown }).code;
+function halCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**

@@ -1,17 +1,19 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
-import { SIM_FAULTS, type Hal } from '@growoff/hal';
+import { HalError, SIM_FAULTS, type Hal } from '@growoff/hal';
 import {
   ActuatorCommand,
+  codedError,
   Event,
   ProtocolError,
+  restErrorOf,
+  restErrorReply,
   SensorQuality,
   UpdateLock,
-  type ErrorCode,
 } from '@growoff/protocol';
 import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
@@ -25,21 +27,6 @@ export interface RestOptions {
   hal: Hal;
   health: () => Record<string, unknown> & { status: 'ok' | 'degraded' };
 }
-
-const STATUS_BY_CODE: Record<ErrorCode, number> = {
-  BAD_JSON: 400,
-  INVALID_MESSAGE: 400,
-  UNKNOWN_METHOD: 404,
-  UNKNOWN_SENSOR: 404,
-  UNKNOWN_ACTUATOR: 404,
-  NOT_FOUND: 404,
-  INTERLOCK: 409,
-  PUMP_RESTING: 409,
-  CONFLICT: 409,
-  UNAUTHORIZED: 401,
-  UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
 
 const ErrorReply = Type.Object(
   {
@@ -113,44 +100,22 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
     });
   }
 
-  app.setErrorHandler((error: FastifyError | ProtocolError, req, reply) => {
-    let e: ProtocolError;
-    if (error instanceof ProtocolError) {
-      e = error;
-    } else if ('validation' in error && error.validation) {
-      e = new ProtocolError(
-        'INVALID_MESSAGE',
-        `invalid request ${error.validationContext ?? ''}`.trim(),
-        error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
-      );
-    } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      const code: ErrorCode =
-        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || error.statusCode === 413
-          ? 'INVALID_MESSAGE'
-          : 'BAD_JSON';
-      e = new ProtocolError(code, error.message);
-    } else if (typeof error.code === 'string' && error.code.startsWith('HAL_')) {
-      // A coded HAL refusal (e.g. an unknown fault target) is the caller's mistake, said in the HAL's words.
-      e = new ProtocolError('INVALID_MESSAGE', error.message, { halCode: error.code });
-    } else {
-      e = new ProtocolError('INTERNAL', 'internal error');
-    }
+  app.setErrorHandler((error, req, reply) => {
+    // A coded HAL refusal (e.g. an unknown fault target) is the caller's mistake, said in the HAL's words.
+    const e =
+      error instanceof HalError
+        ? codedError('INVALID_MESSAGE', error.message, { halCode: error.code })
+        : restErrorOf(error);
     // Refusals the command path never saw (schema, JSON, auth) are still recorded as rejected commands.
     if (!(error instanceof ProtocolError && error.code !== 'UNAUTHORIZED') && req.method !== 'GET') {
       commands.rejected('rest', `${req.method} ${req.routeOptions.url ?? req.url}`, e);
     }
-    const status = STATUS_BY_CODE[e.code];
-    void reply.status(status).send({
-      error:
-        e.details === undefined
-          ? { code: e.code, message: e.message }
-          : { code: e.code, message: e.message, details: e.details },
-    });
+    const { status, body } = restErrorReply(e);
+    void reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .status(404)
-      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } });
+    const { status, body } = restErrorReply(codedError('NOT_FOUND', `no route ${req.method} ${req.url}`));
+    void reply.status(status).send(body);
   });
 
   // After the error and not-found handlers, so the UI's own routes (encapsulated) inherit them.

@@ -16,8 +16,9 @@ describe('event rate limit', () => {
     const bus = new EventBus({ eventRateLimit: { burst: 5, windowMs: 10_000 } });
     const seen: Event[] = [];
     bus.on('event', (e) => seen.push(e));
-    for (let i = 0; i < 100; i += 1) raiseEvent(bus, 'command.rejected', 'warning', `bad ${i}`);
-    raiseEvent(bus, 'water_level.low', 'critical', 'low');
+    for (let i = 0; i < 100; i += 1)
+      raiseEvent(bus, 'command.rejected', 'warning', `bad ${i}`, { code: 'BAD_JSON' });
+    raiseEvent(bus, 'water_level.low', 'critical', 'low', { value: 0 });
     expect(seen.map((e) => e.type)).toEqual([...Array(5).fill('command.rejected'), 'water_level.low']);
 
     vi.advanceTimersByTime(10_000);
@@ -32,7 +33,7 @@ describe('event rate limit', () => {
     expect(seen.filter((e) => e.type === SUPPRESSED_EVENT_TYPE)).toHaveLength(1);
 
     // A new window lets the next burst through.
-    raiseEvent(bus, 'command.rejected', 'warning', 'again');
+    raiseEvent(bus, 'command.rejected', 'warning', 'again', { code: 'BAD_JSON' });
     expect(seen.at(-1)?.message).toBe('again');
   });
 
@@ -40,8 +41,8 @@ describe('event rate limit', () => {
     const bus = new EventBus({ eventRateLimit: { burst: 1, windowMs: 60_000 } });
     const seen: Event[] = [];
     bus.on('event', (e) => seen.push(e));
-    raiseEvent(bus, 'water_level.ok', 'info', 'a');
-    raiseEvent(bus, 'water_level.ok', 'info', 'b');
+    raiseEvent(bus, 'water_level.ok', 'info', 'a', { value: 1 });
+    raiseEvent(bus, 'water_level.ok', 'info', 'b', { value: 1 });
     bus.flushEventSummaries();
     expect(seen.map((e) => e.type)).toEqual(['water_level.ok', SUPPRESSED_EVENT_TYPE]);
   });

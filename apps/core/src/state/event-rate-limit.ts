@@ -1,3 +1,4 @@
+import { createEvent, type EventType } from '@growoff/protocol';
 import type { Event } from '../core-types';
 
 export interface EventRateLimit {
@@ -10,7 +11,7 @@ export interface EventRateLimit {
 export const DEFAULT_EVENT_RATE_LIMIT: EventRateLimit = { burst: 20, windowMs: 60_000 };
 
 /** The summary raised at the end of a window in which events of one type were held back. */
-export const SUPPRESSED_EVENT_TYPE = 'event.suppressed';
+export const SUPPRESSED_EVENT_TYPE = 'event.suppressed' satisfies EventType;
 
 interface Window {
   passed: number;
@@ -56,13 +57,14 @@ export class EventRateLimiter {
     this.windows.delete(type);
     if (!window || window.suppressed === 0) return;
     const seconds = Math.round(this.limit.windowMs / 1000);
-    this.summarise({
-      type: SUPPRESSED_EVENT_TYPE,
-      severity: 'warning',
-      message: `suppressed ${window.suppressed} ${type} events in the last ${seconds} s (more than ${this.limit.burst})`,
-      ts: this.now(),
-      data: { type, suppressed: window.suppressed, passed: window.passed, windowMs: this.limit.windowMs },
-    });
+    this.summarise(
+      createEvent(
+        'event.suppressed',
+        `suppressed ${window.suppressed} ${type} events in the last ${seconds} s (more than ${this.limit.burst})`,
+        { type, suppressed: window.suppressed, passed: window.passed, windowMs: this.limit.windowMs },
+        { ts: this.now() },
+      ),
+    );
   }
 
   /** Ends every window now, raising the summaries still due (on shutdown). */

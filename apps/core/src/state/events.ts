@@ -1,17 +1,17 @@
-import type { EventSeverity } from '@growoff/protocol';
+import { createEvent, type EventData, type EventSeverity, type EventType } from '@growoff/protocol';
 import type { EventBus } from '../event-bus';
 
-/** Raises a contract event on the bus; MQTT, telemetry and the event log pick it up from there. */
-export function raiseEvent(
+/**
+ * Raises a contract event of a registered type on the bus (checked against the event registry);
+ * MQTT, telemetry and the event log pick it up from there.
+ */
+export function raiseEvent<T extends EventType>(
   bus: EventBus,
-  type: string,
+  type: T,
   severity: EventSeverity,
   message: string,
-  data?: unknown,
+  data?: EventData<T>,
   now = Date.now(),
 ): void {
-  bus.emit(
-    'event',
-    data === undefined ? { type, severity, message, ts: now } : { type, severity, message, ts: now, data },
-  );
+  bus.emit('event', createEvent(type, message, data, { severity, ts: now }));
 }

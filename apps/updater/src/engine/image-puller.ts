@@ -1,8 +1,9 @@
 import { statfs } from 'node:fs/promises';
 import type Docker from 'dockerode';
+import { describeError } from '@growoff/protocol';
 import type { RegistryCredentials } from '../registry/ecr-credentials';
 import { fetchImageLayers, parseImageByDigest, type ImageLayer } from '../registry/image-manifest';
-import { UpdaterError, describeError } from '../updater-error';
+import { UpdaterError } from '../updater-error';
 
 export interface PullProgress {
   bytes: number;
@@ -187,7 +188,7 @@ export class ImagePuller {
 
 function classifyPullError(error: unknown): UpdaterError {
   if (error instanceof UpdaterError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  const { message } = describeError(error);
   if (/unauthorized|authentication required|401/i.test(message)) {
     return new UpdaterError('REGISTRY_AUTH_FAILED', `the registry refused the pull: ${message}`);
   }

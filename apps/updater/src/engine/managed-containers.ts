@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
+import { describeError } from '@growoff/protocol';
 import type { ContainerSpec, ManagedAppId, ReleaseRef } from '../journal/update-journal';
 import { UpdaterError } from '../updater-error';
 
@@ -180,8 +181,7 @@ export class ManagedContainers {
 }
 
 function engineError(what: string, error: unknown): UpdaterError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new UpdaterError('ENGINE_FAILED', `could not ${what}: ${message}`);
+  return new UpdaterError('ENGINE_FAILED', `could not ${what}: ${describeError(error).message}`);
 }
 
 /** The port of the core's REST API: its container's GROWOFF_HTTP_PORT, or the configured default. */

@@ -7,15 +7,15 @@ import type {
   ReleaseRef,
   UpdateJournal,
 } from '../journal/update-journal';
-import { describeError } from '../updater-error';
+import { describeError, type EventData, type EventSeverity, type EventType } from '@growoff/protocol';
 import type { HealthGateResult } from './health-gate';
 
-export type EventSeverity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
-export type EmitEvent = (
-  type: string,
+/** Raises an event of a registered type (checked against the event registry). */
+export type EmitEvent = <T extends EventType>(
+  type: T,
   severity: EventSeverity,
   message: string,
-  data?: Record<string, unknown>,
+  data?: EventData<T>,
 ) => void;
 
 export type Phase = 'idle' | InstallStep | 'probation' | 'reconciling';

@@ -1,4 +1,5 @@
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { describeError } from '@growoff/protocol';
 import { UpdaterError } from '../updater-error';
 
 /** What dockerode passes to the engine as X-Registry-Auth. */
@@ -29,7 +30,7 @@ export function ecrTokenSource(options: { region: string; endpoint?: string }): 
     } catch (error) {
       throw new UpdaterError(
         'REGISTRY_AUTH_FAILED',
-        `ECR GetAuthorizationToken failed: ${error instanceof Error ? error.message : String(error)}`,
+        `ECR GetAuthorizationToken failed: ${describeError(error).message}`,
       );
     }
     if (!data?.authorizationToken || !data.proxyEndpoint) {

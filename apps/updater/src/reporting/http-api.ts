@@ -1,10 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { codedError, restErrorOf, restErrorReply } from '@growoff/protocol';
 import type { Updater } from '../updater';
 
-/** Fastify's refusals of a body that is not JSON; its other 4xx refuse the request's form. */
-const NOT_JSON = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
-
-/** The updater's local REST API, on loopback only. Errors leave as `{error: {code, message}}`. */
+/** The updater's local REST API, on loopback only. Errors leave as the contract's coded errors. */
 export async function startHttpApi(updater: Updater, port: number): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   app.get('/health', async () => ({ status: 'ok', phase: updater.status().phase }));
@@ -14,15 +12,14 @@ export async function startHttpApi(updater: Updater, port: number): Promise<Fast
     void updater.check();
     return reply.code(202).send({ accepted: true });
   });
-  app.setErrorHandler((error: { code?: string; statusCode?: number; message?: string }, _req, reply) => {
-    const refused = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500;
-    if (!refused) return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
-    const code = NOT_JSON.has(error.code ?? '') ? 'BAD_JSON' : 'INVALID_MESSAGE';
-    return reply.code(400).send({ error: { code, message: error.message ?? 'bad request' } });
+  app.setErrorHandler((error, _req, reply) => {
+    const { status, body } = restErrorReply(restErrorOf(error));
+    return reply.code(status).send(body);
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url}` } }),
-  );
+  app.setNotFoundHandler((req, reply) => {
+    const { status, body } = restErrorReply(codedError('NOT_FOUND', `no route ${req.method} ${req.url}`));
+    return reply.code(status).send(body);
+  });
   await app.listen({ host: '127.0.0.1', port });
   return app;
 }

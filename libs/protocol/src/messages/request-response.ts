@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ErrorCode } from '../errors';
+import { REGISTERED_ERROR_CODES, type RegisteredErrorCode } from '../error-registry';
 import { MessageId } from './common';
 
 /** `{app}/req/{method}`: method parameters as properties, with an optional `id`. */
@@ -9,9 +9,15 @@ export const Request = Type.Object(
 );
 export type Request = Static<typeof Request>;
 
+/** A registered code; the table itself (status, retryable, description) is `ErrorCode.json`. */
+const ErrorCodeField = Type.Union(
+  REGISTERED_ERROR_CODES.map((c) => Type.Literal(c)),
+  { description: 'a code of the error code registry (ErrorCode.json)' },
+);
+
 export const ErrorBody = Type.Object(
   {
-    code: Type.Union(Object.values(ErrorCode).map((c) => Type.Literal(c))),
+    code: ErrorCodeField,
     message: Type.String(),
     details: Type.Optional(Type.Unknown()),
   },
@@ -38,7 +44,7 @@ export function okResponse<T>(id: string | number | undefined, result: T): OkRes
 
 export function errorResponse(
   id: string | number | undefined,
-  code: ErrorCode,
+  code: RegisteredErrorCode,
   message: string,
   details?: unknown,
 ): ErrorResponse {

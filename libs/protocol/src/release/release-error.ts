@@ -1,3 +1,5 @@
+import { CodedError } from '../coded-error';
+
 /**
  * Why a release envelope or a release key was refused. The updater turns these into
  * `release.rejected` events; the fleet CLI prints them as `CODE: message`.
@@ -18,15 +20,11 @@ export type ReleaseErrorCode =
   /** No trusted keys: the configured file or folder is missing or holds no public key. */
   | 'NO_TRUSTED_KEYS';
 
-export class ReleaseError extends Error {
+export class ReleaseError extends CodedError<ReleaseErrorCode> {
   override readonly name = 'ReleaseError';
 
-  constructor(
-    readonly code: ReleaseErrorCode,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
+  constructor(code: ReleaseErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 
