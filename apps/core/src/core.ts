@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
+import type { MqttConnection } from '@growoff/protocol';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import packageJson from '../package.json';
 import type { CoreEnvConfig } from './config/env-config';
@@ -93,16 +94,12 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
     const mqtt = new MqttLink(
       {
-        url: mqttUrl,
+        connection: mqttConnectionOf(config, mqttUrl),
         moduleId: config.moduleId,
         version: CORE_VERSION,
-        protocolVersion: config.mqttProtocolVersion,
-        username: config.mqttUsername,
-        password: config.mqttPassword,
-        caFile: config.mqttCaFile,
-        certFile: config.mqttCertFile,
-        keyFile: config.mqttKeyFile,
         reconnectPeriodMs: tuning.reconnectPeriodMs,
+        // A quarter of the deadline at most: actuators are already safe, telemetry still has to flush.
+        stopDeadlineMs: Math.min(1500, config.shutdownDeadlineMs / 4),
       },
       bus,
       store,
@@ -192,6 +189,19 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     for (const c of [...cleanups].reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw e;
   }
+}
+
+/** The one connection section from the core's config fields (the embedded broker when no URL is set). */
+function mqttConnectionOf(config: CoreEnvConfig, url: string): MqttConnection {
+  return {
+    url,
+    protocolVersion: config.mqttProtocolVersion,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
+    caFile: config.mqttCaFile,
+    certFile: config.mqttCertFile,
+    keyFile: config.mqttKeyFile,
+  };
 }
 
 async function shutdown(deadlineMs: number, work: () => Promise<void>): Promise<void> {

@@ -1,3 +1,4 @@
+import { exitOnSignal } from '@growoff/protocol';
 import { coreConfigFromEnv, describeConfig, EnvConfigError } from './config/env-config';
 import { CORE_VERSION, startCore } from './core';
 
@@ -30,21 +31,11 @@ async function main(): Promise<void> {
     );
   }
 
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = true;
-    console.log(`growoff core: ${signal}: actuators to safe state, going offline`);
-    void core.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        console.error(`growoff core: unclean stop: ${(e as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  exitOnSignal({
+    deadlineMs: config.shutdownDeadlineMs,
+    stop: () => core.stop(),
+    log: (line) => console.log(`growoff core: ${line}`),
+  });
 }
 
 main().catch((e: unknown) => {
