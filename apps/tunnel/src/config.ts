@@ -32,6 +32,8 @@ export interface TunnelConfig {
   /** Refusals of the remote port (a dead session may still hold it) before the status says error. */
   portBusyRetries: number;
   connectTimeoutMs: number;
+  /** SIGTERM to exit, whatever the broker and the bastion do. */
+  shutdownDeadlineMs: number;
 }
 
 const MODULE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -134,6 +136,7 @@ export function tunnelConfigFromEnv(env: NodeJS.ProcessEnv): TunnelConfig {
     backoffMaxMs,
     portBusyRetries: integer(env, 'GROWOFF_TUNNEL_PORT_BUSY_RETRIES', 5, 0, 1000),
     connectTimeoutMs: seconds(env, 'GROWOFF_TUNNEL_CONNECT_TIMEOUT', 20, 0.1, 300),
+    shutdownDeadlineMs: integer(env, 'GROWOFF_SHUTDOWN_DEADLINE_MS', 5000, 100, 600_000),
   };
 }
 

@@ -1,3 +1,4 @@
+import { exitOnSignal } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
 import { describeConfig, tunnelConfigFromEnv } from './config';
@@ -44,7 +45,8 @@ async function main(): Promise<void> {
     ),
   );
   const mqtt = TunnelMqtt.start(supervisor, {
-    url: config.mqttUrl,
+    // The config's MQTT URL as the one connection section (credentials ride in the URL for now).
+    connection: { url: config.mqttUrl, protocolVersion: 5 },
     moduleId: config.moduleId,
     version: packageJson.version,
     bastion: `${config.bastionUser}@${config.bastionHost}:${config.bastionPort}`,
@@ -54,18 +56,16 @@ async function main(): Promise<void> {
   });
   supervisor.start();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`[tunnel] ${signal}: closing`);
-    await supervisor.shutdown();
-    await mqtt.stop();
-    await telemetry.close({ deadlineMs: 2000 });
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const deadlineMs = config.shutdownDeadlineMs;
+  exitOnSignal({
+    deadlineMs,
+    stop: async () => {
+      await supervisor.shutdown();
+      await mqtt.stop(Math.min(1500, deadlineMs / 4));
+      await telemetry.close({ deadlineMs: deadlineMs / 2 });
+    },
+    log: (line) => console.log(`[tunnel] ${line}`),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -73,7 +73,7 @@ describe('the tunnel over MQTT', () => {
     const url = getService('mosquitto').url;
     supervisor = new TunnelSupervisor(supervisorOptions(bastion, moduleSshd.port, { maxTtlS: 120 }));
     api = TunnelMqtt.start(supervisor, {
-      url,
+      connection: { url, protocolVersion: 5 },
       moduleId,
       version: '9.9.9',
       bastion: 'test',
@@ -90,7 +90,7 @@ describe('the tunnel over MQTT', () => {
 
   afterAll(async () => {
     await supervisor.shutdown();
-    await api.stop();
+    await api.stop(2000);
     await client5.publishAsync(status(), '', { retain: true });
     await client5.endAsync();
     await client3.endAsync();

@@ -1,4 +1,11 @@
-import { ActuatorCommand, AppLink, ProtocolError, topics, validate, type MqttConnection } from '@growoff/protocol';
+import {
+  ActuatorCommand,
+  AppLink,
+  ProtocolError,
+  topics,
+  validate,
+  type MqttConnection,
+} from '@growoff/protocol';
 import type { Feature, SensorSnapshot } from '../core-types';
 import type { EventBus } from '../event-bus';
 import type { StateStore } from '../state/state-store';

@@ -39,6 +39,8 @@ export interface UpdaterConfig {
   dockerDataRoot?: string;
   /** Value of the `growoff.managed-by` label on every container this updater owns. */
   managedBy: string;
+  /** SIGTERM to exit, whatever the broker and the engine do; the journal makes a cut install safe. */
+  shutdownDeadlineMs: number;
 }
 
 type Env = NodeJS.ProcessEnv;
@@ -187,6 +189,7 @@ export function updaterConfigFromEnv(env: Env): UpdaterConfig {
     diskReserveBytes: integer(env, 'GROWOFF_DISK_RESERVE_MB', 256, 0, 1_000_000) * 1024 * 1024,
     dockerDataRoot: optional(env, 'GROWOFF_DOCKER_DATA_ROOT'),
     managedBy: text(env, 'GROWOFF_MANAGED_BY', 'growoff-updater'),
+    shutdownDeadlineMs: integer(env, 'GROWOFF_SHUTDOWN_DEADLINE_MS', 5000, 100, 600_000),
   };
 }
 
