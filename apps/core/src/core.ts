@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
-import type { MqttConnection } from '@growoff/protocol';
+import { settleWithin, type MqttConnection } from '@growoff/protocol';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import packageJson from '../package.json';
 import type { CoreEnvConfig } from './config/env-config';
@@ -154,22 +154,25 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
 
     let stopping: Promise<void> | undefined;
     const stop = () => {
-      stopping ??= shutdown(config.shutdownDeadlineMs, async () => {
-        // Reverse order: loops stop before actuators go safe, MQTT says offline after that.
-        // One step failing must not keep the later ones (offline status, telemetry flush) from running.
-        const steps = [
-          () => restServer.close(),
-          ...[...started].reverse().map((f) => () => f.stop()),
-          ...[...cleanups].reverse(),
-        ];
-        for (const step of steps) {
-          try {
-            await step();
-          } catch (e) {
-            console.error(`growoff core: stop step failed: ${(e as Error).message}`);
+      stopping ??= settleWithin(
+        (async () => {
+          // Reverse order: loops stop before actuators go safe, MQTT says offline after that.
+          // One step failing must not keep the later ones (offline status, telemetry flush) from running.
+          const steps = [
+            () => restServer.close(),
+            ...[...started].reverse().map((f) => () => f.stop()),
+            ...[...cleanups].reverse(),
+          ];
+          for (const step of steps) {
+            try {
+              await step();
+            } catch (e) {
+              console.error(`growoff core: stop step failed: ${(e as Error).message}`);
+            }
           }
-        }
-      });
+        })(),
+        config.shutdownDeadlineMs,
+      ).then(() => undefined);
       return stopping;
     };
     return {
@@ -202,13 +205,4 @@ function mqttConnectionOf(config: CoreEnvConfig, url: string): MqttConnection {
     certFile: config.mqttCertFile,
     keyFile: config.mqttKeyFile,
   };
-}
-
-async function shutdown(deadlineMs: number, work: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, deadlineMs);
-  });
-  await Promise.race([work(), deadline]);
-  clearTimeout(timer);
 }

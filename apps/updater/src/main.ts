@@ -1,3 +1,4 @@
+import { exitOnSignal, settleWithin } from '@growoff/protocol';
 import { describeConfig, updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
@@ -13,16 +14,16 @@ async function main(): Promise<void> {
   const http = await startHttpApi(updater, config.httpPort);
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
   void updater.check();
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await http.close();
-    await updater.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
+  const deadlineMs = config.shutdownDeadlineMs;
+  exitOnSignal({
+    deadlineMs,
+    stop: async () => {
+      const t0 = Date.now();
+      await settleWithin(http.close(), deadlineMs / 4);
+      await updater.stop(deadlineMs - (Date.now() - t0) - 100);
+    },
+    log: (line) => console.log(`growoff-updater: ${line}`),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,7 @@ import { parseJsonPayload } from '../messages/validate';
 import { isValidTopicSegment, topics, type AppName } from '../topics';
 import { mqttClientOptions } from './client-options';
 import type { MqttConnection } from './connection';
+import { settleWithin } from './deadline';
 
 /** The one payload cap of every request and command, whatever app serves it. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -49,8 +50,11 @@ export interface AppLinkOptions {
   reconnectPeriodMs?: number;
   /** Default 5000 ms. */
   connectTimeoutMs?: number;
-  /** App-specific fields of the retained status, read at every publish (and once for the will). */
-  statusFields?: (state: LinkState) => Record<string, unknown>;
+  /**
+   * App-specific fields of the retained status, read at every publish, and once at start for the
+   * will (`will` true: what stays true however long the app is gone).
+   */
+  statusFields?: (state: LinkState, will: boolean) => Record<string, unknown>;
   /**
    * Serves `{app}/req/{method}`; rejects with a ProtocolError (or any CodedError with a contract
    * code) to answer an error. Unset: every request is refused UNKNOWN_METHOD. The handler reports
@@ -134,7 +138,7 @@ export class AppLink {
       queueQoSZero: false,
       will: {
         topic: this.statusTopic(),
-        payload: Buffer.from(JSON.stringify(this.status('offline'))),
+        payload: Buffer.from(JSON.stringify(this.status('offline', true))),
         qos: 1,
         retain: true,
       },
@@ -150,8 +154,8 @@ export class AppLink {
     client.on('message', (topic, payload, packet) => void this.onMessage(topic, payload, packet));
   }
 
-  status(state: LinkState): Record<string, unknown> {
-    return { state, version: this.o.version, ts: Date.now(), ...this.o.statusFields?.(state) };
+  status(state: LinkState, will = false): Record<string, unknown> {
+    return { state, version: this.o.version, ts: Date.now(), ...this.o.statusFields?.(state, will) };
   }
 
   /** The retained `online` status with the app's current fields (while connected; reconnects republish it). */
@@ -200,18 +204,14 @@ export class AppLink {
       client.end(true);
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)));
     const goodbye = (async () => {
       await client.publishAsync(this.statusTopic(), JSON.stringify(this.status('offline')), {
         qos: 1,
         retain: true,
       });
       await client.endAsync();
-      return true as const;
-    })().catch(() => false as const);
-    const clean = await Promise.race([goodbye, timedOut]);
-    clearTimeout(timer);
+    })();
+    const clean = (await settleWithin(goodbye, deadlineMs)) && client.disconnected;
     if (!clean) {
       // A graceful end already under way ignores a later end(true); dropping the socket ends either.
       client.end(true);

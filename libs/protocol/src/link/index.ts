@@ -2,3 +2,4 @@ export * from './connection';
 export * from './client-options';
 export * from './app-link';
 export * from './exit-on-signal';
+export * from './deadline';
