@@ -15,7 +15,14 @@ async function main(): Promise<void> {
     throw e;
   }
   console.log(`growoff core ${CORE_VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
-  const core = await startCore(config);
+  // Installed before the start: a signal while the core starts stops it as soon as it has started.
+  const starting = startCore(config);
+  exitOnSignal({
+    deadlineMs: config.shutdownDeadlineMs,
+    stop: async () => (await starting).stop(),
+    log: (line) => console.log(`growoff core: ${line}`),
+  });
+  const core = await starting;
   console.log(`growoff core: module ${config.moduleId} running`);
   console.log(
     `  REST        ${core.httpUrl}  (Swagger UI ${core.httpUrl}/docs, health ${core.httpUrl}/health)`,
@@ -30,12 +37,6 @@ async function main(): Promise<void> {
       `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults`,
     );
   }
-
-  exitOnSignal({
-    deadlineMs: config.shutdownDeadlineMs,
-    stop: () => core.stop(),
-    log: (line) => console.log(`growoff core: ${line}`),
-  });
 }
 
 main().catch((e: unknown) => {

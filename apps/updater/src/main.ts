@@ -10,20 +10,22 @@ async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
   console.log(`growoff-updater ${VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
   const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
-  await updater.start();
-  const http = await startHttpApi(updater, config.httpPort);
-  console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
-  void updater.check();
   const deadlineMs = config.shutdownDeadlineMs;
+  let http: Awaited<ReturnType<typeof startHttpApi>> | undefined;
+  // Installed before the start: a signal while the updater starts stops it within the deadline too.
   exitOnSignal({
     deadlineMs,
     stop: async () => {
       const t0 = Date.now();
-      await settleWithin(http.close(), deadlineMs / 4);
+      if (http) await settleWithin(http.close(), deadlineMs / 4);
       await updater.stop(deadlineMs - (Date.now() - t0) - 100);
     },
     log: (line) => console.log(`growoff-updater: ${line}`),
   });
+  await updater.start();
+  http = await startHttpApi(updater, config.httpPort);
+  console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
+  void updater.check();
 }
 
 main().catch((error: unknown) => {
