@@ -11,19 +11,19 @@ async function main(): Promise<void> {
   console.log(`growoff-updater ${VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
   const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
   const deadlineMs = config.shutdownDeadlineMs;
-  let http: Awaited<ReturnType<typeof startHttpApi>> | undefined;
+  const started: { http?: Awaited<ReturnType<typeof startHttpApi>> } = {};
   // Installed before the start: a signal while the updater starts stops it within the deadline too.
   exitOnSignal({
     deadlineMs,
     stop: async () => {
       const t0 = Date.now();
-      if (http) await settleWithin(http.close(), deadlineMs / 4);
+      if (started.http) await settleWithin(started.http.close(), deadlineMs / 4);
       await updater.stop(deadlineMs - (Date.now() - t0) - 100);
     },
     log: (line) => console.log(`growoff-updater: ${line}`),
   });
   await updater.start();
-  http = await startHttpApi(updater, config.httpPort);
+  started.http = await startHttpApi(updater, config.httpPort);
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
   void updater.check();
 }

@@ -275,7 +275,6 @@ export class Updater {
   }
 
   private readonly emit: EmitEvent = (type, severity, message, data) => {
-    const { config } = this.options;
     const event = { type, severity, message, ts: Date.now(), data };
     this.options.log?.(`[${severity}] ${type}: ${message}`);
     if (!type.startsWith('download.progress') && !type.startsWith('install.health_check')) {
