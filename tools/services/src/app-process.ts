@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { stopProcess } from './process';
 
 export interface AppExit {
   code: number | null;
@@ -61,4 +62,20 @@ export function spawnApp(entry: string, env: Record<string, string>, cwd?: strin
       await exited;
     },
   };
+}
+
+/**
+ * Stops the app's broker and sends the app SIGTERM at the same moment (as a host shutdown does);
+ * resolves with the app's exit and the time from the signal to its exit event, once both are gone.
+ */
+export async function sigtermAsBrokerStops(
+  app: AppProcess,
+  brokerPid: number,
+): Promise<AppExit & { elapsedMs: number }> {
+  const brokerGone = stopProcess(brokerPid);
+  const t0 = performance.now();
+  app.child.kill('SIGTERM');
+  const exit = await app.exited;
+  await brokerGone;
+  return { ...exit, elapsedMs: exit.at - t0 };
 }
