@@ -146,12 +146,21 @@ export class AppLink {
     const client = connect(o.connection.url, options);
     this.client = client;
     client.on('error', (error) => o.log?.(`MQTT: ${error.message}`));
-    client.on('connect', () => void this.onConnect(client));
+    client.on('connect', () => {
+      this.onConnect(client).catch((error: unknown) =>
+        o.log?.(`MQTT: after connect: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    });
     client.on('close', () => {
       if (this.wasConnected) o.onConnectionChange?.(false);
       this.wasConnected = false;
     });
-    client.on('message', (topic, payload, packet) => void this.onMessage(topic, payload, packet));
+    client.on('message', (topic, payload, packet) => {
+      // Nothing a message carries may crash the app: a failure here is logged, never thrown.
+      this.onMessage(topic, payload, packet).catch((error: unknown) =>
+        o.log?.(`MQTT: ${topic}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    });
   }
 
   status(state: LinkState, will = false): Record<string, unknown> {
@@ -253,11 +262,7 @@ export class AppLink {
     if (this.stopping) return;
     const watched = this.o.watch?.find((w) => w.topic === topic);
     if (watched) {
-      try {
-        watched.onMessage(payload);
-      } catch (error) {
-        this.o.log?.(`MQTT: ${topic}: ${(error as Error).message}`);
-      }
+      watched.onMessage(payload);
       return;
     }
     const levels = topic.split('/');
