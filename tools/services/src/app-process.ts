@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { stopProcess } from './process';
+import mqtt from 'mqtt';
+import { startMosquitto, type MosquittoInfo } from './mosquitto';
+import { freePort, stopProcess } from './process';
 
 export interface AppExit {
   code: number | null;
@@ -78,4 +81,56 @@ export async function sigtermAsBrokerStops(
   const exit = await app.exited;
   await brokerGone;
   return { ...exit, elapsedMs: exit.at - t0 };
+}
+
+/** Signal delivery and process teardown on a loaded machine, beyond the deadline an app keeps. */
+export const EXIT_SLACK_MS = 1000;
+
+export interface AppOnOwnBroker {
+  app: AppProcess;
+  broker: MosquittoInfo;
+  /** SIGKILLs the app if it still runs, stops the broker (also a SIGSTOPped one) and the watcher. */
+  close(): Promise<void>;
+}
+
+/**
+ * A private Mosquitto in `dir` and an app's built entry on it (`GROWOFF_MQTT_URL` set), resolved once
+ * the app's retained status (`statusTopic`) says `online`.
+ */
+export async function startAppOnOwnBroker(options: {
+  entry: string;
+  dir: string;
+  statusTopic: string;
+  env: Record<string, string>;
+}): Promise<AppOnOwnBroker> {
+  const broker = await startMosquitto({ dir: join(options.dir, 'broker'), port: await freePort() });
+  const watcher = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+  watcher.on('error', () => undefined);
+  await watcher.subscribeAsync(options.statusTopic, { qos: 1 });
+  const online = new Promise<void>((resolve) =>
+    watcher.on('message', (_topic, payload) => {
+      if ((JSON.parse(payload.toString()) as { state?: string }).state === 'online') resolve();
+    }),
+  );
+  const app = spawnApp(options.entry, { ...options.env, GROWOFF_MQTT_URL: broker.url });
+  await Promise.race([
+    online,
+    app.exited.then((exit) => {
+      throw new Error(`the app exited (${exit.code ?? exit.signal}) before online:\n${app.output()}`);
+    }),
+  ]);
+  return {
+    app,
+    broker,
+    close: async () => {
+      await app.kill();
+      watcher.end(true);
+      try {
+        process.kill(broker.pid, 'SIGCONT');
+      } catch {
+        // Already gone.
+      }
+      await stopProcess(broker.pid);
+    },
+  };
 }
