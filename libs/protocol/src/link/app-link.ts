@@ -93,6 +93,10 @@ interface ReplyPath {
  * retained `{app}/status` (will `offline`, republished at every connect), serves requests and
  * commands through one parse-and-answer path, publishes events (queued while the broker is away)
  * and retained state, and stops within a deadline whatever the broker does.
+ *
+ * Retained requests and commands are refused, never run. On MQTT 5 the subscriptions ask for
+ * Retain As Published, so even one published while we are subscribed arrives flagged; MQTT 3.1.1
+ * clears the flag on live delivery, so there only a stored one (delivered at subscribe) is caught.
  */
 export class AppLink {
   private client?: MqttClient;
