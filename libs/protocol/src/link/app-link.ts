@@ -105,6 +105,7 @@ export class AppLink {
   private droppedEvents = 0;
   private stopping?: Promise<void>;
   private wasConnected = false;
+  private errorLogged = false;
   private markReady!: () => void;
   private readonly readyOnce = new Promise<void>((resolve) => (this.markReady = resolve));
 
@@ -149,7 +150,12 @@ export class AppLink {
     };
     const client = connect(o.connection.url, options);
     this.client = client;
-    client.on('error', (error) => o.log?.(`MQTT: ${error.message}`));
+    // One line per outage, not one per reconnect attempt: an outage may last hours.
+    client.on('error', (error) => {
+      if (this.errorLogged) return;
+      this.errorLogged = true;
+      o.log?.(`MQTT: ${error.message} (retrying every ${options.reconnectPeriod} ms)`);
+    });
     client.on('connect', () => {
       this.onConnect(client).catch((error: unknown) =>
         o.log?.(`MQTT: after connect: ${error instanceof Error ? error.message : String(error)}`),
@@ -258,6 +264,7 @@ export class AppLink {
       client.publish(topics.events(this.o.moduleId), this.queued.shift()!, { qos: 1 });
     }
     this.wasConnected = true;
+    this.errorLogged = false;
     this.o.onConnectionChange?.(true);
     this.markReady();
   }
