@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
+import { settleWithin } from '@growoff/protocol';
 import { createTelemetry, telemetryOptionsOf, type Telemetry } from '@growoff/telemetry';
 import packageJson from '../package.json';
 import { EMBEDDED_PROTOCOL_VERSION, type CoreEnvConfig } from './config/env-config';
@@ -111,10 +112,12 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
     const mqtt = new MqttLink(
       {
-        ...connection,
+        connection,
         moduleId: config.moduleId,
         version: CORE_VERSION,
         reconnectPeriodMs: tuning.reconnectPeriodMs,
+        // A quarter of the deadline at most: actuators are already safe, telemetry still has to flush.
+        stopDeadlineMs: Math.min(1500, config.shutdownDeadlineMs / 4),
       },
       bus,
       store,
@@ -175,25 +178,28 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       // Safe state first and at once, not behind the API, the loops or queued commands; its own budget
       // leaves the rest of the deadline for the offline status and the telemetry flush.
       const safe = actuators.safeState(Math.max(1000, config.shutdownDeadlineMs - 2000));
-      stopping ??= shutdown(config.shutdownDeadlineMs, async () => {
-        // Reverse order: loops stop before actuators go safe, MQTT says offline after that.
-        // One step failing must not keep the later ones (offline status, telemetry flush) from running.
-        const steps = [
-          () => restServer.close(),
-          // Flood summaries still in their window go out while MQTT and telemetry still listen.
-          () => bus.flushEventSummaries(),
-          ...[...started].reverse().map((f) => () => f.stop()),
-          () => lag.stop(),
-          ...[...cleanups].reverse(),
-        ];
-        for (const step of steps) {
-          try {
-            await step();
-          } catch (e) {
-            console.error(`growoff core: stop step failed: ${(e as Error).message}`);
+      stopping ??= settleWithin(
+        (async () => {
+          // Reverse order: loops stop before actuators go safe, MQTT says offline after that.
+          // One step failing must not keep the later ones (offline status, telemetry flush) from running.
+          const steps = [
+            () => restServer.close(),
+            // Flood summaries still in their window go out while MQTT and telemetry still listen.
+            () => bus.flushEventSummaries(),
+            ...[...started].reverse().map((f) => () => f.stop()),
+            () => lag.stop(),
+            ...[...cleanups].reverse(),
+          ];
+          for (const step of steps) {
+            try {
+              await step();
+            } catch (e) {
+              console.error(`growoff core: stop step failed: ${(e as Error).message}`);
+            }
           }
-        }
-      }).then(() => safe);
+        })(),
+        config.shutdownDeadlineMs,
+      ).then(() => safe);
       return stopping;
     };
     return {
@@ -214,13 +220,4 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     for (const c of [...cleanups].reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw e;
   }
-}
-
-async function shutdown(deadlineMs: number, work: () => Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, deadlineMs);
-  });
-  await Promise.race([work(), deadline]);
-  clearTimeout(timer);
 }

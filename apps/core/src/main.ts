@@ -1,4 +1,5 @@
 import { describe, isConfigInvalid, maskUrl } from '@growoff/config';
+import { exitOnSignal } from '@growoff/protocol';
 import { coreConfigFromEnv } from './config/env-config';
 import { CORE_VERSION, startCore } from './core';
 
@@ -15,7 +16,27 @@ async function main(): Promise<void> {
     throw e;
   }
   console.log(`growoff core ${CORE_VERSION} starting with ${describe(config)}`);
-  const core = await startCore(config);
+  // Installed before the start: a signal while the core starts stops it as soon as it has started
+  // (safe state included). Exit 3 when an actuator was not confirmed safe.
+  const starting = startCore(config);
+  exitOnSignal({
+    deadlineMs: config.shutdownDeadlineMs,
+    stop: async () => {
+      const running = await starting;
+      const report = await running.stop();
+      if (running.hal.simulation) {
+        console.log(
+          `growoff core: simulated outputs at exit ${JSON.stringify(running.hal.simulation.outputs())}`,
+        );
+      }
+      for (const u of report.unconfirmed) {
+        console.error(`growoff core: NOT SAFE: ${u.id} was not confirmed safe: ${u.error}`);
+      }
+      return report.unconfirmed.length === 0 ? 0 : 3;
+    },
+    log: (line) => console.log(`growoff core: ${line}`),
+  });
+  const core = await starting;
   console.log(`growoff core: module ${config.moduleId} running`);
   console.log(
     `  REST        ${core.httpUrl}  (Swagger UI ${core.httpUrl}/docs, health ${core.httpUrl}/health)`,
@@ -30,33 +51,6 @@ async function main(): Promise<void> {
       `  simulation  PUT ${core.httpUrl}/api/v1/sim/environment, POST ${core.httpUrl}/api/v1/sim/faults, GET ${core.httpUrl}/api/v1/sim/outputs`,
     );
   }
-
-  let signalled = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = true;
-    console.log(`growoff core: ${signal}: actuators to safe state, going offline`);
-    void core.stop().then(
-      (report) => {
-        if (core.hal.simulation) {
-          console.log(
-            `growoff core: simulated outputs at exit ${JSON.stringify(core.hal.simulation.outputs())}`,
-          );
-        }
-        if (report.unconfirmed.length === 0) process.exit(0);
-        for (const u of report.unconfirmed) {
-          console.error(`growoff core: NOT SAFE: ${u.id} was not confirmed safe: ${u.error}`);
-        }
-        process.exit(3);
-      },
-      (e: unknown) => {
-        console.error(`growoff core: unclean stop: ${(e as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 }
 
 main().catch((e: unknown) => {

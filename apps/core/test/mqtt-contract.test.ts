@@ -223,4 +223,59 @@ describe('core over MQTT 5 with Mosquitto', () => {
     expect(e.packet.properties?.correlationData?.toString()).toBe('corr-bad');
     expect(jsonOf(e)).toMatchObject({ ok: false, error: { code: 'BAD_JSON' } });
   });
+  it('answers a request whose method name is empty or has a space on its response topic, with a command.rejected event', async () => {
+    const client = v5;
+    const responseTopic = `core-test/${moduleId}/odd-names`;
+    await client.subscribe(responseTopic);
+    const prefix = topics.allRequests(moduleId, 'core').slice(0, -1);
+    for (const name of ['', 'get sensors']) {
+      const answer = client.next(
+        (x) =>
+          x.topic === responseTopic && x.packet.properties?.correlationData?.toString() === `odd-${name}`,
+        `answer for "${name}"`,
+      );
+      const rejected = client.next(
+        (x) =>
+          x.topic === topics.events(moduleId) &&
+          (x.json() as { type: string; data: { target: string } }).type === 'command.rejected' &&
+          (x.json() as { data: { target: string } }).data.target === name,
+        `command.rejected for "${name}"`,
+      );
+      client.client.publish(`${prefix}${name}`, JSON.stringify({ id: `odd-${name}` }), {
+        qos: 1,
+        properties: { responseTopic, correlationData: Buffer.from(`odd-${name}`) },
+      });
+      expect(jsonOf(await answer)).toMatchObject({
+        id: `odd-${name}`,
+        ok: false,
+        error: { code: 'UNKNOWN_METHOD' },
+      });
+      expect(jsonOf(await rejected)).toMatchObject({ data: { code: 'UNKNOWN_METHOD' } });
+    }
+  });
+
+  it('refuses a retained set command with INVALID_MESSAGE and a command.rejected event', async () => {
+    const client = v5;
+    const responseTopic = `core-test/${moduleId}/retained`;
+    await client.subscribe(responseTopic);
+    const answer = client.next((x) => x.topic === responseTopic, 'answer to the retained set');
+    const rejected = client.next(
+      (x) =>
+        x.topic === topics.events(moduleId) &&
+        (x.json() as { type: string }).type === 'command.rejected' &&
+        (x.json() as { data: { target: string } }).data.target === 'set fan',
+      'command.rejected for the retained set',
+    );
+    await client.client.publishAsync(topics.actuatorSet(moduleId, 'fan'), JSON.stringify({ state: 'on' }), {
+      qos: 1,
+      retain: true,
+      properties: { responseTopic, correlationData: Buffer.from('retained') },
+    });
+    try {
+      expect(jsonOf(await answer)).toMatchObject({ ok: false, error: { code: 'INVALID_MESSAGE' } });
+      expect(jsonOf(await rejected)).toMatchObject({ data: { code: 'INVALID_MESSAGE', source: 'mqtt' } });
+    } finally {
+      await client.client.publishAsync(topics.actuatorSet(moduleId, 'fan'), '', { qos: 1, retain: true });
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import {
   defineEnv,
   moduleIdVariable,
+  shutdownDeadlineVariable,
   mqttSection,
   parseEnv,
   variable,
@@ -76,6 +77,7 @@ export const TunnelEnv = defineEnv({
   /** Refusals of the remote port (a dead session may still hold it) before the status says error. */
   portBusyRetries: variable.integer('GROWOFF_TUNNEL_PORT_BUSY_RETRIES', { default: 5, min: 0, max: 1000 }),
   connectTimeoutMs: variable.seconds('GROWOFF_TUNNEL_CONNECT_TIMEOUT', { default: 20, min: 0.1, max: 300 }),
+  shutdownDeadlineMs: shutdownDeadlineVariable(),
 });
 
 export type TunnelConfig = ConfigOf<typeof TunnelEnv>;

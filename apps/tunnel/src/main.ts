@@ -1,5 +1,5 @@
 import { describe, isConfigInvalid } from '@growoff/config';
-import { describeError } from '@growoff/protocol';
+import { describeError, exitOnSignal } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsOf } from '@growoff/telemetry';
 import packageJson from '../package.json' with { type: 'json' };
 import { tunnelConfigFromEnv } from './config';
@@ -54,18 +54,16 @@ async function main(): Promise<void> {
   });
   supervisor.start();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`[tunnel] ${signal}: closing`);
-    await supervisor.shutdown();
-    await mqtt.stop();
-    await telemetry.close({ deadlineMs: 2000 });
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  const deadlineMs = config.shutdownDeadlineMs;
+  exitOnSignal({
+    deadlineMs,
+    stop: async () => {
+      await supervisor.shutdown();
+      await mqtt.stop(Math.min(1500, deadlineMs / 4));
+      await telemetry.close({ deadlineMs: deadlineMs / 2 });
+    },
+    log: (line) => console.log(`[tunnel] ${line}`),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -130,7 +130,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const { moduleId, supervisor, mqtt: link } of apps.values()) {
     await supervisor.shutdown();
-    await link.stop();
+    await link.stop(2000);
     await client5?.publishAsync(topics.status(moduleId, 'tunnel'), '', { retain: true });
   }
   await client5?.endAsync();

@@ -90,7 +90,7 @@ describe('the tunnel over MQTT', () => {
 
   afterAll(async () => {
     await supervisor.shutdown();
-    await api.stop();
+    await api.stop(2000);
     await client5.publishAsync(status(), '', { retain: true });
     await client5.endAsync();
     await client3.endAsync();

@@ -1,5 +1,5 @@
 import { describe } from '@growoff/config';
-import { describeError } from '@growoff/protocol';
+import { describeError, exitOnSignal, settleWithin } from '@growoff/protocol';
 import { updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
@@ -10,20 +10,22 @@ async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
   console.log(`growoff-updater ${VERSION} starting with ${describe(config)}`);
   const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
+  const deadlineMs = config.shutdownDeadlineMs;
+  const started: { http?: Awaited<ReturnType<typeof startHttpApi>> } = {};
+  // Installed before the start: a signal while the updater starts stops it within the deadline too.
+  exitOnSignal({
+    deadlineMs,
+    stop: async () => {
+      const t0 = Date.now();
+      if (started.http) await settleWithin(started.http.close(), deadlineMs / 4);
+      await updater.stop(deadlineMs - (Date.now() - t0) - 100);
+    },
+    log: (line) => console.log(`growoff-updater: ${line}`),
+  });
   await updater.start();
-  const http = await startHttpApi(updater, config.httpPort);
+  started.http = await startHttpApi(updater, config.httpPort);
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
   void updater.check();
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    await http.close();
-    await updater.stop();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown());
-  process.on('SIGINT', () => void shutdown());
 }
 
 main().catch((error: unknown) => {

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import mqtt, { type MqttClient } from 'mqtt';
 import {
+  AppLink,
   createEvent,
   describeError,
   loadTrustedKeys,
-  mqttClientOptions,
+  settleWithin,
   topics,
   type RegisteredEvent,
   type TrustedKey,
@@ -71,7 +71,7 @@ export class Updater {
   private readonly phases = new Map<ManagedAppId, { phase: Phase; target?: ReleaseRef }>();
   private readonly coreStatus = new CoreStatusWatch();
   private readonly trustedKeys: TrustedKey[];
-  private mqtt?: MqttClient;
+  private readonly link: AppLink;
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private lastResult?: UpdaterStatus['lastResult'];
@@ -95,6 +95,33 @@ export class Updater {
       imageRepos: { core: config.coreImageRepo, telegraf: config.telegrafImageRepo },
       sequences: this.journal,
     });
+    const fleetTopic = topics.fleetRelease(config.channel);
+    this.link = new AppLink({
+      connection: config.mqtt,
+      app: 'updater',
+      moduleId: config.moduleId,
+      version: options.version,
+      clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
+      statusFields: (_state, will) => {
+        if (will) return { phase: 'idle' };
+        const { state: _s, version: _v, ts: _t, ...fields } = this.status();
+        return fields;
+      },
+      watch: [
+        { topic: fleetTopic, onMessage: (payload) => this.onRelease('channel', payload) },
+        { topic: topics.release(config.moduleId), onMessage: (payload) => this.onRelease('pin', payload) },
+        {
+          topic: topics.status(config.moduleId, 'core'),
+          onMessage: (payload) => this.coreStatus.offer(payload),
+        },
+      ],
+      onRejected: ({ target, error }) =>
+        this.emit('command.rejected', 'warning', `updater/req/${target}: ${error.message}`, {
+          target,
+          code: error.code,
+        }),
+      log: (line) => options.log?.(`[warning] ${line}`),
+    });
     this.managers.set('core', this.createManager('core', config.coreImageRepo));
     if (config.telegrafImageRepo)
       this.managers.set('telegraf', this.createManager('telegraf', config.telegrafImageRepo));
@@ -105,53 +132,21 @@ export class Updater {
     await this.serialized(async () => {
       for (const manager of this.managers.values()) await manager.reconcile();
     });
-    const statusTopic = topics.status(config.moduleId, 'updater');
-    this.mqtt = mqtt.connect(config.mqtt.url, {
-      ...mqttClientOptions(config.mqtt),
-      clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
-      reconnectPeriod: 1000,
-      will: {
-        topic: statusTopic,
-        payload: Buffer.from(
-          JSON.stringify({ state: 'offline', version: this.options.version, ts: Date.now(), phase: 'idle' }),
-        ),
-        retain: true,
-        qos: 1,
-      },
-    });
-    const fleetTopic = topics.fleetRelease(config.channel);
-    const pinTopic = topics.release(config.moduleId);
-    const coreTopic = topics.status(config.moduleId, 'core');
-    // A refused login or an unreachable broker: mqtt.js keeps retrying; unheard, the error would crash the updater.
-    this.mqtt.on('error', (error) => this.options.log?.(`MQTT: ${error.message}`));
-    this.mqtt.on('connect', () => {
-      this.mqtt?.subscribe([fleetTopic, pinTopic, coreTopic], { qos: 1 });
-      this.publishStatus();
-    });
-    this.mqtt.on('message', (topic, payload) => {
-      if (topic === coreTopic) this.coreStatus.offer(payload);
-      else if (topic === fleetTopic) this.onRelease('channel', payload);
-      else if (topic === pinTopic) this.onRelease('pin', payload);
-    });
+    this.link.start();
     this.timers.push(setInterval(() => void this.check(), config.checkIntervalMs));
     this.timers.push(setInterval(() => void this.probation(), 1000));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Lets the running operation finish and says `offline`, all within `deadlineMs`; an operation still
+   * running then is cut, which the journal makes safe (it resumes or rolls back at the next start).
+   */
+  async stop(deadlineMs = 5000): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    await this.queue.catch(() => undefined);
-    if (this.mqtt) {
-      const { config } = this.options;
-      await this.mqtt
-        .publishAsync(
-          topics.status(config.moduleId, 'updater'),
-          JSON.stringify({ ...this.status(), state: 'offline' }),
-          { retain: true, qos: 1 },
-        )
-        .catch(() => undefined);
-      await this.mqtt.endAsync();
-    }
+    const goodbyeMs = Math.min(1500, deadlineMs / 4);
+    await settleWithin(this.queue, deadlineMs - goodbyeMs);
+    await this.link.stop(goodbyeMs);
   }
 
   /** Brings every managed app to its desired release (what POST /check and new releases trigger). */
@@ -276,23 +271,18 @@ export class Updater {
   }
 
   private readonly emit: EmitEvent = (type, severity, message, data) => {
-    const { config } = this.options;
     const event = createEvent(type, message, data, { severity }) as UpdaterEvent;
     this.options.log?.(`[${severity}] ${type}: ${message}`);
     if (type !== 'download.progress') {
       const app = (data as { app?: ManagedAppId } | undefined)?.app ?? 'core';
       this.journal.record({ ts: event.ts, app, type, message, data: data as Record<string, unknown> });
     }
-    this.mqtt?.publish(topics.events(config.moduleId), JSON.stringify(event), { qos: 0 });
+    this.link.publishEvent(event);
     for (const listener of this.listeners) listener(event);
   };
 
   private publishStatus(): void {
-    const { config } = this.options;
-    this.mqtt?.publish(topics.status(config.moduleId, 'updater'), JSON.stringify(this.status()), {
-      retain: true,
-      qos: 1,
-    });
+    this.link.publishStatus();
   }
 
   private createManager(app: ManagedAppId, imageRepo: string): AppManager {

@@ -21,4 +21,4 @@ export {
   optionalMqttSection,
 } from './mqtt-section';
 export type { StaticDecode as ConfigOf } from '@sinclair/typebox';
-export { moduleIdVariable } from './module-variables';
+export { moduleIdVariable, shutdownDeadlineVariable } from './module-variables';

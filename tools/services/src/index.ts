@@ -8,6 +8,15 @@ export { startRegistry, type RegistryInfo, type RegistryOptions } from './regist
 export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
 export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
 export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
+export {
+  EXIT_SLACK_MS,
+  sigtermAsBrokerStops,
+  spawnApp,
+  startAppOnOwnBroker,
+  type AppExit,
+  type AppOnOwnBroker,
+  type SpawnedApp,
+} from './own-broker-app';
 export { ensureDebianPackages, type DebianNeed } from './apt';
 export type { Services, ServiceName } from './state';
 

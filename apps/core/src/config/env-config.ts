@@ -1,6 +1,7 @@
 import {
   defineEnv,
   moduleIdVariable,
+  shutdownDeadlineVariable,
   optionalMqttSection,
   parseEnv,
   variable,
@@ -37,7 +38,7 @@ export const CoreEnv = defineEnv({
     description: "IANA name, the module config's default (the base software writes the host's)",
   }),
   telemetry: telemetrySection(),
-  shutdownDeadlineMs: variable.number('GROWOFF_SHUTDOWN_DEADLINE_MS', { default: 5000, above: 0 }),
+  shutdownDeadlineMs: shutdownDeadlineVariable(),
 });
 
 export type CoreEnvConfig = ConfigOf<typeof CoreEnv>;

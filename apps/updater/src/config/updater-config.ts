@@ -1,4 +1,12 @@
-import { defineEnv, moduleIdVariable, mqttSection, parseEnv, variable, type ConfigOf } from '@growoff/config';
+import {
+  defineEnv,
+  moduleIdVariable,
+  shutdownDeadlineVariable,
+  mqttSection,
+  parseEnv,
+  variable,
+  type ConfigOf,
+} from '@growoff/config';
 import { Type } from '@sinclair/typebox';
 
 const ABSOLUTE = String.raw`\/[^:,\s]*`;
@@ -85,6 +93,7 @@ export const UpdaterEnv = defineEnv({
   dockerDataRoot: variable.path('GROWOFF_DOCKER_DATA_ROOT'),
   /** Value of the `growoff.managed-by` label on every container this updater owns. */
   managedBy: variable.string('GROWOFF_MANAGED_BY', { default: 'growoff-updater' }),
+  shutdownDeadlineMs: shutdownDeadlineVariable(),
 });
 
 export type UpdaterConfig = ConfigOf<typeof UpdaterEnv>;

@@ -1,2 +1,5 @@
 export * from './connection';
 export * from './client-options';
+export * from './app-link';
+export * from './exit-on-signal';
+export * from './deadline';
