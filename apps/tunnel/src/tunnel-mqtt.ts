@@ -6,7 +6,6 @@ import {
   TunnelCloseRequest,
   TunnelOpenRequest,
   validate,
-  mqttClientOptions,
   type ErrorCode,
   type MqttConnection,
   type TunnelOpenResult,
