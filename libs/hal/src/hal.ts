@@ -188,7 +188,9 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     const fresh = ref.lastGood && Date.now() - ref.lastGood.ts <= 2 * ref.spec.intervalMs;
     const reading = fresh ? ref.lastGood! : await read(source);
     const measured = reading.quality === 'ok' && reading.value !== null;
-    const celsius = measured ? reading.value! : (entry.spec.compensationDefault ?? EZO_DEFAULT_COMPENSATION_C);
+    const celsius = measured
+      ? reading.value!
+      : (entry.spec.compensationDefault ?? EZO_DEFAULT_COMPENSATION_C);
     const current = ezo.compensationTemperature();
     if (current === undefined || Math.abs(current - celsius) >= 0.1) {
       try {

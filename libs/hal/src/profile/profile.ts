@@ -91,7 +91,12 @@ export interface HardwareProfile {
 }
 
 /** The ids each role binds to when a profile does not say. */
-export const DEFAULT_ROLE_IDS = { pump: 'pump', light: 'light', fan: 'fan', waterLevel: 'water_level' } as const;
+export const DEFAULT_ROLE_IDS = {
+  pump: 'pump',
+  light: 'light',
+  fan: 'fan',
+  waterLevel: 'water_level',
+} as const;
 
 /** Default low-water thresholds for units where one is obvious; other units must give `lowBelow`. */
 const DEFAULT_LOW_BELOW: Record<string, number> = { bool: 0.5, '%': 10 };
@@ -301,7 +306,8 @@ function parseRoles(json: unknown, sensors: SensorSpec[], actuators: ActuatorSpe
       continue;
     }
     const id = str(given, role, 'roles');
-    if (!actuators.some((a) => a.id === id)) invalid(`roles.${role}`, `"${id}" is not an actuator of this profile`);
+    if (!actuators.some((a) => a.id === id))
+      invalid(`roles.${role}`, `"${id}" is not an actuator of this profile`);
     roles[role] = id;
   }
   const level = given.waterLevel;
@@ -312,7 +318,8 @@ function parseRoles(json: unknown, sensors: SensorSpec[], actuators: ActuatorSpe
     if (level !== undefined) invalid('roles.waterLevel.sensor', `"${id}" is not a sensor of this profile`);
     return roles;
   }
-  const lowBelow = (level && num(level, 'lowBelow', 'roles.waterLevel', false)) ?? DEFAULT_LOW_BELOW[sensor.unit];
+  const lowBelow =
+    (level && num(level, 'lowBelow', 'roles.waterLevel', false)) ?? DEFAULT_LOW_BELOW[sensor.unit];
   if (lowBelow === undefined)
     invalid('roles.waterLevel.lowBelow', `is required for a level sensor in ${sensor.unit}`);
   roles.waterLevel = { sensor: id, lowBelow };

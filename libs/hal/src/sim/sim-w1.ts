@@ -68,7 +68,11 @@ export class SimulatedW1 {
       const crcOk = !has('crc');
       if (!crcOk) pad[8] = pad[8]! ^ 0x5a;
       slave = w1SlaveText(pad, crcOk);
-      temperature = !crcOk ? '' : has('zero-read') ? '0\n' : `${Math.trunc(Math.round(celsius * 16) * 62.5)}\n`;
+      temperature = !crcOk
+        ? ''
+        : has('zero-read')
+          ? '0\n'
+          : `${Math.trunc(Math.round(celsius * 16) * 62.5)}\n`;
     }
     await writeFile(join(dir, 'w1_slave'), slave);
     await writeFile(join(dir, 'temperature'), temperature);

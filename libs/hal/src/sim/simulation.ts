@@ -123,8 +123,7 @@ export async function buildSimulation(
             // Pull-up: an unconnected pin or a cut wire reads high.
             if (s === undefined || faults.has(wireOf(s.id), 'open-circuit')) return 1;
             const quantity = s.simulate ?? 'waterLevel';
-            const active =
-              quantityOf(quantity) >= (quantity === 'waterLevel' ? FLOAT_SWITCH_LEVEL : 0.5);
+            const active = quantityOf(quantity) >= (quantity === 'waterLevel' ? FLOAT_SWITCH_LEVEL : 0.5);
             // An active-low contact closes to ground when active; an active-high one when inactive.
             return active === (s.polarity === 'active-high') ? 1 : 0;
           },
