@@ -20,6 +20,7 @@ import { CommandService } from './commands';
 import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
+import { HardwareWatch } from './hardware/hardware-watch';
 import { createRestServer } from './http/rest-server';
 
 export const CORE_VERSION: string = packageJson.version;
@@ -31,6 +32,8 @@ export interface CoreTuning {
   reconnectPeriodMs?: number;
   /** Seed of the simulated cabinet. */
   seed?: number;
+  /** How often missing hardware is probed again; default 10 s. */
+  hardwareRetryMs?: number;
 }
 
 export interface RunningCore {
@@ -88,6 +91,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     }
     const mqttUrl = config.mqttUrl ?? broker!.url;
     const lock = new UpdateLock(bus, holder);
+    // Missing hardware degrades the core instead of stopping it: the loops driving it stay off.
+    const hardware = new HardwareWatch(hal, bus, tuning.hardwareRetryMs);
+    const roles = hal.roles();
     const actuators = new ActuatorController(hal, store, bus, holder);
     const irrigation = new IrrigationCycles(actuators, holder, lock, bus);
     const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
@@ -113,12 +119,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const features: Feature[] = [
       new TelemetryBridge(tel, bus),
       mqtt,
+      hardware,
       actuators,
-      new ThresholdEvents(bus, holder),
+      new ThresholdEvents(bus, holder, roles.waterLevel),
       new Sampler(hal, store, bus, { intervalMs: tuning.sampleIntervalMs }),
-      new LightSchedule(actuators, holder, bus),
-      new ClimateControl(actuators, store, holder, bus),
-      irrigation,
+      hardware.gate(new LightSchedule(actuators, holder, bus), [roles.light]),
+      hardware.gate(new ClimateControl(actuators, store, holder, bus), [roles.fan]),
+      hardware.gate(irrigation, [roles.pump]),
     ];
     for (const f of features) {
       await f.start();
@@ -129,7 +136,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       const halHealth = hal.health();
       const sensorsOk = store.readings().every((r) => r.quality === 'ok');
       const devicesOk = Object.values(halHealth.devices).every((d) => d.state === 'ok');
-      const status: 'ok' | 'degraded' = mqtt.connected && sensorsOk && devicesOk ? 'ok' : 'degraded';
+      const hw = hardware.health();
+      const status: 'ok' | 'degraded' =
+        mqtt.connected && sensorsOk && devicesOk && hw.missing.length === 0 ? 'ok' : 'degraded';
       return {
         status,
         version: CORE_VERSION,
@@ -138,6 +147,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         mqtt: mqtt.stats(),
         telemetry: tel.stats(),
         hal: halHealth,
+        ...hw,
         updateLock: lock.state(),
       };
     };

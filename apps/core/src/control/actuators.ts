@@ -5,7 +5,7 @@ import type { EventBus } from '../event-bus';
 import type { StateStore } from '../state/state-store';
 import type { ConfigHolder } from '../config/config-holder';
 import { raiseEvent } from '../state/events';
-import { PUMP, WATER_LEVEL, pumpInterlock } from './interlocks';
+import { pumpInterlock } from './interlocks';
 
 export type CommandSource =
   'rest' | 'mqtt' | 'schedule' | 'climate' | 'irrigation' | 'interlock' | 'shutdown' | 'startup';
@@ -37,11 +37,17 @@ export class ActuatorController implements Feature {
 
   async start(): Promise<void> {
     for (const a of this.hal.actuators()) {
-      const state = await this.hal.actuatorState(a.id);
-      this.record(a.id, state, 'startup');
+      try {
+        this.record(a.id, await this.hal.actuatorState(a.id), 'startup');
+      } catch (e) {
+        // A missing chip must not keep the core from starting (it runs degraded, see HardwareWatch).
+        raiseEvent(this.bus, 'actuator.error', 'error', `${a.id} cannot be read: ${(e as Error).message}`, {
+          actuator: a.id,
+        });
+      }
     }
     this.off = this.bus.on('reading', (r) => {
-      if (r.id === WATER_LEVEL) void this.enforcePumpInterlock();
+      if (r.id === this.hal.roles().waterLevel?.sensor) void this.enforcePumpInterlock();
     });
     // A water level that stops arriving goes stale without any reading event: check on a clock too.
     this.staleCheck = setInterval(() => void this.enforcePumpInterlock(), 1000);
@@ -63,6 +69,11 @@ export class ActuatorController implements Feature {
 
   ids(): string[] {
     return this.hal.actuators().map((a) => a.id);
+  }
+
+  /** The actuator bound to a role in the hardware profile, if the profile has one. */
+  role(name: 'pump' | 'light' | 'fan'): string | undefined {
+    return this.hal.roles()[name];
   }
 
   isOn(id: string): boolean {
@@ -101,10 +112,11 @@ export class ActuatorController implements Feature {
   }
 
   private async apply(info: ActuatorInfo, cmd: Command, source: CommandSource): Promise<ActuatorState> {
-    if (info.id === PUMP && isOn(cmd)) {
-      const refusal = pumpInterlock(this.store, this.config.get(), this.now());
+    const pump = this.role('pump');
+    if (info.id === pump && isOn(cmd)) {
+      const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevel);
       if (refusal)
-        throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: PUMP, source });
+        throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: pump, source });
     }
     let state: ActuatorState;
     try {
@@ -115,7 +127,7 @@ export class ActuatorController implements Feature {
       });
     }
     this.record(info.id, state, source);
-    if (info.id === PUMP) this.armPumpLimit(isOn(state));
+    if (info.id === pump) this.armPumpLimit(pump, isOn(state));
     return state;
   }
 
@@ -125,7 +137,7 @@ export class ActuatorController implements Feature {
     this.bus.emit('actuator', { id, state, ts, source });
   }
 
-  private armPumpLimit(running: boolean): void {
+  private armPumpLimit(pump: string, running: boolean): void {
     clearTimeout(this.pumpTimer);
     this.pumpTimer = undefined;
     if (!running) return;
@@ -140,17 +152,18 @@ export class ActuatorController implements Feature {
           maxRunSeconds: maxS,
         },
       );
-      void this.set(PUMP, { state: 'off' }, 'interlock').catch(() => undefined);
+      void this.set(pump, { state: 'off' }, 'interlock').catch(() => undefined);
     }, maxS * 1000);
     this.pumpTimer.unref();
   }
 
   private async enforcePumpInterlock(): Promise<void> {
-    if (!this.hal.actuators().some((a) => a.id === PUMP) || !this.isOn(PUMP)) return;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now());
+    const pump = this.role('pump');
+    if (pump === undefined || !this.isOn(pump)) return;
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevel);
     if (!refusal) return;
     try {
-      await this.set(PUMP, { state: 'off' }, 'interlock');
+      await this.set(pump, { state: 'off' }, 'interlock');
       raiseEvent(
         this.bus,
         'interlock.tripped',

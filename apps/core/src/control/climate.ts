@@ -5,7 +5,6 @@ import type { StateStore } from '../state/state-store';
 import type { ActuatorController } from './actuators';
 import { raiseEvent } from '../state/events';
 
-export const FAN = 'fan';
 const INPUTS = ['air_temperature', 'air_humidity'] as const;
 
 /** The fan decision with hysteresis: on above either upper limit, off only below both lower limits. */
@@ -38,7 +37,7 @@ export class ClimateControl implements Feature {
   ) {}
 
   start(): void {
-    if (!this.actuators.ids().includes(FAN)) return;
+    if (this.actuators.role('fan') === undefined) return;
     this.offReading = this.bus.on('reading', (r) => {
       if ((INPUTS as readonly string[]).includes(r.id)) void this.tick();
     });
@@ -81,10 +80,11 @@ export class ClimateControl implements Feature {
         loop: 'climate',
       });
     }
-    const run = fanShouldRun(climate, t, h, this.decided ?? this.actuators.isOn(FAN));
+    const fan = this.actuators.role('fan') ?? 'fan';
+    const run = fanShouldRun(climate, t, h, this.decided ?? this.actuators.isOn(fan));
     if (run === this.decided) return;
     try {
-      await this.actuators.set(FAN, { level: run ? climate.fanLevel : 0 }, 'climate');
+      await this.actuators.set(fan, { level: run ? climate.fanLevel : 0 }, 'climate');
       this.decided = run;
     } catch (e) {
       raiseEvent(

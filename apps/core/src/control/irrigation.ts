@@ -5,7 +5,6 @@ import type { ConfigHolder } from '../config/config-holder';
 import type { ActuatorController, CommandSource } from './actuators';
 import type { UpdateLock } from './update-lock';
 import { raiseEvent } from '../state/events';
-import { PUMP } from './interlocks';
 
 export interface IrrigationStatus {
   running: boolean;
@@ -36,10 +35,11 @@ export class IrrigationCycles implements Feature {
   ) {}
 
   start(): void {
-    if (!this.actuators.ids().includes(PUMP)) return;
+    const pump = this.actuators.role('pump');
+    if (pump === undefined) return;
     this.offs.push(
       this.bus.on('actuator', (a) => {
-        if (a.id === PUMP && this.cycle && a.source !== 'irrigation' && !this.actuators.isOn(PUMP)) {
+        if (a.id === pump && this.cycle && a.source !== 'irrigation' && !this.actuators.isOn(pump)) {
           this.finish(`pump stopped by ${a.source}`);
         }
       }),
@@ -53,6 +53,11 @@ export class IrrigationCycles implements Feature {
     for (const off of this.offs) off();
     this.offs = [];
     if (this.cycle) this.finish('core stopping');
+  }
+
+  /** The profile's pump role (the loop does not start without one). */
+  private pump(): string {
+    return this.actuators.role('pump') ?? 'pump';
   }
 
   status(): IrrigationStatus {
@@ -71,7 +76,7 @@ export class IrrigationCycles implements Feature {
     this.cycle = { startedAt, endsAt: startedAt + seconds * 1000 };
     this.lock.acquire('irrigation');
     try {
-      await this.actuators.set(PUMP, { state: 'on' }, 'irrigation');
+      await this.actuators.set(this.pump(), { state: 'on' }, 'irrigation');
     } catch (e) {
       this.cycle = undefined;
       this.lock.release();
@@ -88,14 +93,14 @@ export class IrrigationCycles implements Feature {
 
   async stopCycle(source: CommandSource): Promise<IrrigationStatus> {
     if (!this.cycle) return this.status();
-    await this.actuators.set(PUMP, { state: 'off' }, 'irrigation');
+    await this.actuators.set(this.pump(), { state: 'off' }, 'irrigation');
     this.finish(`stopped by ${source}`);
     return this.status();
   }
 
   private async endCycle(): Promise<void> {
     try {
-      await this.actuators.set(PUMP, { state: 'off' }, 'irrigation');
+      await this.actuators.set(this.pump(), { state: 'off' }, 'irrigation');
       this.finish('completed');
     } catch (e) {
       this.finish(`could not stop the pump: ${(e as Error).message}`);

@@ -5,7 +5,6 @@ import type { ModuleConfig } from '../config/module-config';
 import type { ActuatorController } from './actuators';
 import { raiseEvent } from '../state/events';
 
-export const LIGHT = 'light';
 const DAY = 24 * 60;
 
 function minutes(hhmm: string): number {
@@ -46,7 +45,7 @@ export class LightSchedule implements Feature {
   ) {}
 
   start(): void {
-    if (!this.actuators.ids().includes(LIGHT)) return;
+    if (this.actuators.role('light') === undefined) return;
     this.offConfig = this.bus.on('config', () => {
       this.lastApplied = undefined;
       void this.tick();
@@ -68,7 +67,7 @@ export class LightSchedule implements Feature {
     const level = lightLevelAt(light, d.getHours() * 60 + d.getMinutes() + d.getSeconds() / 60);
     if (level === this.lastApplied) return;
     try {
-      await this.actuators.set(LIGHT, { level }, 'schedule');
+      await this.actuators.set(this.actuators.role('light') ?? 'light', { level }, 'schedule');
       this.lastApplied = level;
     } catch (e) {
       raiseEvent(

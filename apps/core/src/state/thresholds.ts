@@ -2,7 +2,8 @@ import type { Feature, SensorSnapshot } from '../core-types';
 import type { EventBus } from '../event-bus';
 import type { ConfigHolder } from '../config/config-holder';
 import { raiseEvent } from './events';
-import { isWaterLow } from '../control/interlocks';
+import type { WaterLevelRole } from '@growoff/hal';
+import { judgeWaterLevel } from '../control/interlocks';
 
 /** Events when a value crosses a limit and when it is back: water level low, CO2 high. */
 export class ThresholdEvents implements Feature {
@@ -14,6 +15,7 @@ export class ThresholdEvents implements Feature {
   constructor(
     private readonly bus: EventBus,
     private readonly config: ConfigHolder,
+    private readonly waterLevel?: WaterLevelRole,
   ) {}
 
   start(): void {
@@ -25,19 +27,25 @@ export class ThresholdEvents implements Feature {
   }
 
   private check(r: SensorSnapshot): void {
-    if (r.value === null) return;
-    if (r.id === 'water_level') {
-      const low = isWaterLow(r.value, r.unit);
+    if (r.id === this.waterLevel?.sensor) {
+      // A failed or stale level reading counts as low water, as the pump interlock counts it.
+      const refusal = judgeWaterLevel(r, this.waterLevel, Infinity, r.ts);
+      const low = refusal !== null;
       if (low !== this.waterLow && (this.waterLow !== undefined || low)) {
         if (low)
-          raiseEvent(this.bus, 'water_level.low', 'critical', 'water level is low: the pump is locked out', {
-            value: r.value,
-          });
+          raiseEvent(
+            this.bus,
+            'water_level.low',
+            'critical',
+            `water level is ${refusal.reason === 'water_level_low' ? 'low' : `unknown (${r.quality}), so it counts as low`}: the pump is locked out`,
+            { value: r.value, quality: r.quality },
+          );
         else
           raiseEvent(this.bus, 'water_level.ok', 'info', 'water level is back to normal', { value: r.value });
       }
       this.waterLow = low;
     }
+    if (r.value === null) return;
     if (r.id === 'co2') {
       const limit = this.config.get().thresholds.co2HighPpm;
       const high = r.value > limit;
