@@ -53,7 +53,7 @@ interface SensorEntry {
   /** Clock time the value last changed, and how many reads since gave the same value (stuck check). */
   changedAt?: number;
   repeats: number;
-  /** Last good reading, for temperature compensation of other sensors. */
+  /** The last reading if it was good, for temperature compensation of other sensors. */
   lastGood?: Reading;
 }
 
@@ -207,6 +207,14 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
     const entry = sensors.get(sensorId);
     if (!entry) throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`);
+    const reading = await measure(entry);
+    // Only the latest reading counts as good: a failure after it retires it (e.g. for compensation).
+    entry.lastGood = reading.quality === 'ok' ? reading : undefined;
+    return reading;
+  }
+
+  async function measure(entry: SensorEntry): Promise<Reading> {
+    const sensorId = entry.spec.id;
     const { spec } = entry;
     const base: Pick<Reading, 'sensorId' | 'unit' | 'compensation'> = { sensorId, unit: spec.unit };
     try {
@@ -253,9 +261,7 @@ export async function createHal(o: HalOptions): Promise<Hal> {
           error: `${sensorId}: value unchanged for ${Math.round(unchangedMs / 1000)} s (stuck sensor?)`,
         };
       }
-      const reading: Reading = { ...base, value, quality: 'ok', ts, ageMs };
-      entry.lastGood = reading;
-      return reading;
+      return { ...base, value, quality: 'ok', ts, ageMs };
     } catch (e) {
       return { ...base, value: null, quality: qualityOf(e), ts: Date.now(), ageMs: 0, error: messageOf(e) };
     }
