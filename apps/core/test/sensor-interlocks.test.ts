@@ -6,7 +6,8 @@ import { DEFAULT_PROFILE, type HardwareProfile } from '@growoff/hal';
 import { getService } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
-import type { Event, SensorSnapshot } from '../src/core-types';
+import type { SensorSnapshot } from '../src/core-types';
+import type { CoreBusEvents } from '../src/event-bus';
 import { jsonOf, rest, startTestCore, TestClient, uniqueModuleId } from './helpers';
 
 const mosquitto = getService('mosquitto');
@@ -24,32 +25,28 @@ async function start(env: Record<string, string> = {}): Promise<RunningCore> {
   return core;
 }
 
-/** The next sample (from now on) that matches. */
-function nextReading(c: RunningCore, match: (r: SensorSnapshot) => boolean): Promise<SensorSnapshot> {
+/** The next payload (from now on) of a core bus event that matches. */
+function next<K extends 'reading' | 'event'>(
+  c: RunningCore,
+  name: K,
+  match: (p: CoreBusEvents[K]) => boolean,
+): Promise<CoreBusEvents[K]> {
   return new Promise((resolve) => {
-    const off = c.bus.on('reading', (r) => {
-      if (!match(r)) return;
+    const off = c.bus.on(name, (p) => {
+      if (!match(p)) return;
       off();
-      resolve(r);
+      resolve(p);
     });
   });
 }
 
-function nextEvent(c: RunningCore, match: (e: Event) => boolean): Promise<Event> {
-  return new Promise((resolve) => {
-    const off = c.bus.on('event', (e) => {
-      if (!match(e)) return;
-      off();
-      resolve(e);
-    });
-  });
-}
+const nextReading = (c: RunningCore, match: (r: SensorSnapshot) => boolean) => next(c, 'reading', match);
 
 describe('water level interlock in the core', { timeout: 60_000 }, () => {
   it('counts a failed level reading as low water: event, and the pump refused', async () => {
     const c = await start();
     await nextReading(c, (r) => r.id === 'water_level' && r.quality === 'ok');
-    const low = nextEvent(c, (e) => e.type === 'water_level.low');
+    const low = next(c, 'event', (e) => e.type === 'water_level.low');
     c.hal.simulation!.injectFault('water_level', 'nack');
     expect((await low).message).toContain('unknown (unavailable), so it counts as low');
     const refused = await rest(c, 'PUT', '/api/v1/actuators/pump', { state: 'on' });

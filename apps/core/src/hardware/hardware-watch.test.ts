@@ -32,12 +32,18 @@ function nextEvent(bus: EventBus, type: string): Promise<Event> {
   });
 }
 
+/** A simulated cabinet whose PWM chip is unplugged, watched with a fast retry. */
+async function withoutPca9685(): Promise<{ hal: Hal; bus: EventBus; watch: HardwareWatch }> {
+  hal = await createHal({ mode: 'sim', timeScale: 1000 });
+  hal.simulation!.injectFault('pca9685', 'unplugged');
+  const bus = new EventBus();
+  watch = new HardwareWatch(hal, bus, 50);
+  return { hal, bus, watch };
+}
+
 describe('missing hardware at start', () => {
   it('keeps the loops of a missing chip off, names it, and starts them once it is back', async () => {
-    hal = await createHal({ mode: 'sim', timeScale: 1000 });
-    hal.simulation!.injectFault('pca9685', 'unplugged');
-    const bus = new EventBus();
-    watch = new HardwareWatch(hal, bus, 50);
+    const { hal, bus, watch } = await withoutPca9685();
     const light = loop('light-schedule');
     const irrigation = loop('irrigation');
     const gatedLight = watch.gate(light, ['light']);
@@ -63,10 +69,7 @@ describe('missing hardware at start', () => {
   });
 
   it('does not start a loop again after the core stopped it', async () => {
-    hal = await createHal({ mode: 'sim', timeScale: 1000 });
-    hal.simulation!.injectFault('pca9685', 'unplugged');
-    const bus = new EventBus();
-    watch = new HardwareWatch(hal, bus, 50);
+    const { hal, bus, watch } = await withoutPca9685();
     const fan = loop('climate');
     const gated = watch.gate(fan, ['fan']);
     await watch.start();
