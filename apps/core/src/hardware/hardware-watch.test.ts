@@ -53,7 +53,7 @@ describe('missing hardware at start', () => {
     await gatedLight.start();
     await gatedIrrigation.start();
 
-    expect((await missingEvent).data).toMatchObject({ device: 'pca9685' });
+    expect((await missingEvent).data).toMatchObject({ missing: [{ device: 'pca9685' }] });
     expect(watch.health()).toEqual({
       missing: [{ device: 'pca9685', error: expect.stringContaining('0x40') }],
       loopsOff: ['light-schedule'],

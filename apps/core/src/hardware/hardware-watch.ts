@@ -37,13 +37,16 @@ export class HardwareWatch implements Feature {
   ) {}
 
   async start(): Promise<void> {
-    for (const p of await this.hal.probe()) {
-      if (p.ok) continue;
-      this.missing.set(p.device, p.error ?? 'unavailable');
-      raiseEvent(this.bus, 'hardware.missing', 'critical', `${p.device} is unavailable: ${p.error}`, {
-        device: p.device,
-        error: p.error,
-      });
+    for (const p of await this.hal.probe()) if (!p.ok) this.missing.set(p.device, p.error ?? 'unavailable');
+    if (this.missing.size > 0) {
+      const { missing, loopsOff } = this.health();
+      raiseEvent(
+        this.bus,
+        'hardware.missing',
+        'critical',
+        `running degraded: ${missing.map((m) => `${m.device} (${m.error})`).join('; ')}`,
+        { missing, loopsOff },
+      );
     }
     this.timer = setInterval(() => void this.retry(), this.retryMs);
     this.timer.unref();
@@ -76,7 +79,9 @@ export class HardwareWatch implements Feature {
   health(): HardwareHealth {
     return {
       missing: [...this.missing].map(([device, error]) => ({ device, error })),
-      loopsOff: this.loops.filter((l) => !l.running).map((l) => l.feature.name),
+      loopsOff: this.loops
+        .filter((l) => l.devices.some((d) => this.missing.has(d)))
+        .map((l) => l.feature.name),
     };
   }
 
