@@ -76,6 +76,14 @@ export class ActuatorController implements Feature {
     return this.hal.roles()[name];
   }
 
+  /** The actuator bound to a role; a coded refusal when the profile binds none. */
+  roleId(name: 'pump' | 'light' | 'fan'): string {
+    const id = this.role(name);
+    if (id === undefined)
+      throw new ProtocolError('UNKNOWN_ACTUATOR', `the hardware profile has no ${name}`, { role: name });
+    return id;
+  }
+
   isOn(id: string): boolean {
     const s = this.store.actuator(id);
     return s !== undefined && isOn(s.state);

@@ -80,7 +80,7 @@ export class ClimateControl implements Feature {
         loop: 'climate',
       });
     }
-    const fan = this.actuators.role('fan') ?? 'fan';
+    const fan = this.actuators.roleId('fan');
     const run = fanShouldRun(climate, t, h, this.decided ?? this.actuators.isOn(fan));
     if (run === this.decided) return;
     try {

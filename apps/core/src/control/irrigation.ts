@@ -55,11 +55,6 @@ export class IrrigationCycles implements Feature {
     if (this.cycle) this.finish('core stopping');
   }
 
-  /** The profile's pump role (the loop does not start without one). */
-  private pump(): string {
-    return this.actuators.role('pump') ?? 'pump';
-  }
-
   status(): IrrigationStatus {
     return this.cycle
       ? { running: true, startedAt: this.cycle.startedAt, endsAt: this.cycle.endsAt, nextAt: this.nextAt }
@@ -76,7 +71,7 @@ export class IrrigationCycles implements Feature {
     this.cycle = { startedAt, endsAt: startedAt + seconds * 1000 };
     this.lock.acquire('irrigation');
     try {
-      await this.actuators.set(this.pump(), { state: 'on' }, 'irrigation');
+      await this.actuators.set(this.actuators.roleId('pump'), { state: 'on' }, 'irrigation');
     } catch (e) {
       this.cycle = undefined;
       this.lock.release();
@@ -93,14 +88,14 @@ export class IrrigationCycles implements Feature {
 
   async stopCycle(source: CommandSource): Promise<IrrigationStatus> {
     if (!this.cycle) return this.status();
-    await this.actuators.set(this.pump(), { state: 'off' }, 'irrigation');
+    await this.actuators.set(this.actuators.roleId('pump'), { state: 'off' }, 'irrigation');
     this.finish(`stopped by ${source}`);
     return this.status();
   }
 
   private async endCycle(): Promise<void> {
     try {
-      await this.actuators.set(this.pump(), { state: 'off' }, 'irrigation');
+      await this.actuators.set(this.actuators.roleId('pump'), { state: 'off' }, 'irrigation');
       this.finish('completed');
     } catch (e) {
       this.finish(`could not stop the pump: ${(e as Error).message}`);

@@ -67,7 +67,7 @@ export class LightSchedule implements Feature {
     const level = lightLevelAt(light, d.getHours() * 60 + d.getMinutes() + d.getSeconds() / 60);
     if (level === this.lastApplied) return;
     try {
-      await this.actuators.set(this.actuators.role('light') ?? 'light', { level }, 'schedule');
+      await this.actuators.set(this.actuators.roleId('light'), { level }, 'schedule');
       this.lastApplied = level;
     } catch (e) {
       raiseEvent(
