@@ -121,7 +121,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       mqtt,
       hardware,
       actuators,
-      new ThresholdEvents(bus, holder, roles.waterLevel),
+      new ThresholdEvents(bus, holder, roles.waterLevels),
       new Sampler(hal, store, bus, { intervalMs: tuning.sampleIntervalMs }),
       hardware.gate(new LightSchedule(actuators, holder, bus), [roles.light]),
       hardware.gate(new ClimateControl(actuators, store, holder, bus), [roles.fan]),

@@ -71,7 +71,7 @@ describe('water level interlock in the core', { timeout: 60_000 }, () => {
       profile.actuators.find((a) => a.id === 'pump')!,
       { id: 'feed_pump', simulate: 'pump' },
     );
-    profile.roles = { pump: 'feed_pump', waterLevel: { sensor: 'tank_volts', lowBelow: 0.5 } };
+    profile.roles = { pump: 'feed_pump', waterLevels: [{ sensor: 'tank_volts', lowBelow: 0.5 }] };
     const file = join(await mkdtemp(join(tmpdir(), 'core-profile-')), 'profile.json');
     await writeFile(file, JSON.stringify(profile));
     // Real time, so the reservoir refills slowly (0.0015 per simulated second).

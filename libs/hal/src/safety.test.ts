@@ -152,38 +152,49 @@ describe('hardware roles', () => {
       pump: 'pump',
       light: 'light',
       fan: 'fan',
-      waterLevel: { sensor: 'water_level', lowBelow: 0.5 },
+      waterLevels: [{ sensor: 'water_level', lowBelow: 0.5 }],
     });
   });
 
   it('binds roles to other ids, and requires a threshold for a level sensor in cm', () => {
     const p = structuredClone(DEFAULT_PROFILE) as HardwareProfile & Record<string, unknown>;
     p.actuators.find((a) => a.id === 'pump')!.id = 'feed_pump';
-    const level = p.sensors.find((s) => s.id === 'water_level')!;
-    delete level.polarity;
-    Object.assign(level, { id: 'tank_depth', device: 'sht3x', channel: 'humidity', unit: 'cm' });
-    p.roles = { pump: 'feed_pump', waterLevel: { sensor: 'tank_depth', lowBelow: 8 } };
+    p.sensors.push({ id: 'tank_depth', device: 'sht3x', channel: 'humidity', unit: 'cm', intervalMs: 1000 });
+    const both = [
+      { sensor: 'water_level', lowBelow: 0.5 },
+      { sensor: 'tank_depth', lowBelow: 8 },
+    ];
+    p.roles = { pump: 'feed_pump', waterLevels: both };
     expect(parseProfile(p).roles).toEqual({
       pump: 'feed_pump',
       light: 'light',
       fan: 'fan',
-      waterLevel: { sensor: 'tank_depth', lowBelow: 8 },
+      waterLevels: both,
     });
-    p.roles = { pump: 'feed_pump', waterLevel: { sensor: 'tank_depth' } as never };
-    expect(() => parseProfile(p)).toThrow(/roles\.waterLevel\.lowBelow is required .* cm/);
-    p.roles = { pump: 'pump' };
+    p.roles = { pump: 'feed_pump', waterLevels: [{ sensor: 'tank_depth' } as never] };
+    expect(() => parseProfile(p)).toThrow(/roles\.waterLevels\[0\]\.lowBelow is required .* cm/);
+    p.roles = { pump: 'feed_pump', waterLevels: [{ sensor: 'sump', lowBelow: 1 }] };
+    expect(() => parseProfile(p)).toThrow(/roles\.waterLevels\[0\]\.sensor "sump" is not a sensor/);
+    p.roles = { pump: 'pump', waterLevels: [] };
     expect(() => parseProfile(p)).toThrow(/roles\.pump "pump" is not an actuator/);
   });
 
   it('leaves a role unbound when the profile has no such id', () => {
     const p = structuredClone(DEFAULT_PROFILE) as HardwareProfile & Record<string, unknown>;
     p.actuators = p.actuators.filter((a) => a.id !== 'fan');
+    p.sensors = p.sensors.filter((s) => s.id !== 'water_level');
     delete (p as Partial<HardwareProfile>).roles;
-    expect(parseProfile(p).roles).toEqual({
-      pump: 'pump',
-      light: 'light',
-      waterLevel: { sensor: 'water_level', lowBelow: 0.5 },
-    });
+    expect(parseProfile(p).roles).toEqual({ pump: 'pump', light: 'light', waterLevels: [] });
+  });
+
+  it('refuses a default level sensor in cm without a threshold', () => {
+    const p = structuredClone(DEFAULT_PROFILE) as HardwareProfile & Record<string, unknown>;
+    Object.assign(
+      p.sensors.find((s) => s.id === 'water_level')!,
+      { unit: 'cm' },
+    );
+    delete (p as Partial<HardwareProfile>).roles;
+    expect(() => parseProfile(p)).toThrow(/roles\.waterLevels must give lowBelow for water_level/);
   });
 
   it('refuses a polarity on anything but an expander input', () => {

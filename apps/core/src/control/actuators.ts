@@ -47,7 +47,7 @@ export class ActuatorController implements Feature {
       }
     }
     this.off = this.bus.on('reading', (r) => {
-      if (r.id === this.hal.roles().waterLevel?.sensor) void this.enforcePumpInterlock();
+      if (this.hal.roles().waterLevels.some((l) => l.sensor === r.id)) void this.enforcePumpInterlock();
     });
     // A water level that stops arriving goes stale without any reading event: check on a clock too.
     this.staleCheck = setInterval(() => void this.enforcePumpInterlock(), 1000);
@@ -122,7 +122,7 @@ export class ActuatorController implements Feature {
   private async apply(info: ActuatorInfo, cmd: Command, source: CommandSource): Promise<ActuatorState> {
     const pump = this.role('pump');
     if (info.id === pump && isOn(cmd)) {
-      const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevel);
+      const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
       if (refusal)
         throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: pump, source });
     }
@@ -168,7 +168,7 @@ export class ActuatorController implements Feature {
   private async enforcePumpInterlock(): Promise<void> {
     const pump = this.role('pump');
     if (pump === undefined || !this.isOn(pump)) return;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevel);
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
     if (!refusal) return;
     try {
       await this.set(pump, { state: 'off' }, 'interlock');

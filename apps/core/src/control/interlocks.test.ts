@@ -5,7 +5,8 @@ import { DEFAULT_MODULE_CONFIG } from '../config/module-config';
 import { pumpInterlock } from './interlocks';
 
 const now = 1_000_000;
-const FLOAT = { sensor: 'water_level', lowBelow: 0.5 };
+const FLOAT = [{ sensor: 'water_level', lowBelow: 0.5 }];
+const PERCENT = [{ sensor: 'water_level', lowBelow: 10 }];
 function storeWith(
   value: number | null,
   quality: SensorQuality = 'ok',
@@ -21,17 +22,14 @@ function storeWith(
 describe('pumpInterlock', () => {
   it('allows the pump when the water level is good and fresh', () => {
     expect(pumpInterlock(storeWith(1), DEFAULT_MODULE_CONFIG, now, FLOAT)).toBeNull();
-    expect(
-      pumpInterlock(storeWith(60, 'ok', 0, '%'), DEFAULT_MODULE_CONFIG, now, { ...FLOAT, lowBelow: 10 }),
-    ).toBeNull();
+    expect(pumpInterlock(storeWith(60, 'ok', 0, '%'), DEFAULT_MODULE_CONFIG, now, PERCENT)).toBeNull();
   });
 
   it('refuses on a low water level', () => {
     expect(pumpInterlock(storeWith(0), DEFAULT_MODULE_CONFIG, now, FLOAT)?.reason).toBe('water_level_low');
-    expect(
-      pumpInterlock(storeWith(5, 'ok', 0, '%'), DEFAULT_MODULE_CONFIG, now, { ...FLOAT, lowBelow: 10 })
-        ?.reason,
-    ).toBe('water_level_low');
+    expect(pumpInterlock(storeWith(5, 'ok', 0, '%'), DEFAULT_MODULE_CONFIG, now, PERCENT)?.reason).toBe(
+      'water_level_low',
+    );
   });
 
   it('fails safe when the water level is unknown: never read, failed, or stale', () => {
@@ -57,15 +55,15 @@ describe('water level interlock', () => {
   });
 
   it('judges a level sensor in cm or volts by the threshold of its role', () => {
-    const tank = { sensor: 'tank_depth', lowBelow: 8 };
+    const tank = [{ sensor: 'tank_depth', lowBelow: 8 }];
     const cm = (v: number) =>
       pumpInterlock(storeWith(v, 'ok', 0, 'cm', 'tank_depth'), DEFAULT_MODULE_CONFIG, now, tank);
     expect(cm(12)).toBeNull();
     expect(cm(7.9)).toMatchObject({
       reason: 'water_level_low',
-      message: expect.stringContaining('7.9 cm, below 8'),
+      message: expect.stringContaining('tank_depth 7.9 cm, below 8'),
     });
-    const volts = { sensor: 'level_v', lowBelow: 1.2 };
+    const volts = [{ sensor: 'level_v', lowBelow: 1.2 }];
     const v = (x: number) =>
       pumpInterlock(storeWith(x, 'ok', 0, 'V', 'level_v'), DEFAULT_MODULE_CONFIG, now, volts);
     expect(v(2.5)).toBeNull();
@@ -73,7 +71,7 @@ describe('water level interlock', () => {
   });
 
   it('refuses the pump when the profile binds no level sensor', () => {
-    expect(pumpInterlock(storeWith(1), DEFAULT_MODULE_CONFIG, now, undefined)).toMatchObject({
+    expect(pumpInterlock(storeWith(1), DEFAULT_MODULE_CONFIG, now, [])).toMatchObject({
       reason: 'water_level_unknown',
       message: expect.stringContaining('no level sensor'),
     });
@@ -83,7 +81,26 @@ describe('water level interlock', () => {
     const store = storeWith(0);
     store.setReading({ id: 'tank_depth', value: 20, unit: 'cm', quality: 'ok', ts: now });
     expect(
-      pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, { sensor: 'tank_depth', lowBelow: 8 }),
+      pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, [{ sensor: 'tank_depth', lowBelow: 8 }]),
     ).toBeNull();
+  });
+
+  it('refuses the pump when any of several level inputs is low or failed', () => {
+    const store = storeWith(1);
+    const levels = [
+      { sensor: 'water_level', lowBelow: 0.5 },
+      { sensor: 'tank_depth', lowBelow: 8 },
+    ];
+    store.setReading({ id: 'tank_depth', value: 20, unit: 'cm', quality: 'ok', ts: now });
+    expect(pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, levels)).toBeNull();
+    store.setReading({ id: 'tank_depth', value: 3, unit: 'cm', quality: 'ok', ts: now });
+    expect(pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, levels)).toMatchObject({
+      reason: 'water_level_low',
+    });
+    store.setReading({ id: 'tank_depth', value: null, unit: 'cm', quality: 'timeout', ts: now });
+    expect(pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, levels)).toMatchObject({
+      reason: 'water_level_unknown',
+      message: expect.stringContaining('tank_depth failed (timeout)'),
+    });
   });
 });

@@ -29,23 +29,33 @@ export function judgeWaterLevel(
         : `pump refused: water level is unknown (${why}), so it counts as low; it must be known and sufficient to run the pump`,
   });
   if (role === undefined) return refuse('water_level_unknown', 'no level sensor in the hardware profile');
-  if (reading === undefined) return refuse('water_level_unknown', 'no reading yet');
+  if (reading === undefined) return refuse('water_level_unknown', `no reading of ${role.sensor} yet`);
   if (reading.quality !== 'ok' || reading.value === null)
-    return refuse('water_level_unknown', `last reading failed (${reading.quality})`);
+    return refuse('water_level_unknown', `last reading of ${reading.id} failed (${reading.quality})`);
   if (now - reading.ts > staleAfterMs)
-    return refuse('water_level_unknown', `last reading is ${Math.round((now - reading.ts) / 1000)} s old`);
+    return refuse(
+      'water_level_unknown',
+      `last reading of ${reading.id} is ${Math.round((now - reading.ts) / 1000)} s old`,
+    );
   if (reading.value < role.lowBelow)
-    return refuse('water_level_low', `${reading.value} ${reading.unit}, below ${role.lowBelow}`);
+    return refuse(
+      'water_level_low',
+      `${reading.id} ${reading.value} ${reading.unit}, below ${role.lowBelow}`,
+    );
   return null;
 }
 
-/** Whether the pump may run now: the water level role's input must say there is water. */
+/** Whether the pump may run now: every level input of the profile must say there is water. */
 export function pumpInterlock(
   store: StateStore,
   config: ModuleConfig,
   now: number,
-  role: WaterLevelRole | undefined,
+  levels: readonly WaterLevelRole[],
 ): InterlockRefusal | null {
-  const reading = role === undefined ? undefined : store.reading(role.sensor);
-  return judgeWaterLevel(reading, role, config.thresholds.staleAfterMs, now);
+  if (levels.length === 0) return judgeWaterLevel(undefined, undefined, config.thresholds.staleAfterMs, now);
+  for (const role of levels) {
+    const refusal = judgeWaterLevel(store.reading(role.sensor), role, config.thresholds.staleAfterMs, now);
+    if (refusal) return refusal;
+  }
+  return null;
 }

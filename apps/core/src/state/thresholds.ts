@@ -9,13 +9,14 @@ import { judgeWaterLevel } from '../control/interlocks';
 export class ThresholdEvents implements Feature {
   readonly name = 'threshold-events';
   private off?: () => void;
-  private waterLow?: boolean;
+  /** Per level sensor: whether it last counted as low water. */
+  private readonly waterLow = new Map<string, boolean>();
   private co2High?: boolean;
 
   constructor(
     private readonly bus: EventBus,
     private readonly config: ConfigHolder,
-    private readonly waterLevel?: WaterLevelRole,
+    private readonly waterLevels: readonly WaterLevelRole[] = [],
   ) {}
 
   start(): void {
@@ -27,23 +28,28 @@ export class ThresholdEvents implements Feature {
   }
 
   private check(r: SensorSnapshot): void {
-    if (r.id === this.waterLevel?.sensor) {
+    const level = this.waterLevels.find((l) => l.sensor === r.id);
+    if (level) {
       // A failed or stale level reading counts as low water, as the pump interlock counts it.
-      const refusal = judgeWaterLevel(r, this.waterLevel, Infinity, r.ts);
+      const refusal = judgeWaterLevel(r, level, Infinity, r.ts);
       const low = refusal !== null;
-      if (low !== this.waterLow && (this.waterLow !== undefined || low)) {
+      const was = this.waterLow.get(r.id);
+      if (low !== was && (was !== undefined || low)) {
         if (low)
           raiseEvent(
             this.bus,
             'water_level.low',
             'critical',
-            `water level is ${refusal.reason === 'water_level_low' ? 'low' : `unknown (${r.quality}), so it counts as low`}: the pump is locked out`,
-            { value: r.value, quality: r.quality },
+            `water level (${r.id}) is ${refusal.reason === 'water_level_low' ? 'low' : `unknown (${r.quality}), so it counts as low`}: the pump is locked out`,
+            { sensor: r.id, value: r.value, quality: r.quality },
           );
         else
-          raiseEvent(this.bus, 'water_level.ok', 'info', 'water level is back to normal', { value: r.value });
+          raiseEvent(this.bus, 'water_level.ok', 'info', `water level (${r.id}) is back to normal`, {
+            sensor: r.id,
+            value: r.value,
+          });
       }
-      this.waterLow = low;
+      this.waterLow.set(r.id, low);
     }
     if (r.value === null) return;
     if (r.id === 'co2') {

@@ -114,6 +114,6 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
     pump: 'pump',
     light: 'light',
     fan: 'fan',
-    waterLevel: { sensor: 'water_level', lowBelow: 0.5 },
+    waterLevels: [{ sensor: 'water_level', lowBelow: 0.5 }],
   },
 });

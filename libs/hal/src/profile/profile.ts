@@ -78,7 +78,8 @@ export interface ProfileRoles {
   pump?: string;
   light?: string;
   fan?: string;
-  waterLevel?: WaterLevelRole;
+  /** The reservoir level inputs: the pump runs only while every one of them says there is water. */
+  waterLevels: WaterLevelRole[];
 }
 
 export interface HardwareProfile {
@@ -162,10 +163,10 @@ function num(o: Record<string, unknown>, key: string, path: string, required: bo
   return v;
 }
 
-function list(o: Record<string, unknown>, key: string): Record<string, unknown>[] {
+function list(o: Record<string, unknown>, key: string, prefix = ''): Record<string, unknown>[] {
   const v = o[key];
-  if (!Array.isArray(v)) invalid(key, 'must be an array');
-  return v.map((item, i) => (isObject(item) ? item : invalid(`${key}[${i}]`, 'must be an object')));
+  if (!Array.isArray(v)) invalid(`${prefix}${key}`, 'must be an array');
+  return v.map((item, i) => (isObject(item) ? item : invalid(`${prefix}${key}[${i}]`, 'must be an object')));
 }
 
 /** Validates a profile; a wrong one is refused with a HAL_PROFILE_INVALID error naming the field. */
@@ -299,7 +300,7 @@ export function parseProfile(json: unknown): HardwareProfile {
 function parseRoles(json: unknown, sensors: SensorSpec[], actuators: ActuatorSpec[]): ProfileRoles {
   if (json !== undefined && !isObject(json)) invalid('roles', 'must be an object');
   const given = json ?? {};
-  const roles: ProfileRoles = {};
+  const roles: ProfileRoles = { waterLevels: [] };
   for (const role of ['pump', 'light', 'fan'] as const) {
     if (given[role] === undefined) {
       if (actuators.some((a) => a.id === DEFAULT_ROLE_IDS[role])) roles[role] = DEFAULT_ROLE_IDS[role];
@@ -310,18 +311,27 @@ function parseRoles(json: unknown, sensors: SensorSpec[], actuators: ActuatorSpe
       invalid(`roles.${role}`, `"${id}" is not an actuator of this profile`);
     roles[role] = id;
   }
-  const level = given.waterLevel;
-  if (level !== undefined && !isObject(level)) invalid('roles.waterLevel', 'must be an object');
-  const id = level === undefined ? DEFAULT_ROLE_IDS.waterLevel : str(level, 'sensor', 'roles.waterLevel');
-  const sensor = sensors.find((s) => s.id === id);
-  if (!sensor) {
-    if (level !== undefined) invalid('roles.waterLevel.sensor', `"${id}" is not a sensor of this profile`);
+  const levels = given.waterLevels;
+  if (levels === undefined) {
+    // Left out: the default level sensor, if the profile has one.
+    const sensor = sensors.find((s) => s.id === DEFAULT_ROLE_IDS.waterLevel);
+    if (!sensor) return roles;
+    const lowBelow = DEFAULT_LOW_BELOW[sensor.unit];
+    if (lowBelow === undefined)
+      invalid('roles.waterLevels', `must give lowBelow for ${sensor.id}, a level sensor in ${sensor.unit}`);
+    roles.waterLevels = [{ sensor: sensor.id, lowBelow }];
     return roles;
   }
-  const lowBelow =
-    (level && num(level, 'lowBelow', 'roles.waterLevel', false)) ?? DEFAULT_LOW_BELOW[sensor.unit];
-  if (lowBelow === undefined)
-    invalid('roles.waterLevel.lowBelow', `is required for a level sensor in ${sensor.unit}`);
-  roles.waterLevel = { sensor: id, lowBelow };
+  roles.waterLevels = list(given, 'waterLevels', 'roles.').map((level, i) => {
+    const path = `roles.waterLevels[${i}]`;
+    const id = str(level, 'sensor', path);
+    const sensor =
+      sensors.find((s) => s.id === id) ??
+      invalid(`${path}.sensor`, `"${id}" is not a sensor of this profile`);
+    const lowBelow = num(level, 'lowBelow', path, false) ?? DEFAULT_LOW_BELOW[sensor.unit];
+    if (lowBelow === undefined)
+      invalid(`${path}.lowBelow`, `is required for a level sensor in ${sensor.unit}`);
+    return { sensor: id, lowBelow };
+  });
   return roles;
 }
