@@ -19,6 +19,16 @@ afterEach(async () => {
   core = client = undefined;
 });
 
+/** A core on the simulated cabinet of a custom hardware profile (GROWOFF_HAL_PROFILE). */
+async function startWithProfile(
+  profile: HardwareProfile,
+  env: Record<string, string> = {},
+): Promise<RunningCore> {
+  const file = join(await mkdtemp(join(tmpdir(), 'core-profile-')), 'profile.json');
+  await writeFile(file, JSON.stringify(profile));
+  return start({ GROWOFF_HAL_PROFILE: file, ...env });
+}
+
 async function start(env: Record<string, string> = {}): Promise<RunningCore> {
   const moduleId = uniqueModuleId('sensor-safety');
   core = await startTestCore({ GROWOFF_MODULE_ID: moduleId, GROWOFF_MQTT_URL: mosquitto.url, ...env });
@@ -72,10 +82,8 @@ describe('water level interlock in the core', { timeout: 60_000 }, () => {
       { id: 'feed_pump', simulate: 'pump' },
     );
     profile.roles = { pump: 'feed_pump', waterLevels: [{ sensor: 'tank_volts', lowBelow: 0.5 }] };
-    const file = join(await mkdtemp(join(tmpdir(), 'core-profile-')), 'profile.json');
-    await writeFile(file, JSON.stringify(profile));
     // Real time, so the reservoir refills slowly (0.0015 per simulated second).
-    const c = await start({ GROWOFF_HAL_PROFILE: file, GROWOFF_SIM_TIME_SCALE: '1' });
+    const c = await startWithProfile(profile, { GROWOFF_SIM_TIME_SCALE: '1' });
 
     // 0.35 V is below the role's 0.5 V, while the float switch (not bound) still reads water.
     c.hal.simulation!.setEnvironment({ waterLevel: 0.35 });
@@ -107,6 +115,21 @@ describe('water level interlock in the core', { timeout: 60_000 }, () => {
     });
     c.hal.simulation!.injectFault('adc', 'nack');
     await stopped;
+  });
+});
+
+describe('hardware roles in the core', { timeout: 60_000 }, () => {
+  it('refuses irrigation with a coded error when the profile has no pump, and starts without it', async () => {
+    const profile = structuredClone(DEFAULT_PROFILE) as HardwareProfile;
+    profile.actuators = profile.actuators.filter((a) => a.id !== 'pump');
+    delete (profile as Partial<HardwareProfile>).roles;
+    const c = await startWithProfile(profile);
+    const refused = await rest(c, 'POST', '/api/v1/irrigation/start', {});
+    expect(refused.status).toBe(404);
+    expect(refused.body).toMatchObject({
+      error: { code: 'UNKNOWN_ACTUATOR', message: expect.stringContaining('no pump') },
+    });
+    expect((await rest(c, 'GET', '/health')).body).toMatchObject({ missing: [], loopsOff: [] });
   });
 });
 
