@@ -60,7 +60,8 @@ describe('sensor safety of the built core', { timeout: 120_000 }, () => {
   it('with open-circuit on water_level, a pump on is refused', async () => {
     const moduleId = uniqueModuleId('open-circuit');
     const mqtt = await client(moduleId);
-    const core = await spawnBuiltCore(moduleId);
+    // Real time: the running pump must not drain the reservoir below the float on its own.
+    const core = await spawnBuiltCore(moduleId, { GROWOFF_SIM_TIME_SCALE: '1' });
     const level = (value: number) => (m: { topic: string }) =>
       m.topic === topics.sensor(moduleId, 'water_level') &&
       jsonOf(m as never).quality === 'ok' &&
@@ -72,12 +73,13 @@ describe('sensor safety of the built core', { timeout: 120_000 }, () => {
     // With the wire intact the pump runs; cutting the wire stops it.
     expect((await rest(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' })).status).toBe(200);
     const on = jsonOf(await mqtt.waitFor(pumpIs('on'), 'pump on'));
+    const low = mqtt.next(level(0), 'water_level reading low water with the wire cut', 30_000);
     const cut = await rest(core, 'POST', '/api/v1/sim/faults', {
       target: 'water_level',
       fault: 'open-circuit',
     });
     expect(cut.status).toBe(200);
-    await mqtt.next(level(0), 'water_level reading low water with the wire cut', 30_000);
+    await low;
     await mqtt.waitFor(
       (m) => pumpIs('off')(m) && (jsonOf(m).ts as number) >= (on.ts as number),
       'pump stopped by the interlock',
@@ -87,13 +89,18 @@ describe('sensor safety of the built core', { timeout: 120_000 }, () => {
     const refused = await rest(core, 'PUT', '/api/v1/actuators/pump', { state: 'on' });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ error: { code: 'INTERLOCK' } });
-    const set = topics.actuatorSet(moduleId, 'pump');
-    await mqtt.client.publishAsync(set, JSON.stringify({ state: 'on' }), { qos: 1 });
-    const rejected = await mqtt.next(
-      (m) => m.topic === topics.events(moduleId) && jsonOf(m).type === 'command.rejected',
+    // Registered before publishing: the refusal's event may arrive before the broker's PUBACK.
+    const rejected = mqtt.waitFor(
+      (m) =>
+        m.topic === topics.events(moduleId) &&
+        jsonOf(m).type === 'command.rejected' &&
+        (jsonOf(m).data as { source?: string }).source === 'mqtt',
       'the MQTT pump on rejected',
     );
-    expect(JSON.stringify(jsonOf(rejected))).toContain('INTERLOCK');
+    await mqtt.client.publishAsync(topics.actuatorSet(moduleId, 'pump'), JSON.stringify({ state: 'on' }), {
+      qos: 1,
+    });
+    expect(jsonOf(await rejected)).toMatchObject({ data: { code: 'INTERLOCK', source: 'mqtt' } });
     const actuators = (await rest(core, 'GET', '/api/v1/actuators')).body as unknown as { id: string }[];
     expect(actuators.find((a) => a.id === 'pump')).toMatchObject({ state: 'off' });
   });
@@ -120,15 +127,15 @@ describe('sensor safety of the built core', { timeout: 120_000 }, () => {
       (m) => m.topic === topics.status(moduleId, 'core') && jsonOf(m).state === 'online',
       'core online',
     );
+    const answer = mqtt.waitFor(
+      (m) => m.topic === topics.response(moduleId, 'core', 'get_sensors'),
+      'get_sensors response',
+    );
     await mqtt.client.publishAsync(
       topics.request(moduleId, 'core', 'get_sensors'),
       JSON.stringify({ id: 'q1' }),
     );
-    const answer = await mqtt.next(
-      (m) => m.topic === topics.response(moduleId, 'core', 'get_sensors'),
-      'get_sensors response',
-    );
-    expect(jsonOf(answer)).toMatchObject({ id: 'q1', ok: true });
+    expect(jsonOf(await answer)).toMatchObject({ id: 'q1', ok: true });
 
     // Commands get coded errors, not a crash: the light's chip is missing, the pump has no water level.
     const light = await rest(core, 'PUT', '/api/v1/actuators/light', { level: 40 });

@@ -118,8 +118,9 @@ describe('device operations', () => {
       active++;
       maxActive = Math.max(maxActive, active);
       order.push(`${call}:start`);
-      // The first call outlives the operation timeout (200 clock ms) by far.
-      if (call === 1) await clock.sleep(400_000);
+      // The first call outlives the operation timeout (200 clock ms, 200 ms real at its floor) and
+      // ends 100 ms later, well within the retry's bounded wait for it (another 200 ms).
+      if (call === 1) await clock.sleep(300_000);
       order.push(`${call}:end`);
       active--;
       return call;
