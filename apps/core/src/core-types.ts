@@ -1,3 +1,4 @@
+import type { Compensation } from '@growoff/hal';
 import type { SensorQuality, UpdateLock } from '@growoff/protocol';
 import type { ModuleConfig } from './config/module-config';
 
@@ -15,6 +16,8 @@ export interface SensorSnapshot {
   quality: SensorQuality;
   ts: number;
   error?: string;
+  /** The temperature a compensated reading used; `default` or `previous` makes it less exact. */
+  compensation?: Compensation;
 }
 
 /** A feature of the core: started in order, stopped in reverse order. */

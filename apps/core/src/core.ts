@@ -24,6 +24,7 @@ import { CommandService } from './commands';
 import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
+import { HardwareWatch } from './hardware/hardware-watch';
 import { createRestServer } from './http/rest-server';
 
 export const CORE_VERSION: string = packageJson.version;
@@ -35,6 +36,8 @@ export interface CoreTuning {
   reconnectPeriodMs?: number;
   /** Seed of the simulated cabinet. */
   seed?: number;
+  /** How often missing hardware is probed again; default 10 s. */
+  hardwareRetryMs?: number;
 }
 
 export interface RunningCore {
@@ -101,6 +104,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const connection = config.mqtt ?? { url: broker!.url, protocolVersion: EMBEDDED_PROTOCOL_VERSION };
     const mqttUrl = connection.url;
     const lock = new UpdateLock(bus, holder);
+    // Missing hardware degrades the core instead of stopping it: the loops driving it stay off.
+    const hardware = new HardwareWatch(hal, bus, tuning.hardwareRetryMs);
+    const roles = hal.roles();
     const actuators = new ActuatorController(hal, store, bus, holder);
     const irrigation = new IrrigationCycles(
       actuators,
@@ -128,12 +134,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const features: Feature[] = [
       new TelemetryBridge(tel, bus),
       mqtt,
+      hardware,
       actuators,
-      new ThresholdEvents(bus, holder),
+      new ThresholdEvents(bus, holder, roles.waterLevels),
       new Sampler(hal, store, bus, { intervalMs: tuning.sampleIntervalMs }),
-      new LightSchedule(actuators, holder, bus),
-      new ClimateControl(actuators, store, holder, bus),
-      irrigation,
+      hardware.gate(new LightSchedule(actuators, holder, bus), [roles.light]),
+      hardware.gate(new ClimateControl(actuators, store, holder, bus), [roles.fan]),
+      hardware.gate(irrigation, [roles.pump]),
     ];
     for (const f of features) {
       await f.start();
@@ -145,8 +152,11 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       const sensorsOk = store.readings().every((r) => r.quality === 'ok');
       const devicesOk = Object.values(halHealth.devices).every((d) => d.state === 'ok');
       const actuatorsKnown = store.actuatorEntries().every(([, a]) => !isUnknown(a.state));
+      const hw = hardware.health();
       const status: 'ok' | 'degraded' =
-        mqtt.connected && sensorsOk && devicesOk && actuatorsKnown ? 'ok' : 'degraded';
+        mqtt.connected && sensorsOk && devicesOk && actuatorsKnown && hw.missing.length === 0
+          ? 'ok'
+          : 'degraded';
       return {
         status,
         version: CORE_VERSION,
@@ -155,6 +165,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         mqtt: mqtt.stats(),
         telemetry: tel.stats(),
         hal: halHealth,
+        ...hw,
         updateLock: lock.state(),
         eventLoop: lag.snapshot(),
       };

@@ -11,19 +11,27 @@ import { Bme280 } from './drivers/bme280';
 import type { Driver, OutputDriver, SensorDriver } from './drivers/driver';
 import { isOutputDriver, isSensorDriver } from './drivers/driver';
 import { Ds18b20 } from './drivers/ds18b20';
-import { Ezo } from './drivers/ezo';
+import { Ezo, EZO_DEFAULT_COMPENSATION_C } from './drivers/ezo';
 import { Mcp23017 } from './drivers/mcp23017';
 import { Pca9685 } from './drivers/pca9685';
 import { Scd4x, SCD4X_MEASUREMENT_INTERVAL_MS } from './drivers/scd4x';
 import { Sht3x } from './drivers/sht3x';
 import { HalError, messageOf, qualityOf } from './errors';
 import { DEFAULT_PROFILE } from './profile/default-profile';
-import { parseProfile, type ActuatorSpec, type DeviceSpec, type SensorSpec } from './profile/profile';
+import {
+  parseProfile,
+  type ActuatorSpec,
+  type DeviceSpec,
+  type HardwareProfile,
+  type SensorSpec,
+} from './profile/profile';
 import { buildSimulation, type Simulation } from './sim/simulation';
 import type {
   ActuatorCommand,
   ActuatorInfo,
   ActuatorState,
+  Compensation,
+  DeviceProbe,
   Hal,
   HalHealth,
   HalOptions,
@@ -47,7 +55,7 @@ interface SensorEntry {
   /** Clock time the value last changed, and how many reads since gave the same value (stuck check). */
   changedAt?: number;
   repeats: number;
-  /** Last good reading, for temperature compensation of other sensors. */
+  /** The last reading if it was good, for temperature compensation of other sensors. */
   lastGood?: Reading;
 }
 
@@ -57,7 +65,7 @@ interface ActuatorEntry {
   guard: DeviceGuard;
 }
 
-function makeDriver(d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock, outputs: string[]): Driver {
+function makeDriver(profile: HardwareProfile, d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock): Driver {
   const address = d.address ?? 0;
   switch (d.type) {
     case 'sht3x':
@@ -78,8 +86,13 @@ function makeDriver(d: DeviceSpec, bus: I2cBus, w1: W1Bus, clock: Clock, outputs
       return new Ds18b20(d.name, w1, d.w1Id!);
     case 'pca9685':
       return new Pca9685(d.name, bus, address, clock, d.frequencyHz);
-    case 'mcp23017':
-      return new Mcp23017(d.name, bus, address, outputs);
+    case 'mcp23017': {
+      const outputs = profile.actuators.filter((a) => a.device === d.name).map((a) => a.output);
+      const activeLow = profile.sensors
+        .filter((s) => s.device === d.name && s.polarity === 'active-low')
+        .map((s) => s.channel);
+      return new Mcp23017(d.name, bus, address, outputs, activeLow);
+    }
   }
 }
 
@@ -141,8 +154,7 @@ export async function createHal(o: HalOptions): Promise<Hal> {
   const guards = new Map<string, DeviceGuard>();
   const drivers = new Map<string, Driver>();
   for (const d of profile.devices) {
-    const outputs = profile.actuators.filter((a) => a.device === d.name).map((a) => a.output);
-    const driver = makeDriver(d, supervised.bus, w1, clock, outputs);
+    const driver = makeDriver(profile, d, supervised.bus, w1, clock);
     drivers.set(d.name, driver);
     guards.set(d.name, new DeviceGuard(d.name, clock, driver, guardOptions(d)));
   }
@@ -165,28 +177,51 @@ export async function createHal(o: HalOptions): Promise<Hal> {
   let closed = false;
   const toRealMs = (clockMs: number) => Math.round(clockMs * clock.realPerClockMs);
 
-  async function compensate(entry: SensorEntry): Promise<void> {
+  /**
+   * Sends the circuit the temperature to compensate with: a fresh `ok` reading of its source, else
+   * the profile's default (never a failed or implausible value); says which one the reading used.
+   */
+  async function compensate(entry: SensorEntry): Promise<Compensation | undefined> {
     const source = entry.spec.compensateWith;
-    if (!source || !(entry.driver instanceof Ezo)) return;
+    const ezo = entry.driver;
+    if (!source || !(ezo instanceof Ezo)) return undefined;
     const ref = sensors.get(source)!;
     // A compensation value older than two of its intervals is refreshed first.
     const fresh = ref.lastGood && Date.now() - ref.lastGood.ts <= 2 * ref.spec.intervalMs;
     const reading = fresh ? ref.lastGood! : await read(source);
-    if (reading.quality !== 'ok' || reading.value === null) return; // keep the circuit's last compensation
-    const current = entry.driver.compensationTemperature();
-    if (current !== undefined && Math.abs(current - reading.value) < 0.1) return;
-    const ezo = entry.driver;
-    await entry.guard.run(() => ezo.setTemperature(reading.value!));
+    const measured = reading.quality === 'ok' && reading.value !== null;
+    const celsius = measured
+      ? reading.value!
+      : (entry.spec.compensationDefault ?? EZO_DEFAULT_COMPENSATION_C);
+    const current = ezo.compensationTemperature();
+    if (current === undefined || Math.abs(current - celsius) >= 0.1) {
+      try {
+        await entry.guard.run(() => ezo.setTemperature(celsius));
+      } catch {
+        // The circuit keeps what it had (its factory 25 °C if never set): say so.
+        return { celsius: ezo.compensationTemperature() ?? EZO_DEFAULT_COMPENSATION_C, source: 'previous' };
+      }
+    }
+    return { celsius: Number(celsius.toFixed(1)), source: measured ? 'measured' : 'default' };
   }
 
   async function read(sensorId: string): Promise<Reading> {
     if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
     const entry = sensors.get(sensorId);
     if (!entry) throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`);
+    const reading = await measure(entry);
+    // Only the latest reading counts as good: a failure after it retires it (e.g. for compensation).
+    entry.lastGood = reading.quality === 'ok' ? reading : undefined;
+    return reading;
+  }
+
+  async function measure(entry: SensorEntry): Promise<Reading> {
+    const sensorId = entry.spec.id;
     const { spec } = entry;
-    const base = { sensorId, unit: spec.unit };
+    const base: Pick<Reading, 'sensorId' | 'unit' | 'compensation'> = { sensorId, unit: spec.unit };
     try {
-      await compensate(entry).catch(() => undefined);
+      const compensation = await compensate(entry);
+      if (compensation) Object.assign(base, { compensation });
       let value = await entry.guard.run(() => entry.driver.read(spec.channel));
       const ageMs = entry.driver instanceof Scd4x ? toRealMs(entry.driver.ageMs()) : 0;
       if (spec.scale !== undefined || spec.offset !== undefined)
@@ -228,9 +263,7 @@ export async function createHal(o: HalOptions): Promise<Hal> {
           error: `${sensorId}: value unchanged for ${Math.round(unchangedMs / 1000)} s (stuck sensor?)`,
         };
       }
-      const reading: Reading = { ...base, value, quality: 'ok', ts, ageMs };
-      entry.lastGood = reading;
-      return reading;
+      return { ...base, value, quality: 'ok', ts, ageMs };
     } catch (e) {
       return { ...base, value: null, quality: qualityOf(e), ts: Date.now(), ageMs: 0, error: messageOf(e) };
     }
@@ -278,6 +311,22 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     },
     actuators(): ActuatorInfo[] {
       return profile.actuators.map((a) => ({ id: a.id, kind: a.kind, device: a.device }));
+    },
+    roles: () => structuredClone(profile.roles),
+    async probe(names = [...guards.keys()]): Promise<DeviceProbe[]> {
+      if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
+      return Promise.all(
+        names.map(async (device) => {
+          const guard = guards.get(device);
+          if (!guard) return { device, ok: false, error: `no device ${device} in profile ${profile.name}` };
+          try {
+            await guard.run(() => Promise.resolve());
+            return { device, ok: true };
+          } catch (e) {
+            return { device, ok: false, error: messageOf(e) };
+          }
+        }),
+      );
     },
     read,
     async setActuator(id, cmd) {

@@ -1,6 +1,8 @@
 export type {
   Quality,
   Reading,
+  Compensation,
+  DeviceProbe,
   SensorInfo,
   ActuatorInfo,
   ActuatorCommand,
@@ -25,6 +27,9 @@ export {
   type DeviceType,
   type SensorSpec,
   type ActuatorSpec,
+  type ProfileRoles,
+  type WaterLevelRole,
+  DEFAULT_ROLE_IDS,
 } from './profile/profile';
 export type { I2cBus } from './bus/i2c-bus';
 

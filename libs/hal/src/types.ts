@@ -1,4 +1,4 @@
-import type { HardwareProfile } from './profile/profile';
+import type { HardwareProfile, ProfileRoles } from './profile/profile';
 
 export type Quality = 'ok' | 'stale' | 'crc' | 'range' | 'timeout' | 'unavailable';
 
@@ -12,6 +12,25 @@ export interface Reading {
   ts: number;
   /** How old the value is (ms): 0 for a fresh measurement, larger for a stale one. */
   ageMs: number;
+  error?: string;
+  /** The temperature a compensated reading (EZO pH/EC) used, and where it came from. */
+  compensation?: Compensation;
+}
+
+/**
+ * `measured`: a fresh `ok` reading of the profile's `compensateWith` sensor; `default`: that
+ * sensor had none, so the profile's `compensationDefault`; `previous`: setting it failed, so
+ * whatever the circuit kept. Anything but `measured` makes the value less exact.
+ */
+export interface Compensation {
+  celsius: number;
+  source: 'measured' | 'default' | 'previous';
+}
+
+/** One device's bring-up: ok, or why it is unavailable (e.g. a missing bus or chip). */
+export interface DeviceProbe {
+  device: string;
+  ok: boolean;
   error?: string;
 }
 
@@ -83,12 +102,17 @@ export type SimFault =
   /** One-shot: the chip's registers return to their power-on values (PCA9685, MCP23017). */
   | 'brownout'
   /** Writes land, but the reads that confirm an output fail (PCA9685, MCP23017). */
-  | 'readback-fail';
+  | 'readback-fail'
+  | 'zero-read'
+  | 'open-circuit';
 
 export interface SimulationControl {
   environment(): Record<string, number>;
   setEnvironment(patch: Record<string, number>): void;
-  /** target: a sensor id, an actuator id or a device name of the profile. */
+  /**
+   * target: a sensor id, an actuator id or a device name of the profile. 'open-circuit' cuts one
+   * digital input's wire, so its target is that input's sensor id (e.g. water_level).
+   */
   injectFault(target: string, fault: SimFault): void;
   clearFaults(target?: string): void;
   /** Each actuator's output as the simulated chip's registers drive it right now (0..1). */
@@ -98,6 +122,14 @@ export interface SimulationControl {
 export interface Hal {
   sensors(): SensorInfo[];
   actuators(): ActuatorInfo[];
+  /** What each actuator and sensor is for (pump, light, fan, water level): interlocks bind to these. */
+  roles(): ProfileRoles;
+  /**
+   * Brings up the named devices (default all) through their supervisors and says which are
+   * unavailable. Never throws for device faults; a device whose circuit is open is retried only
+   * once its open period is over.
+   */
+  probe(devices?: string[]): Promise<DeviceProbe[]>;
   /** Never throws for device faults: the reading's quality says what went wrong. */
   read(sensorId: string): Promise<Reading>;
   /** Returns the state read back from the device's registers. */

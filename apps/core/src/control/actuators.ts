@@ -5,7 +5,7 @@ import type { EventBus } from '../event-bus';
 import type { StateStore } from '../state/state-store';
 import type { ConfigHolder } from '../config/config-holder';
 import { raiseEvent } from '../state/events';
-import { PUMP, WATER_LEVEL, pumpInterlock } from './interlocks';
+import { pumpInterlock } from './interlocks';
 import { PumpRunBudget } from './pump-budget';
 
 export type CommandSource =
@@ -102,7 +102,7 @@ export class ActuatorController implements Feature {
     this.started = true;
     this.offs.push(
       this.bus.on('reading', (r) => {
-        if (r.id === WATER_LEVEL) void this.enforcePumpInterlock();
+        if (this.hal.roles().waterLevels.some((l) => l.sensor === r.id)) void this.enforcePumpInterlock();
       }),
       this.bus.on('config', () => {
         this.scheduleReconcile();
@@ -127,6 +127,23 @@ export class ActuatorController implements Feature {
 
   ids(): string[] {
     return this.hal.actuators().map((a) => a.id);
+  }
+
+  /** The actuator bound to a role in the hardware profile, if the profile has one. */
+  role(name: 'pump' | 'light' | 'fan'): string | undefined {
+    return this.hal.roles()[name];
+  }
+
+  private isPump(id: string): boolean {
+    return id === this.role('pump');
+  }
+
+  /** The actuator bound to a role; a coded refusal when the profile binds none. */
+  roleId(name: 'pump' | 'light' | 'fan'): string {
+    const id = this.role(name);
+    if (id === undefined)
+      throw new ProtocolError('UNKNOWN_ACTUATOR', `the hardware profile has no ${name}`, { role: name });
+    return id;
   }
 
   isOn(id: string): boolean {
@@ -178,7 +195,7 @@ export class ActuatorController implements Feature {
         { actuator: id, state: 'unknown' },
       );
     }
-    if (id === PUMP && !safe) this.checkPump(source);
+    if (this.isPump(id) && !safe) this.checkPump(source);
     let state: ActuatorState;
     try {
       state = await this.drive(id, cmd);
@@ -194,16 +211,20 @@ export class ActuatorController implements Feature {
 
   private checkPump(source: CommandSource): void {
     const limits = this.config.get().irrigation;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now());
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
     if (refusal)
-      throw new ProtocolError('INTERLOCK', refusal.message, { ...refusal, actuator: PUMP, source });
+      throw new ProtocolError('INTERLOCK', refusal.message, {
+        ...refusal,
+        actuator: this.role('pump'),
+        source,
+      });
     const now = this.monotonic();
     if (!this.budget.running() && this.budget.remainingMs(now, limits) === 0) {
       const restUntil = this.wallTime(this.budget.restingUntil(now) ?? this.budget.exhausted(now, limits));
       throw new ProtocolError(
         'PUMP_RESTING',
         `pump refused: it ran its ${limits.maxRunSeconds} s budget and rests until ${new Date(restUntil).toISOString()}`,
-        { actuator: PUMP, source, restUntil, ...pick(limits) },
+        { actuator: this.role('pump'), source, restUntil, ...pick(limits) },
       );
     }
   }
@@ -232,7 +253,7 @@ export class ActuatorController implements Feature {
         state,
       });
     }
-    if (info.id !== PUMP) return;
+    if (!this.isPump(info.id)) return;
     const limits = this.config.get().irrigation;
     if (isOn(state)) this.budget.started(this.monotonic());
     else this.budget.stopped(this.monotonic(), limits);
@@ -246,18 +267,18 @@ export class ActuatorController implements Feature {
    */
   private markUnknown(info: ActuatorInfo, e: unknown): void {
     const { id } = info;
-    if (id === PUMP) this.desired.set(id, safeCommand(info));
+    if (this.isPump(id)) this.desired.set(id, safeCommand(info));
     if (this.unknown.has(id)) return;
     this.unknown.add(id);
     this.record(id, { state: 'unknown' }, 'read-back');
     raiseEvent(
       this.bus,
       'actuator.unknown',
-      id === PUMP ? 'critical' : 'error',
+      this.isPump(id) ? 'critical' : 'error',
       `${id} state cannot be confirmed (${(e as Error).message}); treated as on and driven to safe`,
       { actuator: id, error: (e as Error).message, code: halCode(e) },
     );
-    if (id === PUMP) {
+    if (this.isPump(id)) {
       this.budget.started(this.monotonic());
       this.armPumpLimit();
     }
@@ -289,7 +310,7 @@ export class ActuatorController implements Feature {
       raiseEvent(
         this.bus,
         'actuator.found_unsafe',
-        info.id === PUMP ? 'critical' : 'warning',
+        this.isPump(info.id) ? 'critical' : 'warning',
         `${info.id} was ${show(found)} at start (state kept through a restart); driven to safe`,
         { actuator: info.id, found },
       );
@@ -352,7 +373,9 @@ export class ActuatorController implements Feature {
     clearTimeout(this.pumpTimer);
     for (const off of this.offs.splice(0)) off();
     const deadline = this.now() + budgetMs;
-    const ordered = [...this.hal.actuators()].sort((a, b) => Number(b.id === PUMP) - Number(a.id === PUMP));
+    const ordered = [...this.hal.actuators()].sort(
+      (a, b) => Number(this.isPump(b.id)) - Number(this.isPump(a.id)),
+    );
     const results = await Promise.all(ordered.map((a) => this.toSafeBy(a, deadline)));
     const report: SafeStateReport = { confirmed: [], unconfirmed: [] };
     for (const [i, error] of results.entries()) {
@@ -430,7 +453,7 @@ export class ActuatorController implements Feature {
             { restUntil, ...pick(limits) },
           );
         }
-        const pump = this.info(PUMP);
+        const pump = this.info(this.roleId('pump'));
         void this.enqueue(() => this.apply(pump, safeCommand(pump), 'interlock')).catch(() => undefined);
       },
       this.budget.remainingMs(this.monotonic(), limits),
@@ -439,12 +462,12 @@ export class ActuatorController implements Feature {
   }
 
   private async enforcePumpInterlock(): Promise<void> {
-    if (!this.hal.actuators().some((a) => a.id === PUMP) || !this.isOn(PUMP) || this.unknown.has(PUMP))
-      return;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now());
+    const pump = this.role('pump');
+    if (pump === undefined || !this.isOn(pump) || this.unknown.has(pump)) return;
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
     if (!refusal) return;
     try {
-      await this.set(PUMP, { state: 'off' }, 'interlock');
+      await this.set(pump, { state: 'off' }, 'interlock');
       raiseEvent(
         this.bus,
         'interlock.tripped',

@@ -6,7 +6,6 @@ import type { StateStore } from '../state/state-store';
 import type { ActuatorController } from './actuators';
 import { raiseEvent } from '../state/events';
 
-export const FAN = 'fan';
 const TEMPERATURE = 'air_temperature';
 const HUMIDITY = 'air_humidity';
 const INPUTS = [TEMPERATURE, HUMIDITY] as const;
@@ -114,12 +113,13 @@ export class ClimateControl implements Feature {
       this.limit = limit;
       this.bus.emit('lightLimit', limit);
     }
-    if (!climate.enabled || !this.actuators.ids().includes(FAN)) return;
-    const running = this.decided === undefined ? this.actuators.isOn(FAN) : this.decided > 0;
+    const fan = this.actuators.role('fan');
+    if (!climate.enabled || fan === undefined) return;
+    const running = this.decided === undefined ? this.actuators.isOn(fan) : this.decided > 0;
     const level = fanLevelFor(climate, t, h, this.over, running);
     if (level === this.decided) return;
     try {
-      await this.actuators.set(FAN, { level }, 'climate');
+      await this.actuators.set(fan, { level }, 'climate');
       this.decided = level;
     } catch (e) {
       raiseEvent(

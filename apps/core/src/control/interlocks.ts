@@ -1,13 +1,7 @@
+import type { WaterLevelRole } from '@growoff/hal';
+import type { SensorSnapshot } from '../core-types';
 import type { StateStore } from '../state/state-store';
 import type { ModuleConfig } from '../config/module-config';
-
-export const PUMP = 'pump';
-export const WATER_LEVEL = 'water_level';
-
-/** A float switch reads 0/1 ('bool'); a level sensor reads percent. Low means the pump would run dry. */
-export function isWaterLow(value: number, unit: string): boolean {
-  return unit === '%' ? value < 10 : value < 0.5;
-}
 
 export interface InterlockRefusal {
   interlock: string;
@@ -16,31 +10,52 @@ export interface InterlockRefusal {
 }
 
 /**
- * Whether the pump may run now. Fails safe: a missing, failed or stale water level reading
- * refuses as surely as a low one.
+ * How the water level input stands for the pump: `ok` only for a fresh `ok` reading at or above
+ * the role's threshold (in the sensor's own unit: bool, %, cm, V…). Anything else — no level
+ * input bound, never read, a failed, stale or old reading — counts as low water.
  */
-export function pumpInterlock(store: StateStore, config: ModuleConfig, now: number): InterlockRefusal | null {
-  const reading = store.reading(WATER_LEVEL);
-  const value = store.freshValue(WATER_LEVEL, config.thresholds.staleAfterMs, now);
-  if (reading === undefined || value === null) {
-    const why =
-      reading === undefined
-        ? 'no reading yet'
-        : reading.quality !== 'ok'
-          ? `last reading failed (${reading.quality})`
-          : `last reading is ${Math.round((now - reading.ts) / 1000)} s old`;
-    return {
-      interlock: 'pump-water-level',
-      reason: 'water_level_unknown',
-      message: `pump refused: water level is unknown (${why}); it must be known and sufficient to run the pump`,
-    };
-  }
-  if (isWaterLow(value, reading.unit)) {
-    return {
-      interlock: 'pump-water-level',
-      reason: 'water_level_low',
-      message: `pump refused: water level is low (${value} ${reading.unit}); refill the reservoir first`,
-    };
+export function judgeWaterLevel(
+  reading: SensorSnapshot | undefined,
+  role: WaterLevelRole | undefined,
+  staleAfterMs: number,
+  now: number,
+): InterlockRefusal | null {
+  const refuse = (reason: InterlockRefusal['reason'], why: string): InterlockRefusal => ({
+    interlock: 'pump-water-level',
+    reason,
+    message:
+      reason === 'water_level_low'
+        ? `pump refused: water level is low (${why}); refill the reservoir first`
+        : `pump refused: water level is unknown (${why}), so it counts as low; it must be known and sufficient to run the pump`,
+  });
+  if (role === undefined) return refuse('water_level_unknown', 'no level sensor in the hardware profile');
+  if (reading === undefined) return refuse('water_level_unknown', `no reading of ${role.sensor} yet`);
+  if (reading.quality !== 'ok' || reading.value === null)
+    return refuse('water_level_unknown', `last reading of ${reading.id} failed (${reading.quality})`);
+  if (now - reading.ts > staleAfterMs)
+    return refuse(
+      'water_level_unknown',
+      `last reading of ${reading.id} is ${Math.round((now - reading.ts) / 1000)} s old`,
+    );
+  if (reading.value < role.lowBelow)
+    return refuse(
+      'water_level_low',
+      `${reading.id} ${reading.value} ${reading.unit}, below ${role.lowBelow}`,
+    );
+  return null;
+}
+
+/** Whether the pump may run now: every level input of the profile must say there is water. */
+export function pumpInterlock(
+  store: StateStore,
+  config: ModuleConfig,
+  now: number,
+  levels: readonly WaterLevelRole[],
+): InterlockRefusal | null {
+  if (levels.length === 0) return judgeWaterLevel(undefined, undefined, config.thresholds.staleAfterMs, now);
+  for (const role of levels) {
+    const refusal = judgeWaterLevel(store.reading(role.sensor), role, config.thresholds.staleAfterMs, now);
+    if (refusal) return refusal;
   }
   return null;
 }

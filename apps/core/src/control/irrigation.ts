@@ -6,7 +6,6 @@ import type { ActuatorController, CommandSource } from './actuators';
 import type { UpdateLock } from './update-lock';
 import type { IrrigationMemory } from './irrigation-memory';
 import { raiseEvent } from '../state/events';
-import { PUMP } from './interlocks';
 
 export interface IrrigationStatus {
   running: boolean;
@@ -48,12 +47,13 @@ export class IrrigationCycles implements Feature {
   ) {}
 
   async start(): Promise<void> {
-    if (!this.actuators.ids().includes(PUMP)) return;
+    const pump = this.actuators.role('pump');
+    if (pump === undefined) return;
     this.lastRunAt = await this.memory.lastRun();
     this.earliest = this.now() + this.startGraceMs;
     this.offs.push(
       this.bus.on('actuator', (a) => {
-        if (a.id === PUMP && this.cycle && a.source !== 'irrigation' && !this.actuators.isOn(PUMP)) {
+        if (a.id === pump && this.cycle && a.source !== 'irrigation' && !this.actuators.isOn(pump)) {
           this.finish(`pump stopped by ${a.source}`);
         }
       }),
@@ -96,7 +96,7 @@ export class IrrigationCycles implements Feature {
       );
     });
     try {
-      await this.actuators.set(PUMP, { state: 'on' }, 'irrigation');
+      await this.actuators.set(this.actuators.roleId('pump'), { state: 'on' }, 'irrigation');
     } catch (e) {
       this.cycle = undefined;
       this.lock.release();
@@ -113,14 +113,14 @@ export class IrrigationCycles implements Feature {
 
   async stopCycle(source: CommandSource): Promise<IrrigationStatus> {
     if (!this.cycle) return this.status();
-    await this.actuators.set(PUMP, { state: 'off' }, 'irrigation');
+    await this.actuators.set(this.actuators.roleId('pump'), { state: 'off' }, 'irrigation');
     this.finish(`stopped by ${source}`);
     return this.status();
   }
 
   private async endCycle(): Promise<void> {
     try {
-      await this.actuators.set(PUMP, { state: 'off' }, 'irrigation');
+      await this.actuators.set(this.actuators.roleId('pump'), { state: 'off' }, 'irrigation');
       this.finish('completed');
     } catch (e) {
       this.finish(`could not stop the pump: ${(e as Error).message}`);

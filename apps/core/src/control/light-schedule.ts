@@ -7,7 +7,6 @@ import type { LightLimit } from './climate';
 import { localMinuteOfDay } from './local-time';
 import { raiseEvent } from '../state/events';
 
-export const LIGHT = 'light';
 const DAY = 24 * 60;
 
 function minutes(hhmm: string): number {
@@ -56,7 +55,8 @@ export class LightSchedule implements Feature {
   ) {}
 
   start(): void {
-    if (!this.actuators.ids().includes(LIGHT)) return;
+    const light = this.actuators.role('light');
+    if (light === undefined) return;
     const retick = () => {
       this.lastApplied = undefined;
       void this.tick();
@@ -68,7 +68,7 @@ export class LightSchedule implements Feature {
         retick();
       }),
       this.bus.on('actuator', (a) => {
-        if (a.id === LIGHT)
+        if (a.id === light)
           this.current = 'level' in a.state ? a.state.level : a.state.state === 'on' ? 100 : 0;
       }),
     );
@@ -98,7 +98,7 @@ export class LightSchedule implements Feature {
     const level = this.target();
     if (level === undefined || level === this.lastApplied) return;
     try {
-      await this.actuators.set(LIGHT, { level }, 'schedule');
+      await this.actuators.set(this.actuators.roleId('light'), { level }, 'schedule');
       this.lastApplied = level;
     } catch (e) {
       raiseEvent(

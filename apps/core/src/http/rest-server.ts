@@ -47,6 +47,12 @@ const Sensor = Type.Object(
     ts: Type.Integer(),
     intervalMs: Type.Number(),
     error: Type.Optional(Type.String()),
+    compensation: Type.Optional(
+      Type.Object({
+        celsius: Type.Number(),
+        source: Type.Union([Type.Literal('measured'), Type.Literal('default'), Type.Literal('previous')]),
+      }),
+    ),
   },
   { additionalProperties: false },
 );

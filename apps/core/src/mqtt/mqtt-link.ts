@@ -110,7 +110,13 @@ export class MqttLink implements Feature {
   private publishReading(r: SensorSnapshot): void {
     this.link.publishRetained(
       topics.sensor(this.o.moduleId, r.id),
-      { value: r.value, unit: r.unit, quality: r.quality, ts: r.ts },
+      {
+        value: r.value,
+        unit: r.unit,
+        quality: r.quality,
+        ts: r.ts,
+        ...(r.compensation === undefined ? {} : { compensation: r.compensation }),
+      },
       0,
     );
   }

@@ -18,6 +18,8 @@ export interface SamplerOptions {
 export class Sampler implements Feature {
   readonly name = 'sampler';
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** A HAL read abandoned by its timeout but still running: the sensor's next read waits for it. */
+  private readonly inflight = new Map<string, Promise<Reading>>();
   private stopped = true;
 
   constructor(
@@ -53,7 +55,7 @@ export class Sampler implements Feature {
   /** Reads one sensor now and records the sample. */
   async sampleOnce(sensor: SensorInfo): Promise<SensorSnapshot> {
     const timeoutMs = this.options.readTimeoutMs ?? Math.max(2000, sensor.intervalMs * 2);
-    const reading = await withTimeout(this.hal.read(sensor.id), timeoutMs, sensor);
+    const reading = await withTimeout(this.read(sensor.id), timeoutMs, sensor);
     const snapshot: SensorSnapshot = {
       id: sensor.id,
       value: reading.quality === 'ok' ? reading.value : null,
@@ -61,12 +63,22 @@ export class Sampler implements Feature {
       quality: reading.quality,
       ts: reading.ts,
       ...(reading.error === undefined ? {} : { error: reading.error }),
+      ...(reading.compensation === undefined ? {} : { compensation: reading.compensation }),
     };
     const previous = this.store.reading(sensor.id);
     this.store.setReading(snapshot);
     this.bus.emit('reading', snapshot);
     this.qualityEvents(previous, snapshot);
     return snapshot;
+  }
+
+  /** One HAL read per sensor at a time: a read still running from before is awaited, not doubled. */
+  private read(id: string): Promise<Reading> {
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const read = this.hal.read(id).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, read);
+    return read;
   }
 
   private qualityEvents(previous: SensorSnapshot | undefined, now: SensorSnapshot): void {

@@ -89,7 +89,9 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
 /**
  * One device's supervisor: its operations run one at a time, bounded by a timeout,
  * retried with exponential backoff; repeated failures open a circuit breaker, and the
- * operation after a failure starts with recovery (soft reset, then re-init).
+ * operation after a failure starts with recovery (soft reset, then re-init). An operation that
+ * timed out still holds the device until it really ends (a retry never overlaps it), and a wait
+ * for it is itself bounded by one operation timeout.
  */
 export class DeviceGuard {
   private readonly counters: DeviceHealth = {
@@ -105,6 +107,8 @@ export class DeviceGuard {
   private needsInit = true;
   private initialised = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** An operation that timed out but has not ended yet: nothing else may reach the device until it does. */
+  private running?: Promise<void>;
 
   constructor(
     readonly name: string,
@@ -143,7 +147,10 @@ export class DeviceGuard {
         await this.clock.sleep(this.options.backoffMs * 2 ** (attempt - 1));
       }
       try {
-        const value = await withTimeout(this.clock, this.options.operationTimeoutMs, this.once(op), () => {
+        await this.untilIdle();
+        const run = this.once(op);
+        const value = await withTimeout(this.clock, this.options.operationTimeoutMs, run, () => {
+          this.holdUntilEnded(run);
           return new HalError(
             'HAL_TIMEOUT',
             `${this.name} did not answer within ${this.options.operationTimeoutMs} ms`,
@@ -165,6 +172,32 @@ export class DeviceGuard {
     }
     this.fail(lastError);
     throw lastError;
+  }
+
+  /** A timed-out operation keeps the device: a retry or the next operation must not overlap it. */
+  private holdUntilEnded(run: Promise<unknown>): void {
+    const ended = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running = ended;
+    void ended.then(() => {
+      if (this.running === ended) this.running = undefined;
+    });
+  }
+
+  /** Waits (at most one operation timeout) for a timed-out operation to end; refuses if it does not. */
+  private async untilIdle(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    const waitMs = this.options.operationTimeoutMs;
+    await withTimeout(this.clock, waitMs, running, () => {
+      return new HalError(
+        'HAL_TIMEOUT',
+        `${this.name} is still running an operation that timed out more than ${waitMs} ms ago`,
+        { device: this.name },
+      );
+    });
   }
 
   private async once<T>(op: () => Promise<T>): Promise<T> {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Bme280Model, SIM_BME280_TRIMMING } from '../sim/models/bme280-model';
 import { simRig } from '../sim/sim-rig';
-import { Bme280, compensatePressure, compensateTemperature } from './bme280';
+import {
+  Bme280,
+  BME280_MAX_STATUS_POLLS,
+  BME280_STATUS,
+  compensatePressure,
+  compensateTemperature,
+  STATUS_MEASURING,
+} from './bme280';
 
 describe('BME280', () => {
   it('compensates the datasheet example: T1=27504, T2=26435, T3=-1000, adc_T=519888 → 25.08 °C', () => {
@@ -35,5 +42,27 @@ describe('BME280', () => {
       code: 'HAL_DEVICE_ERROR',
       message: expect.stringContaining('not a BME280'),
     });
+  });
+
+  it('gives up on a measuring bit that never clears after a bounded number of status polls', async () => {
+    const rig = simRig();
+    rig.sim.attach(new Bme280Model('bme', 0x76, rig));
+    let statusPolls = 0;
+    const stuck = {
+      ...rig.bus,
+      readByte: async (address: number, register: number) => {
+        if (register !== BME280_STATUS) return rig.bus.readByte(address, register);
+        statusPolls++;
+        return STATUS_MEASURING;
+      },
+    };
+    const bme = new Bme280('bme', stuck, 0x76, rig.clock);
+    await expect(bme.init()).resolves.toBeUndefined();
+    statusPolls = 0;
+    await expect(bme.measure()).rejects.toMatchObject({
+      code: 'HAL_TIMEOUT',
+      message: expect.stringContaining('measurement did not finish'),
+    });
+    expect(statusPolls).toBe(BME280_MAX_STATUS_POLLS + 1);
   });
 });

@@ -22,6 +22,8 @@ export const CTRL_MEAS_FORCED_X1 = (0b001 << 5) | (0b001 << 2) | 0b01;
 export const CTRL_HUM_X1 = 0b001;
 /** §9.1: t_measure,max = 1.25 + 2.3·1 + (2.3·1 + 0.575)·2 ms ≈ 9.3 ms at ×1 oversampling. */
 export const BME280_MEASURE_MS = 10;
+/** Status polls before giving up: far beyond any conversion or NVM copy of §9.1 (≤ 10 ms). */
+export const BME280_MAX_STATUS_POLLS = 50;
 
 export interface Bme280Calibration {
   T1: number;
@@ -128,8 +130,7 @@ export class Bme280 implements SensorDriver {
       );
     }
     // §5.4.4: wait until the NVM copy into the image registers is done.
-    while ((await this.bus.readByte(this.address, BME280_STATUS)) & STATUS_IM_UPDATE)
-      await this.clock.sleep(1);
+    await this.waitWhileStatus(STATUS_IM_UPDATE, 1, 'NVM copy');
     const c00 = Buffer.alloc(26);
     const c26 = Buffer.alloc(7);
     await this.bus.readI2cBlock(this.address, BME280_CALIB00, 26, c00);
@@ -144,14 +145,22 @@ export class Bme280 implements SensorDriver {
     await this.clock.sleep(2); // §1: start-up time 2 ms
   }
 
+  /** Polls status (§5.4.4) while a bit is set: a bounded number of polls, then a timeout. */
+  private async waitWhileStatus(bit: number, pollMs: number, what: string): Promise<void> {
+    for (let polls = 0; (await this.bus.readByte(this.address, BME280_STATUS)) & bit; polls++) {
+      if (polls >= BME280_MAX_STATUS_POLLS)
+        throw new HalError('HAL_TIMEOUT', `${this.name}: ${what} did not finish after ${polls} status polls`);
+      await this.clock.sleep(pollMs);
+    }
+  }
+
   /** One forced-mode measurement (§3.3.3). */
   async measure(): Promise<{ temperature: number; pressure: number; humidity: number }> {
     const c = this.calibration;
     if (!c) throw new HalError('HAL_DEVICE_ERROR', `${this.name}: not initialised`);
     await this.bus.writeByte(this.address, BME280_CTRL_MEAS, CTRL_MEAS_FORCED_X1);
     await this.clock.sleep(BME280_MEASURE_MS);
-    while ((await this.bus.readByte(this.address, BME280_STATUS)) & STATUS_MEASURING)
-      await this.clock.sleep(2);
+    await this.waitWhileStatus(STATUS_MEASURING, 2, 'measurement');
     const d = Buffer.alloc(8);
     await this.bus.readI2cBlock(this.address, BME280_DATA, 8, d);
     const adcP = (d[0]! << 12) | (d[1]! << 4) | (d[2]! >> 4);

@@ -18,9 +18,29 @@ export function parseW1Slave(text: string, device: string): number {
   const crc = /crc=([0-9a-f]{2}) (YES|NO)/.exec(lines[0]!);
   if (!crc) throw new HalError('HAL_DEVICE_ERROR', `${device}: unreadable w1_slave "${lines[0]}"`);
   if (crc[2] !== 'YES') throw new HalError('HAL_CRC', `${device}: 1-Wire scratchpad CRC check failed`);
+  checkScratchpad(lines[0]!, device);
   const t = /t=(-?\d+)/.exec(lines[1]!);
   if (!t) throw new HalError('HAL_DEVICE_ERROR', `${device}: no t= in w1_slave`);
   return checkMillidegrees(Number(t[1]), device);
+}
+
+/**
+ * Figure 9: byte 4 (configuration) has bits 0-4 fixed at 1 and byte 5 is reserved as FFh. A data
+ * line held low reads nine zero bytes, whose CRC is also zero and passes: the fixed bits catch it.
+ */
+function checkScratchpad(line: string, device: string): void {
+  const bytes = line
+    .split(':')[0]!
+    .trim()
+    .split(/\s+/)
+    .map((b) => parseInt(b, 16));
+  if (bytes.length !== 9 || (bytes[4]! & 0x1f) !== 0x1f || bytes[5] !== 0xff) {
+    const zeros = bytes.every((b) => b === 0);
+    throw new HalError(
+      'HAL_CRC',
+      `${device}: invalid scratchpad ${zeros ? 'of all zeros (data line held low?)' : `"${line.split(':')[0]!.trim()}"`}: its fixed bits are wrong`,
+    );
+  }
 }
 
 /** Parses the newer `temperature` file (millidegrees; empty when the read failed). */

@@ -10,6 +10,8 @@ export const EZO_STILL_PROCESSING = 254;
 export const EZO_NO_DATA = 255;
 /** "R" takes 900 ms (pH: 900 ms, EC: 600 ms; 900 ms covers both). */
 export const EZO_READ_MS = 900;
+/** The temperature a circuit compensates for until told otherwise ("T,?" after a factory reset). */
+export const EZO_DEFAULT_COMPENSATION_C = 25;
 /** "T,n", "i", "Status": 300 ms. */
 export const EZO_COMMAND_MS = 300;
 const RESPONSE_BYTES = 32;

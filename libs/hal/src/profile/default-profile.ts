@@ -5,7 +5,9 @@ const TEN_MINUTES = 600_000;
 
 /**
  * The GrowOff cabinet as built: everything on /dev/i2c-1 plus one DS18B20 in the reservoir.
- * water_level is the reservoir's float switch on the MCP23017: unit 'bool', 1 = water above the float.
+ * water_level is the reservoir's float switch on the MCP23017: unit 'bool', 1 = water above the float,
+ * wired fail-safe (active-low: the contact closes to ground with water above the float, so a cut
+ * wire reads 0, low water).
  */
 export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
   name: 'growoff-cabinet-v1',
@@ -70,6 +72,7 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
       max: 14,
       stuckAfterMs: TEN_MINUTES,
       compensateWith: 'water_temperature',
+      compensationDefault: 20,
     },
     {
       id: 'ec',
@@ -81,6 +84,7 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
       max: 20000,
       stuckAfterMs: TEN_MINUTES,
       compensateWith: 'water_temperature',
+      compensationDefault: 20,
     },
     {
       id: 'light_intensity',
@@ -98,6 +102,7 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
       unit: 'bool',
       intervalMs: 2000,
       simulate: 'waterLevel',
+      polarity: 'active-low',
     },
   ],
   actuators: [
@@ -105,4 +110,10 @@ export const DEFAULT_PROFILE: HardwareProfile = parseProfile({
     { id: 'fan', kind: 'dimmer', device: 'pca9685', output: 'ch1' },
     { id: 'pump', kind: 'switch', device: 'mcp23017', output: 'gpa0' },
   ],
+  roles: {
+    pump: 'pump',
+    light: 'light',
+    fan: 'fan',
+    waterLevels: [{ sensor: 'water_level', lowBelow: 0.5 }],
+  },
 });

@@ -43,6 +43,14 @@ export interface SensorSpec {
   offset?: number;
   /** Simulation only: the cabinet quantity this channel sees (ads1115, mcp23017 inputs). */
   simulate?: string;
+  /**
+   * A digital input's wiring (mcp23017 pins, pulled up): `active-low` (the default) means the
+   * contact closes to ground when active, so a cut wire reads inactive (fail-safe for a float
+   * switch: open circuit = low water); `active-high` reads a cut wire as active.
+   */
+  polarity?: 'active-low' | 'active-high';
+  /** °C sent as compensation when `compensateWith` has no fresh `ok` reading (EZO pH/EC). */
+  compensationDefault?: number;
 }
 
 export interface ActuatorSpec {
@@ -55,13 +63,44 @@ export interface ActuatorSpec {
   simulate?: 'light' | 'fan' | 'pump';
 }
 
+/** The reservoir level input the pump interlock watches, and the value below which it is low. */
+export interface WaterLevelRole {
+  sensor: string;
+  /** Low water below this value, in the sensor's unit (bool: 0.5, %: 10 unless given; cm, V: required). */
+  lowBelow: number;
+}
+
+/**
+ * What each input and output is for: interlocks and control loops bind to roles, not ids.
+ * A role left out of a profile binds to the actuator or sensor of the role's default id, if any.
+ */
+export interface ProfileRoles {
+  pump?: string;
+  light?: string;
+  fan?: string;
+  /** The reservoir level inputs: the pump runs only while every one of them says there is water. */
+  waterLevels: WaterLevelRole[];
+}
+
 export interface HardwareProfile {
   name: string;
   i2cBus: number;
   devices: DeviceSpec[];
   sensors: SensorSpec[];
   actuators: ActuatorSpec[];
+  roles: ProfileRoles;
 }
+
+/** The ids each role binds to when a profile does not say. */
+export const DEFAULT_ROLE_IDS = {
+  pump: 'pump',
+  light: 'light',
+  fan: 'fan',
+  waterLevel: 'water_level',
+} as const;
+
+/** Default low-water thresholds for units where one is obvious; other units must give `lowBelow`. */
+const DEFAULT_LOW_BELOW: Record<string, number> = { bool: 0.5, '%': 10 };
 
 /** Valid addresses per device type, from each datasheet's address pins. */
 const ADDRESSES: Record<Exclude<DeviceType, 'ds18b20'>, number[]> = {
@@ -124,10 +163,10 @@ function num(o: Record<string, unknown>, key: string, path: string, required: bo
   return v;
 }
 
-function list(o: Record<string, unknown>, key: string): Record<string, unknown>[] {
+function list(o: Record<string, unknown>, key: string, prefix = ''): Record<string, unknown>[] {
   const v = o[key];
-  if (!Array.isArray(v)) invalid(key, 'must be an array');
-  return v.map((item, i) => (isObject(item) ? item : invalid(`${key}[${i}]`, 'must be an object')));
+  if (!Array.isArray(v)) invalid(`${prefix}${key}`, 'must be an array');
+  return v.map((item, i) => (isObject(item) ? item : invalid(`${prefix}${key}[${i}]`, 'must be an object')));
 }
 
 /** Validates a profile; a wrong one is refused with a HAL_PROFILE_INVALID error naming the field. */
@@ -203,6 +242,20 @@ export function parseProfile(json: unknown): HardwareProfile {
       invalid(`${path}.min`, 'must be below max');
     if (s.compensateWith !== undefined) spec.compensateWith = str(s, 'compensateWith', path, ID);
     if (s.simulate !== undefined) spec.simulate = str(s, 'simulate', path);
+    if (s.polarity !== undefined && dev.type !== 'mcp23017')
+      invalid(`${path}.polarity`, 'applies to mcp23017 inputs only');
+    if (dev.type === 'mcp23017') {
+      const polarity = s.polarity ?? 'active-low';
+      if (polarity !== 'active-low' && polarity !== 'active-high')
+        invalid(`${path}.polarity`, 'must be active-low or active-high');
+      spec.polarity = polarity;
+    }
+    const fallback = num(s, 'compensationDefault', path, false);
+    if (fallback !== undefined) {
+      if (spec.compensateWith === undefined) invalid(`${path}.compensationDefault`, 'needs compensateWith');
+      if (fallback < 0 || fallback > 50) invalid(`${path}.compensationDefault`, 'must be within 0..50 °C');
+      spec.compensationDefault = fallback;
+    }
     return spec;
   });
   sensors.forEach((s, i) => {
@@ -241,5 +294,44 @@ export function parseProfile(json: unknown): HardwareProfile {
     return spec;
   });
 
-  return { name, i2cBus, devices, sensors, actuators };
+  return { name, i2cBus, devices, sensors, actuators, roles: parseRoles(json.roles, sensors, actuators) };
+}
+
+function parseRoles(json: unknown, sensors: SensorSpec[], actuators: ActuatorSpec[]): ProfileRoles {
+  if (json !== undefined && !isObject(json)) invalid('roles', 'must be an object');
+  const given = json ?? {};
+  const roles: ProfileRoles = { waterLevels: [] };
+  for (const role of ['pump', 'light', 'fan'] as const) {
+    if (given[role] === undefined) {
+      if (actuators.some((a) => a.id === DEFAULT_ROLE_IDS[role])) roles[role] = DEFAULT_ROLE_IDS[role];
+      continue;
+    }
+    const id = str(given, role, 'roles');
+    if (!actuators.some((a) => a.id === id))
+      invalid(`roles.${role}`, `"${id}" is not an actuator of this profile`);
+    roles[role] = id;
+  }
+  const levels = given.waterLevels;
+  if (levels === undefined) {
+    // Left out: the default level sensor, if the profile has one.
+    const sensor = sensors.find((s) => s.id === DEFAULT_ROLE_IDS.waterLevel);
+    if (!sensor) return roles;
+    const lowBelow = DEFAULT_LOW_BELOW[sensor.unit];
+    if (lowBelow === undefined)
+      invalid('roles.waterLevels', `must give lowBelow for ${sensor.id}, a level sensor in ${sensor.unit}`);
+    roles.waterLevels = [{ sensor: sensor.id, lowBelow }];
+    return roles;
+  }
+  roles.waterLevels = list(given, 'waterLevels', 'roles.').map((level, i) => {
+    const path = `roles.waterLevels[${i}]`;
+    const id = str(level, 'sensor', path);
+    const sensor =
+      sensors.find((s) => s.id === id) ??
+      invalid(`${path}.sensor`, `"${id}" is not a sensor of this profile`);
+    const lowBelow = num(level, 'lowBelow', path, false) ?? DEFAULT_LOW_BELOW[sensor.unit];
+    if (lowBelow === undefined)
+      invalid(`${path}.lowBelow`, `is required for a level sensor in ${sensor.unit}`);
+    return { sensor: id, lowBelow };
+  });
+  return roles;
 }

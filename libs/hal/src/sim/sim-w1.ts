@@ -63,11 +63,16 @@ export class SimulatedW1 {
       const celsius = has('power-on-85')
         ? DS18B20_POWER_ON_MILLIDEGREES / 1000
         : this.frozenOr(id, () => this.ctx.cabinet.measure('waterTemperature', 0.03));
-      const pad = ds18b20Scratchpad(celsius);
+      // zero-read: the data line held low reads a scratchpad of zeros, whose CRC (0) checks out.
+      const pad = has('zero-read') ? Array<number>(9).fill(0) : ds18b20Scratchpad(celsius);
       const crcOk = !has('crc');
       if (!crcOk) pad[8] = pad[8]! ^ 0x5a;
       slave = w1SlaveText(pad, crcOk);
-      temperature = crcOk ? `${Math.trunc(Math.round(celsius * 16) * 62.5)}\n` : '';
+      temperature = !crcOk
+        ? ''
+        : has('zero-read')
+          ? '0\n'
+          : `${Math.trunc(Math.round(celsius * 16) * 62.5)}\n`;
     }
     await writeFile(join(dir, 'w1_slave'), slave);
     await writeFile(join(dir, 'temperature'), temperature);

@@ -28,6 +28,8 @@ export const SIM_FAULTS: readonly SimFault[] = [
   'empty-read',
   'brownout',
   'readback-fail',
+  'zero-read',
+  'open-circuit',
 ];
 
 /** Faults that happen once (a power event) instead of lasting until cleared. */
@@ -43,6 +45,11 @@ export interface Simulation {
 
 /** Reservoir fill below which the float switch opens: water_level reads 0. */
 const FLOAT_SWITCH_LEVEL = 0.25;
+
+/** The fault-table key of a digital input's wire (faults are otherwise kept per device). */
+function wireOf(sensorId: string): string {
+  return `wire:${sensorId}`;
+}
 
 function cabinetInput(id: string, simulate?: string): keyof CabinetInputs | undefined {
   const input = simulate ?? id;
@@ -111,18 +118,20 @@ export async function buildSimulation(
         break;
       case 'mcp23017': {
         const inputs = new Map(
-          profile.sensors
-            .filter((s) => s.device === d.name)
-            .map((s) => [pinNumber(s.channel), s.simulate ?? 'waterLevel']),
+          profile.sensors.filter((s) => s.device === d.name).map((s) => [pinNumber(s.channel), s]),
         );
         model = new Mcp23017Model(
           d.name,
           address,
           ctx,
           (pin) => {
-            const quantity = inputs.get(pin);
-            if (quantity === undefined) return 1; // pull-up, nothing connected
-            return quantityOf(quantity) >= (quantity === 'waterLevel' ? FLOAT_SWITCH_LEVEL : 0.5) ? 1 : 0;
+            const s = inputs.get(pin);
+            // Pull-up: an unconnected pin or a cut wire reads high.
+            if (s === undefined || faults.has(wireOf(s.id), 'open-circuit')) return 1;
+            const quantity = s.simulate ?? 'waterLevel';
+            const active = quantityOf(quantity) >= (quantity === 'waterLevel' ? FLOAT_SWITCH_LEVEL : 0.5);
+            // An active-low contact closes to ground when active; an active-high one when inactive.
+            return active === (s.polarity === 'active-high') ? 1 : 0;
           },
           (pin, level) => driveInput(d.name, `gp${pin < 8 ? 'a' : 'b'}${pin % 8}`, level),
         );
@@ -147,6 +156,19 @@ export async function buildSimulation(
     return owner.device;
   };
 
+  const digitalInput = (target: string): string => {
+    const s = profile.sensors.find((x) => x.id === target);
+    const device = s && profile.devices.find((d) => d.name === s.device);
+    if (!s || device?.type !== 'mcp23017') {
+      const inputs = profile.sensors.filter((x) => x.polarity !== undefined).map((x) => x.id);
+      throw new HalError(
+        'HAL_BAD_COMMAND',
+        `open-circuit cuts a digital input's wire: target one of ${inputs.join(', ') || '(none)'}, not ${target}`,
+      );
+    }
+    return wireOf(s.id);
+  };
+
   const control: SimulationControl = {
     environment: () => ({ ...cabinet.environment() }) as unknown as Record<string, number>,
     setEnvironment: (patch) =>
@@ -154,6 +176,10 @@ export async function buildSimulation(
     injectFault: (target, fault) => {
       if (!SIM_FAULTS.includes(fault))
         throw new HalError('HAL_BAD_COMMAND', `unknown fault ${fault}: one of ${SIM_FAULTS.join(', ')}`);
+      if (fault === 'open-circuit') {
+        faults.inject(digitalInput(target), fault);
+        return;
+      }
       const device = deviceOf(target);
       if (!ONE_SHOT_FAULTS.includes(fault)) {
         faults.inject(device, fault);
@@ -167,7 +193,11 @@ export async function buildSimulation(
         );
       model.powerCycle();
     },
-    clearFaults: (target) => faults.clear(target === undefined ? undefined : deviceOf(target)),
+    clearFaults: (target) => {
+      if (target === undefined) return faults.clear();
+      faults.clear(deviceOf(target));
+      faults.clear(wireOf(target));
+    },
     outputs: () =>
       Object.fromEntries(
         profile.actuators.flatMap((a) => {

@@ -73,10 +73,26 @@ export const EVENT_REGISTRY = {
   'sensor.restored': event('info', 'a sensor delivers good readings again', Type.Object({ sensor: S })),
   'water_level.low': event(
     'critical',
-    'the water level is low: the pump is locked out',
-    Type.Object({ value: N }),
+    'the water level is low (or unknown, which counts as low): the pump is locked out',
+    Type.Object({ sensor: opt(S), value: Type.Union([N, Type.Null()]), quality: opt(S) }),
   ),
-  'water_level.ok': event('info', 'the water level is back to normal', Type.Object({ value: N })),
+  'water_level.ok': event(
+    'info',
+    'the water level is back to normal',
+    Type.Object({ sensor: opt(S), value: Type.Union([N, Type.Null()]) }),
+  ),
+  'hardware.missing': event(
+    'critical',
+    'devices did not answer at start: the core runs degraded, the loops that need them are off',
+    Type.Object({
+      missing: Type.Array(Type.Object({ device: S, error: S })),
+      loopsOff: Type.Array(S),
+    }),
+  ),
+  'hardware.restored': event('info', 'a missing device answers again', Type.Object({ device: S })),
+  'hardware.error': event('error', 'retrying missing hardware failed', Type.Object({}), {
+    dataOptional: true,
+  }),
   'co2.high': event('warning', 'CO2 is above its limit', Type.Object({ value: N, limit: N })),
   'co2.normal': event('info', 'CO2 is back below its limit', Type.Object({ value: N, limit: N })),
 
