@@ -2,7 +2,6 @@ import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
-import packageJson from '../package.json';
 import type { CoreEnvConfig } from './config/env-config';
 import type { Feature } from './core-types';
 import { EventBus } from './event-bus';
@@ -21,8 +20,9 @@ import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
 import { createRestServer } from './http/rest-server';
+import { APP_VERSION } from './version';
 
-export const CORE_VERSION: string = packageJson.version;
+export const CORE_VERSION = APP_VERSION;
 
 export interface CoreTuning {
   /** Sample every sensor at this interval instead of its own (tests, benches). */

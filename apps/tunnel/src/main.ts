@@ -1,15 +1,15 @@
 import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
-import packageJson from '../package.json' with { type: 'json' };
 import { describeConfig, tunnelConfigFromEnv } from './config';
 import { loadModuleKey } from './module-key';
 import { isTunnelError } from './tunnel-error';
 import { TunnelMqtt } from './tunnel-mqtt';
 import { TunnelSupervisor } from './tunnel-supervisor';
+import { APP_VERSION } from './version';
 
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);
   console.log(
-    `[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${JSON.stringify(describeConfig(config))}`,
+    `[tunnel] @growoff/tunnel ${APP_VERSION} configuration: ${JSON.stringify(describeConfig(config))}`,
   );
   const key = loadModuleKey(config.keyFile);
   const telemetry = await createTelemetry(
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const mqtt = TunnelMqtt.start(supervisor, {
     url: config.mqttUrl,
     moduleId: config.moduleId,
-    version: packageJson.version,
+    version: APP_VERSION,
     bastion: `${config.bastionUser}@${config.bastionHost}:${config.bastionPort}`,
     openAnswerTimeoutMs: Math.min(config.connectTimeoutMs + 2000, 15_000),
     // Audit events also go to telemetry, which queues them on disk while the cloud is unreachable.

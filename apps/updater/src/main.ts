@@ -2,13 +2,12 @@ import { describeConfig, updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
 import { describeError } from './updater-error';
-
-const VERSION = process.env.npm_package_version ?? '0.1.0';
+import { APP_VERSION } from './version';
 
 async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
-  console.log(`growoff-updater ${VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
-  const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
+  console.log(`growoff-updater ${APP_VERSION} starting with ${JSON.stringify(describeConfig(config))}`);
+  const updater = new Updater({ config, version: APP_VERSION, log: (line) => console.log(line) });
   await updater.start();
   const http = await startHttpApi(updater, config.httpPort);
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
