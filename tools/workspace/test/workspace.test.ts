@@ -36,6 +36,21 @@ function readPackage(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as PackageJson;
 }
 
+/** The npm packages the non-test sources under `dir` import (static and dynamic imports). */
+function importedPackages(dir: string): string[] {
+  const names = new Set<string>();
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    const source = readFileSync(join(dir, file), 'utf8');
+    for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
+      if (spec!.startsWith('node:')) continue;
+      const parts = spec!.split('/');
+      names.add(spec!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+    }
+  }
+  return [...names];
+}
+
 describe('the workspace', () => {
   it('names every package @growoff/<name>, private, versioned, with a changelog', () => {
     const dirs = packageDirs();
@@ -68,6 +83,24 @@ describe('the workspace', () => {
         for (const dep of Object.keys(readPackage(libDir).dependencies ?? {})) {
           expect(deps[dep], `${app} bundles ${lib}, which needs ${dep}`).toBeDefined();
         }
+      }
+    }
+  });
+
+  it('has each app depend only on what its source imports and what the libraries it bundles need', () => {
+    // A dependency nothing imports still ships in the image (pnpm deploy --prod).
+    for (const app of packageDirs().filter((dir) => dir.startsWith('apps/'))) {
+      const imported = importedPackages(join(root, app, 'src'));
+      const needed = new Set(imported);
+      for (const lib of imported.filter((name) => name.startsWith('@growoff/'))) {
+        const libDir = `libs/${lib.slice('@growoff/'.length)}`;
+        for (const dep of Object.keys(readPackage(libDir).dependencies ?? {})) needed.add(dep);
+      }
+      for (const dep of Object.keys(readPackage(app).dependencies ?? {})) {
+        expect(
+          needed.has(dep),
+          `${app} depends on ${dep}, which neither it nor a library it bundles imports`,
+        ).toBe(true);
       }
     }
   });
