@@ -18,6 +18,12 @@ export { createHal } from './hal';
 export { HalError, type HalErrorCode } from './errors';
 export { DEFAULT_PROFILE } from './profile/default-profile';
 export {
+  DEFAULT_SENSOR_IDS,
+  DEFAULT_ACTUATOR_IDS,
+  type DefaultSensorId,
+  type DefaultActuatorId,
+} from './defaults';
+export {
   parseProfile,
   DEVICE_TYPES,
   type HardwareProfile,

@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
-import type { Hal } from '@growoff/hal';
+import { SIM_FAULTS, type Hal } from '@growoff/hal';
 import {
   ActuatorCommand,
   Event,
@@ -261,11 +261,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
         return sim.environment();
       },
     );
-    const Fault = Type.Union(
-      ['nack', 'crc', 'stuck', 'slow', 'busy', 'unplugged', 'power-on-85', 'empty-read'].map((f) =>
-        Type.Literal(f),
-      ),
-    );
+    const Fault = Type.Union(SIM_FAULTS.map((f) => Type.Literal(f)));
     app.post(
       '/api/v1/sim/faults',
       {
