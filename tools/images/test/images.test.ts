@@ -180,7 +180,7 @@ describe('the app images, built with the local base image', () => {
     await waitHealthy(name);
   });
 
-  it('updater: starts with the Docker socket, answers /health, publishes its status and turns healthy', async () => {
+  it('updater: starts with the Docker socket, answers /health with its version, publishes its status and turns healthy', async () => {
     const port = await freePort();
     const keys = join(work, 'release-keys');
     mkdirSync(keys);
@@ -205,10 +205,15 @@ describe('the app images, built with the local base image', () => {
       },
       volumes: [`${docker.socket}:/var/run/docker.sock`, `${keys}:/etc/growoff/release-keys:ro`],
     });
+    let health: { version?: string } = {};
     await waitUntil('updater /health', async () => {
       assertRunning(name);
-      return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200;
+      const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+      if (res?.status !== 200) return false;
+      health = (await res.json()) as typeof health;
+      return true;
     });
+    expect(health.version).toBe(appVersion('updater'));
     expect(await retained(`growoff/v1/modules/${moduleId}/updater/status`)).toMatchObject({
       state: 'online',
       version: appVersion('updater'),
@@ -216,7 +221,7 @@ describe('the app images, built with the local base image', () => {
     await waitHealthy(name);
   });
 
-  it('tunnel: starts as node with its key, publishes its status and turns healthy', async () => {
+  it('tunnel: starts as node with its key, publishes its status with its version and turns healthy', async () => {
     const secrets = join(work, 'tunnel');
     mkdirSync(secrets);
     copyFileSync(sshd.clientKey, join(secrets, 'tunnel_ed25519'));
@@ -237,6 +242,7 @@ describe('the app images, built with the local base image', () => {
     });
     const status = await retained(`growoff/v1/modules/${moduleId}/tunnel/status`);
     expect(status.state).not.toBe('offline');
+    expect(status.version).toBe(appVersion('tunnel'));
     await waitHealthy(name);
   });
 
