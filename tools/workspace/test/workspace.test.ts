@@ -22,6 +22,7 @@ interface PackageJson {
   nx?: { name: string };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
 }
 
 function packageDirs(): string[] {
@@ -139,5 +140,12 @@ describe('the workspace', () => {
 
   it('runs `npm test` from CI', () => {
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+  });
+
+  it('has CI refuse a pull request that changes a package without a changeset', () => {
+    const ci = readFileSync(join(root, '.github/workflows/ci.yml'), 'utf8');
+    expect(ci).toContain('pnpm exec changeset status --since="origin/${{ github.base_ref }}"');
+    expect(ci).toContain('pnpm run changeset:check --base="origin/${{ github.base_ref }}"');
+    expect(readPackage('.').scripts?.['changeset:check']).toBe('tsx tools/workspace/src/check-changesets.ts');
   });
 });
