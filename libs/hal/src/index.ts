@@ -38,6 +38,7 @@ export type { I2cBus } from './bus/i2c-bus';
 export { scaledClock, systemClock, type Clock } from './clock';
 export { withBusErrors, openRealBus } from './bus/real-bus';
 export { buildSimulation, SIM_FAULTS, type Simulation } from './sim/simulation';
+export { seededRandom } from './sim/random';
 export { SimulatedBus } from './sim/simulated-bus';
 export { fsW1Bus, type W1Bus } from './w1/w1-bus';
 export type { Driver, SensorDriver, OutputDriver } from './drivers/driver';
