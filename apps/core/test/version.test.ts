@@ -1,7 +1,7 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getService, startBuiltApp, waitUntil, type BuiltApp } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, startBuiltApp, type BuiltApp } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, uniqueModuleId } from './helpers';
@@ -35,14 +35,7 @@ describe('the built core (dist/main.js)', { timeout: 90_000 }, () => {
         npm_package_version: '0.0.0-not-this-package',
       });
       await app.waitForOutput(`growoff core ${version} starting`);
-      let health: { version?: string } = {};
-      await waitUntil('core /health', async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        if (res?.status !== 200) return false;
-        health = (await res.json()) as typeof health;
-        return true;
-      });
-      expect(health.version).toBe(version);
+      expect(await jsonWhenUp(`http://127.0.0.1:${port}/health`)).toMatchObject({ version });
       const online = await watcher.waitFor(
         (m) => (m.json() as { state?: string }).state === 'online',
         'core online',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '@growoff/protocol';
-import { freePort, getService, startBuiltApp, waitUntil } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, startBuiltApp } from '@growoff/test-services';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = join(import.meta.dirname, '..');
@@ -52,14 +52,7 @@ describe('the built updater (dist/main.js)', { timeout: 90_000 }, () => {
     });
     try {
       await app.waitForOutput(`growoff-updater ${version} starting`);
-      let health: { version?: string } = {};
-      await waitUntil('updater /health', async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        if (res?.status !== 200) return false;
-        health = (await res.json()) as typeof health;
-        return true;
-      });
-      expect(health.version).toBe(version);
+      expect(await jsonWhenUp(`http://127.0.0.1:${port}/health`)).toMatchObject({ version });
       expect(await online).toMatchObject({ version });
     } finally {
       await app.stop();

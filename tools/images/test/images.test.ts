@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, waitUntil } from '@growoff/test-services';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, buildImage, formatSizes, imageSizes, type AppName, type BuiltImage } from '../src';
@@ -163,14 +163,12 @@ describe('the app images, built with the local base image', () => {
         GROWOFF_MODULE_ID: moduleId,
       },
     });
-    let health: { status?: string; version?: string } = {};
-    await waitUntil('core /health', async () => {
-      assertRunning(name);
-      const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (res?.status !== 200) return false;
-      health = (await res.json()) as typeof health;
-      return true;
-    });
+    const health = await jsonWhenUp<{ status?: string; version?: string }>(
+      `http://127.0.0.1:${port}/health`,
+      {
+        whileWaiting: () => assertRunning(name),
+      },
+    );
     expect(health.status).toMatch(/^(ok|degraded)$/);
     expect(health.version).toBe(appVersion('core'));
     expect(await retained(`growoff/v1/modules/${moduleId}/core/status`)).toMatchObject({
@@ -205,13 +203,8 @@ describe('the app images, built with the local base image', () => {
       },
       volumes: [`${docker.socket}:/var/run/docker.sock`, `${keys}:/etc/growoff/release-keys:ro`],
     });
-    let health: { version?: string } = {};
-    await waitUntil('updater /health', async () => {
-      assertRunning(name);
-      const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (res?.status !== 200) return false;
-      health = (await res.json()) as typeof health;
-      return true;
+    const health = await jsonWhenUp(`http://127.0.0.1:${port}/health`, {
+      whileWaiting: () => assertRunning(name),
     });
     expect(health.version).toBe(appVersion('updater'));
     expect(await retained(`growoff/v1/modules/${moduleId}/updater/status`)).toMatchObject({

@@ -7,7 +7,7 @@ export { startRegistry, type RegistryInfo, type RegistryOptions } from './regist
 export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
 export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
 export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
-export { startBuiltApp, type BuiltApp } from './built-app';
+export { jsonWhenUp, startBuiltApp, type BuiltApp } from './built-app';
 export { ensureDebianPackages, type DebianNeed } from './apt';
 export type { Services, ServiceName } from './state';
 
