@@ -6,7 +6,7 @@ import { defineConfig, type Options } from 'tsup';
  * The build of the app in `packageDir`: src/main.ts → dist/main.js, the entry its image runs.
  * Workspace libraries are bundled into the app; npm dependencies (the app's own, which include
  * those of the libraries it bundles) stay external. The package's version is injected as
- * `__GROWOFF_APP_VERSION__` (read by the app's src/version.ts), so the bundle reports it under
+ * `__GROWOFF_APP_VERSION__` (read by `@growoff/app-version`), so the bundle reports it under
  * plain `node`, where npm sets no `npm_package_version`.
  */
 export function appBuildOptions(packageDir: string): Options {

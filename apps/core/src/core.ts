@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { appVersion } from '@growoff/app-version';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import type { CoreEnvConfig } from './config/env-config';
@@ -20,9 +21,8 @@ import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
 import { createRestServer } from './http/rest-server';
-import { APP_VERSION } from './version';
 
-export const CORE_VERSION = APP_VERSION;
+export const CORE_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
 export interface CoreTuning {
   /** Sample every sensor at this interval instead of its own (tests, benches). */

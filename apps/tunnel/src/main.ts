@@ -1,10 +1,12 @@
+import { appVersion } from '@growoff/app-version';
 import { createTelemetry, isTelemetryError, telemetryOptionsFromEnv } from '@growoff/telemetry';
 import { describeConfig, tunnelConfigFromEnv } from './config';
 import { loadModuleKey } from './module-key';
 import { isTunnelError } from './tunnel-error';
 import { TunnelMqtt } from './tunnel-mqtt';
 import { TunnelSupervisor } from './tunnel-supervisor';
-import { APP_VERSION } from './version';
+
+const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);

@@ -1,8 +1,10 @@
+import { appVersion } from '@growoff/app-version';
 import { describeConfig, updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
 import { describeError } from './updater-error';
-import { APP_VERSION } from './version';
+
+const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
 async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
