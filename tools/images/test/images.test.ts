@@ -104,7 +104,8 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('the app images, built with the local base image', () => {
+// A container's start and first health checks take tens of seconds on a loaded machine.
+describe('the app images, built with the local base image', { timeout: 120_000 }, () => {
   it('carry their package version, revision and title as OCI labels', () => {
     for (const app of APP_NAMES) {
       const labels = JSON.parse(
