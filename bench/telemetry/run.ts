@@ -16,6 +16,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { DEFAULT_SENSOR_IDS } from '@growoff/hal';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import { freePort, getService } from '@growoff/test-services';
 
@@ -29,16 +30,6 @@ const POINTS = 100_000;
 const WAITING = 1_000_000;
 const BATCH = 5000;
 const BASE_TS = 1_700_000_000_000;
-const SENSORS = [
-  'air_temperature',
-  'air_humidity',
-  'co2',
-  'water_temperature',
-  'ph',
-  'ec',
-  'light_intensity',
-  'water_level',
-];
 
 const influx = getService('influxdb');
 const runId = Math.random().toString(36).slice(2, 8);
@@ -76,7 +67,7 @@ async function produce(t: Telemetry, count: number, point: (i: number) => (typeo
 }
 
 const readings = Array.from({ length: POINTS }, (_, i) => ({
-  sensor: SENSORS[i % SENSORS.length] as string,
+  sensor: DEFAULT_SENSOR_IDS[i % DEFAULT_SENSOR_IDS.length] as string,
   unit: 'u',
   value: 20 + (i % 1000) / 100,
   quality: 'ok',

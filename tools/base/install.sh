@@ -17,13 +17,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tools/base/lib/install-lib.sh
+. "$here/lib/install-lib.sh"
 # The uid the app images run as (the `node` user); it owns what the tunnel and core containers read.
 readonly APP_UID=1000
-
-die() {
-  echo "install.sh: $*" >&2
-  exit 2
-}
 
 root=''
 config=''
@@ -50,17 +47,8 @@ declare -A conf=(
   [UPDATER_HTTP_PORT]=8081
   [CORE_HTTP_PORT]=8080
 )
-line_no=0
-while IFS= read -r line || [ -n "$line" ]; do
-  line_no=$((line_no + 1))
-  case "$line" in '' | '#'*) continue ;; esac
-  [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "module.conf line $line_no is not KEY=VALUE: '$line'"
-  key=${BASH_REMATCH[1]}
-  value=${BASH_REMATCH[2]}
-  # Values go verbatim into systemd and docker env files, which disagree on quoting: allow none.
-  [[ "$value" =~ ^[^[:space:]\"\'\\]*$ ]] || die "module.conf: $key must not contain spaces, quotes or backslashes"
-  conf[$key]=$value
-done <"$config/module.conf"
+# Values go verbatim into systemd and docker env files, which disagree on quoting: allow none.
+read_conf "$config/module.conf" '^[^[:space:]"'"'"'\\]*$' 'spaces, quotes or backslashes'
 
 for key in MODULE_ID MQTT_URL AWS_REGION ECR_REGISTRY CORE_IMAGE_REPO UPDATER_IMAGE TUNNEL_IMAGE \
   TELEGRAF_IMAGE TELEMETRY_URL TELEMETRY_ORG BASTION BASTION_USER BASTION_HOSTKEY TUNNEL_REMOTE_PORT; do
@@ -79,12 +67,6 @@ keys=("$config"/release-keys/*.pem)
 [ ${#keys[@]} -gt 0 ] || die "no trusted release keys in '$config/release-keys' (*.pem)"
 
 telegraf_token=$(tr -d '\n' <"$config/secrets/telegraf-token")
-changed=0
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-is_root=false
-[ "$(id -u)" = 0 ] && is_root=true
-
 # ensure_dir PATH MODE OWNER — OWNER is uid:gid, applied when running as root.
 ensure_dir() {
   mkdir -p "$root$1"
@@ -92,36 +74,17 @@ ensure_dir() {
   if $is_root; then chown "$3" "$root$1"; fi
 }
 
-# put PATH MODE OWNER — writes stdin to PATH unless the content is already the same (OWNER when root).
-# The content is compared from a scratch copy first, so an unchanged file's folder is not touched
-# either; a new version is created with its final mode beside the target and moved into place.
+# put PATH MODE OWNER — stdin to PATH under the root, written only when it changed (OWNER when root).
 put() {
-  local target=$root$1 tmp
-  cat >"$scratch/next"
-  if [ -f "$target" ] && cmp -s "$scratch/next" "$target"; then
-    :
-  else
-    mkdir -p "$(dirname "$target")"
-    tmp=$(mktemp "$(dirname "$target")/.install.XXXXXX")
-    chmod "$2" "$tmp"
-    cat "$scratch/next" >"$tmp"
-    mv -f "$tmp" "$target"
-    echo "changed $1"
-    changed=$((changed + 1))
-  fi
-  chmod "$2" "$target"
-  if $is_root; then chown "$3" "$target"; fi
+  write_if_changed "$root$1" "$2" "$3" "$1"
 }
 
-# enable UNIT — what `systemctl enable` does for WantedBy=multi-user.target, without a running systemd.
-enable() {
-  local link=/etc/systemd/system/multi-user.target.wants/$1
-  mkdir -p "$root$(dirname "$link")"
-  if [ "$(readlink "$root$link" 2>/dev/null)" != "/etc/systemd/system/$1" ]; then
-    ln -sfn "/etc/systemd/system/$1" "$root$link"
-    echo "changed $link"
-    changed=$((changed + 1))
-  fi
+# install_unit UNIT — the unit file, enabled as `systemctl enable` does for
+# WantedBy=multi-user.target, without a running systemd.
+install_unit() {
+  local link=/etc/systemd/system/multi-user.target.wants/$1.service
+  put "/etc/systemd/system/$1.service" 0644 0:0 <"$here/units/$1.service"
+  link_if_changed "$root$link" "/etc/systemd/system/$1.service" "$link"
 }
 
 ensure_dir /etc/growoff 0755 0:0
@@ -135,8 +98,7 @@ ensure_dir /var/lib/growoff/tunnel 0700 "$APP_UID:$APP_UID"
 put /etc/docker/daemon.json 0644 0:0 <"$here/files/daemon.json"
 put /usr/local/lib/growoff/ecr-login.sh 0755 0:0 <"$here/scripts/ecr-login.sh"
 for unit in growoff-ecr-login growoff-updater growoff-tunnel growoff-telegraf; do
-  put "/etc/systemd/system/$unit.service" 0644 0:0 <"$here/units/$unit.service"
-  enable "$unit.service"
+  install_unit "$unit"
 done
 
 put /etc/growoff/secrets/aws-credentials 0600 0:0 <"$config/secrets/aws-credentials"
@@ -177,18 +139,30 @@ timezone=${conf[TIMEZONE]:-$(head -n1 "$root/etc/timezone" 2>/dev/null || readli
 timezone=${timezone#*zoneinfo/}
 [[ "$timezone" =~ ^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$ ]] || timezone=UTC
 
-# The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
-# URL may carry credentials, so they are 0600 too.
-put /etc/growoff/updater.env 0600 0:0 <<EOF
-# Written by tools/base/install.sh. GROWOFF_UPDATER_IMAGE is the image growoff-updater.service runs.
-GROWOFF_UPDATER_IMAGE=${conf[UPDATER_IMAGE]}
+# app_env COMMENT — the first lines of an app container's environment: COMMENT, then what every
+# app shares (its module, broker, data volume and the local Telegraf listener).
+app_env() {
+  echo "# Written by tools/base/install.sh. $1"
+  cat <<EOF
 GROWOFF_MODULE_ID=${conf[MODULE_ID]}
 GROWOFF_MQTT_URL=${conf[MQTT_URL]}
+GROWOFF_DATA_DIR=/data
+GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
+GROWOFF_TELEMETRY_API=v2
+GROWOFF_TELEMETRY_TOKEN=$telegraf_token
+EOF
+}
+
+# The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
+# URL may carry credentials, so they are 0600 too.
+put /etc/growoff/updater.env 0600 0:0 < <(
+  app_env 'GROWOFF_UPDATER_IMAGE is the image growoff-updater.service runs.'
+  cat <<EOF
+GROWOFF_UPDATER_IMAGE=${conf[UPDATER_IMAGE]}
 GROWOFF_CHANNEL=${conf[CHANNEL]}
 GROWOFF_CORE_IMAGE_REPO=${conf[CORE_IMAGE_REPO]}
 GROWOFF_RELEASE_KEYS=/etc/growoff/release-keys
 GROWOFF_UPDATER_HTTP_PORT=${conf[UPDATER_HTTP_PORT]}
-GROWOFF_DATA_DIR=/data
 AWS_REGION=${conf[AWS_REGION]}
 AWS_SHARED_CREDENTIALS_FILE=/run/secrets/aws-credentials
 GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
@@ -197,31 +171,24 @@ GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%:*}
 GROWOFF_CORE_DEVICES=/dev/i2c-1
 GROWOFF_CORE_GROUPS=$i2c_gid
 GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
-GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
-GROWOFF_TELEMETRY_API=v2
-GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
+)
 
 # The core's environment for its first install by the updater (later installs carry it over).
-put /etc/growoff/core.env 0600 0:0 <<EOF
-# Written by tools/base/install.sh; read by the updater (GROWOFF_CORE_ENV_FILE).
-GROWOFF_MODULE_ID=${conf[MODULE_ID]}
-GROWOFF_MQTT_URL=${conf[MQTT_URL]}
+put /etc/growoff/core.env 0600 0:0 < <(
+  app_env 'The updater reads it (GROWOFF_CORE_ENV_FILE).'
+  cat <<EOF
 GROWOFF_HAL=i2c
 GROWOFF_HTTP_HOST=127.0.0.1
 GROWOFF_HTTP_PORT=${conf[CORE_HTTP_PORT]}
-GROWOFF_DATA_DIR=/data
 GROWOFF_TIMEZONE=$timezone
-GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
-GROWOFF_TELEMETRY_API=v2
-GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
+)
 
-put /etc/growoff/tunnel.env 0600 0:0 <<EOF
-# Written by tools/base/install.sh. GROWOFF_TUNNEL_IMAGE is the image growoff-tunnel.service runs.
+put /etc/growoff/tunnel.env 0600 0:0 < <(
+  app_env 'GROWOFF_TUNNEL_IMAGE is the image growoff-tunnel.service runs.'
+  cat <<EOF
 GROWOFF_TUNNEL_IMAGE=${conf[TUNNEL_IMAGE]}
-GROWOFF_MODULE_ID=${conf[MODULE_ID]}
-GROWOFF_MQTT_URL=${conf[MQTT_URL]}
 GROWOFF_BASTION=${conf[BASTION]}
 GROWOFF_BASTION_USER=${conf[BASTION_USER]}
 GROWOFF_BASTION_HOSTKEY=${conf[BASTION_HOSTKEY]}
@@ -230,11 +197,8 @@ GROWOFF_TUNNEL_LOCAL_PORT=22
 GROWOFF_TUNNEL_REMOTE_PORT=${conf[TUNNEL_REMOTE_PORT]}
 GROWOFF_TUNNEL_MAX_TTL=${conf[TUNNEL_MAX_TTL]}
 GROWOFF_TUNNEL_ALWAYS_ON=${conf[TUNNEL_ALWAYS_ON]}
-GROWOFF_DATA_DIR=/data
-GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
-GROWOFF_TELEMETRY_API=v2
-GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
+)
 
 # Names as docker/telegraf/telegraf.conf expands them.
 put /etc/growoff/telegraf.env 0600 0:0 <<EOF

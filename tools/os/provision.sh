@@ -18,11 +18,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 base_dir=$(cd "$here/../base" && pwd)
-
-die() {
-  echo "provision.sh: $*" >&2
-  exit 2
-}
+# shellcheck source=tools/base/lib/install-lib.sh
+. "$base_dir/lib/install-lib.sh"
 
 boot=''
 root=''
@@ -67,15 +64,8 @@ declare -A conf=(
 )
 module_id=$(sed -n 's/^MODULE_ID=//p' "$config/module.conf")
 [ -n "$module_id" ] || die "module.conf: MODULE_ID is required"
-while IFS= read -r line || [ -n "$line" ]; do
-  case "$line" in '' | '#'*) continue ;; esac
-  [[ "$line" =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]] || die "os.conf: not KEY=VALUE: '$line'"
-  key=${BASH_REMATCH[1]}
-  value=${BASH_REMATCH[2]}
-  # Values land in quoted strings (wpa_supplicant, /etc/default files): no quotes or backslashes.
-  [[ "$value" =~ ^[^\"\'\\]*$ ]] || die "os.conf: $key must not contain quotes or backslashes"
-  conf[$key]=$value
-done <"$config/os.conf"
+# Values land in quoted strings (wpa_supplicant, /etc/default files): no quotes or backslashes.
+read_conf "$config/os.conf" '^[^"'"'"'\\]*$' 'quotes or backslashes'
 conf[HOSTNAME]=${conf[HOSTNAME]:-growoff-$module_id}
 [[ "${conf[HOSTNAME]}" =~ ^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$ ]] || die "os.conf: HOSTNAME must be a valid host name"
 [[ "${conf[LOCALE]}" =~ ^[A-Za-z_]+\.UTF-8$ ]] || die "os.conf: LOCALE must look like en_GB.UTF-8"
@@ -92,31 +82,12 @@ if [ -n "${conf[WIFI_SSID]:-}" ]; then
   wifi=true
 fi
 
-changed=0
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-is_root=false
-[ "$(id -u)" = 0 ] && is_root=true
-
-# put FILE MODE — writes stdin to FILE unless the content is already the same.
-# The content is compared from a scratch copy first, so an unchanged file's folder is not touched
-# either; a new version is created with its final mode beside the target and moved into place.
+# put FILE MODE — stdin to FILE, written only when it changed; owned by root on the root partition
+# (the FAT boot partition has no owners).
 put() {
-  local target=$1 tmp
-  cat >"$scratch/next"
-  if [ -f "$target" ] && cmp -s "$scratch/next" "$target"; then
-    :
-  else
-    mkdir -p "$(dirname "$target")"
-    tmp=$(mktemp "$(dirname "$target")/.provision.XXXXXX")
-    chmod "$2" "$tmp"
-    cat "$scratch/next" >"$tmp"
-    mv -f "$tmp" "$target"
-    echo "changed $target"
-    changed=$((changed + 1))
-  fi
-  chmod "$2" "$target"
-  if $is_root && [[ "$target" == "$root"/* ]]; then chown 0:0 "$target"; fi
+  local owner=''
+  [[ "$1" == "$root"/* ]] && owner=0:0
+  write_if_changed "$1" "$2" "$owner" "$1"
 }
 
 # edit FILE MODE COMMAND... — runs COMMAND with the file's current content on stdin and puts its output.
@@ -130,12 +101,7 @@ edit() {
 
 # link PATH TARGET — a symlink, replaced only when it points elsewhere.
 link() {
-  if [ "$(readlink "$1" 2>/dev/null)" != "$2" ]; then
-    mkdir -p "$(dirname "$1")"
-    ln -sfn "$2" "$1"
-    echo "changed $1"
-    changed=$((changed + 1))
-  fi
+  link_if_changed "$1" "$2" "$1"
 }
 
 # ensure_line LINE — stdin with LINE present uncommented: a commented copy is uncommented in place,
@@ -264,11 +230,12 @@ edit "$root/etc/modules" 0644 ensure_line 'i2c-dev'
 
 # Base software: the installer's files in the image, run against the root partition, plus the
 # first-boot unit for the Debian packages.
-for file in install.sh scripts/ecr-login.sh files/daemon.json units/growoff-ecr-login.service \
-  units/growoff-updater.service units/growoff-tunnel.service units/growoff-telegraf.service; do
+# The whole installer folder, as install.sh finds its library, units and files beside it.
+for file in "$base_dir"/install.sh "$base_dir"/{lib,scripts,files,units}/*; do
   mode=0644
-  [[ "$file" == *.sh ]] && mode=0755
-  put "$root/opt/growoff/base/$file" "$mode" <"$base_dir/$file"
+  # Executables; the library under lib/ is sourced, not run.
+  [[ "$file" == */install.sh || "$file" == */scripts/* ]] && mode=0755
+  put "$root/opt/growoff/base/${file#"$base_dir"/}" "$mode" <"$file"
 done
 put "$root/usr/local/lib/growoff/firstboot.sh" 0755 <"$here/files/firstboot.sh"
 put "$root/etc/systemd/system/growoff-firstboot.service" 0644 <"$here/files/growoff-firstboot.service"

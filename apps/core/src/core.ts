@@ -1,9 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
+import { appVersion } from '@growoff/app-version';
 import { createHal, parseProfile, type Hal } from '@growoff/hal';
 import { settleWithin } from '@growoff/protocol';
 import { createTelemetry, telemetryOptionsOf, type Telemetry } from '@growoff/telemetry';
-import packageJson from '../package.json';
 import { EMBEDDED_PROTOCOL_VERSION, type CoreEnvConfig } from './config/env-config';
 import type { Feature } from './core-types';
 import { EventBus } from './event-bus';
@@ -27,7 +27,7 @@ import { TelemetryBridge } from './telemetry-bridge';
 import { HardwareWatch } from './hardware/hardware-watch';
 import { createRestServer } from './http/rest-server';
 
-export const CORE_VERSION: string = packageJson.version;
+export const CORE_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
 export interface CoreTuning {
   /** Sample every sensor at this interval instead of its own (tests, benches). */

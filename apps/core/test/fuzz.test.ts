@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '@growoff/hal';
 import { getService } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
@@ -6,20 +7,9 @@ import { rest, startTestCore, TestClient, uniqueModuleId } from './helpers';
 
 const mosquitto = getService('mosquitto');
 
-/** Seeded so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// Seeded so a failure can be replayed.
 const SEED = 20261127;
-const rand = prng(SEED);
+const rand = seededRandom(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const METHODS = [
   'set_actuator',

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_SENSOR_IDS } from '@growoff/hal';
 import { getService, waitUntil } from '@growoff/test-services';
 import type { RunningCore } from '../src/core';
 import { rest, startTestCore, uniqueModuleId } from './helpers';
@@ -36,18 +37,7 @@ describe('REST API', () => {
   it('lists every default sensor and serves one by id; unknown ids are 404 UNKNOWN_SENSOR', async () => {
     const list = await rest(core, 'GET', '/api/v1/sensors');
     const ids = (list.body as unknown as { id: string }[]).map((s) => s.id);
-    expect(ids).toEqual(
-      expect.arrayContaining([
-        'air_temperature',
-        'air_humidity',
-        'co2',
-        'water_temperature',
-        'ph',
-        'ec',
-        'light_intensity',
-        'water_level',
-      ]),
-    );
+    expect(ids).toEqual(expect.arrayContaining([...DEFAULT_SENSOR_IDS]));
     const one = await rest(core, 'GET', '/api/v1/sensors/ph');
     expect(one.body).toMatchObject({ id: 'ph', quality: 'ok', value: expect.any(Number) });
     const missing = await rest(core, 'GET', '/api/v1/sensors/nope');

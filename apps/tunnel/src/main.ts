@@ -1,16 +1,18 @@
+import { appVersion } from '@growoff/app-version';
 import { describe, isConfigInvalid } from '@growoff/config';
 import { describeError, exitOnSignal } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsOf } from '@growoff/telemetry';
-import packageJson from '../package.json' with { type: 'json' };
 import { tunnelConfigFromEnv } from './config';
 import { loadModuleKey } from './module-key';
 import { isTunnelError } from './tunnel-error';
 import { TunnelMqtt } from './tunnel-mqtt';
 import { TunnelSupervisor } from './tunnel-supervisor';
 
+const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
+
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);
-  console.log(`[tunnel] ${packageJson.name} ${packageJson.version} configuration: ${describe(config)}`);
+  console.log(`[tunnel] @growoff/tunnel ${APP_VERSION} configuration: ${describe(config)}`);
   const key = loadModuleKey(config.keyFile);
   const telemetry = await createTelemetry(
     telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   const mqtt = TunnelMqtt.start(supervisor, {
     connection: config.mqtt,
     moduleId: config.moduleId,
-    version: packageJson.version,
+    version: APP_VERSION,
     bastion: `${config.bastionUser}@${config.bastion.host}:${config.bastion.port}`,
     openAnswerTimeoutMs: Math.min(config.connectTimeoutMs + 2000, 15_000),
     // Audit events also go to telemetry, which queues them on disk while the cloud is unreachable.

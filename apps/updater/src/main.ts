@@ -1,15 +1,16 @@
+import { appVersion } from '@growoff/app-version';
 import { describe } from '@growoff/config';
 import { describeError, exitOnSignal, settleWithin } from '@growoff/protocol';
 import { updaterConfigFromEnv } from './config/updater-config';
 import { startHttpApi } from './reporting/http-api';
 import { Updater } from './updater';
 
-const VERSION = process.env.npm_package_version ?? '0.1.0';
+const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
 async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
-  console.log(`growoff-updater ${VERSION} starting with ${describe(config)}`);
-  const updater = new Updater({ config, version: VERSION, log: (line) => console.log(line) });
+  console.log(`growoff-updater ${APP_VERSION} starting with ${describe(config)}`);
+  const updater = new Updater({ config, version: APP_VERSION, log: (line) => console.log(line) });
   const deadlineMs = config.shutdownDeadlineMs;
   const started: { http?: Awaited<ReturnType<typeof startHttpApi>> } = {};
   // Installed before the start: a signal while the updater starts stops it within the deadline too.

@@ -3,19 +3,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHal, type Hal } from './index';
+import { createHal, DEFAULT_ACTUATOR_IDS, DEFAULT_SENSOR_IDS, type Hal } from './index';
 import { ds18b20Scratchpad, w1SlaveText } from './sim/sim-w1';
-
-const CONTRACT_SENSORS = [
-  'air_temperature',
-  'air_humidity',
-  'co2',
-  'water_temperature',
-  'ph',
-  'ec',
-  'light_intensity',
-  'water_level',
-];
 
 describe('createHal in sim mode', () => {
   let hal: Hal | undefined;
@@ -26,7 +15,8 @@ describe('createHal in sim mode', () => {
 
   it('serves every contract sensor and actuator id of the default profile', async () => {
     hal = await createHal({ mode: 'sim', timeScale: 1000, seed: 7 });
-    expect(hal.sensors().map((s) => s.id)).toEqual(CONTRACT_SENSORS);
+    expect(hal.sensors().map((s) => s.id)).toEqual(DEFAULT_SENSOR_IDS);
+    expect(hal.actuators().map((a) => a.id)).toEqual(DEFAULT_ACTUATOR_IDS);
     expect(hal.actuators()).toEqual([
       { id: 'light', kind: 'dimmer', device: 'pca9685' },
       { id: 'fan', kind: 'dimmer', device: 'pca9685' },
@@ -40,7 +30,7 @@ describe('createHal in sim mode', () => {
     const readings = Object.fromEntries(
       await Promise.all(hal.sensors().map(async (s) => [s.id, await hal!.read(s.id)] as const)),
     );
-    for (const id of CONTRACT_SENSORS) {
+    for (const id of DEFAULT_SENSOR_IDS) {
       expect(readings[id]!.quality, `${id}: ${readings[id]!.error}`).toBe('ok');
       expect(readings[id]!.value).toBeTypeOf('number');
     }

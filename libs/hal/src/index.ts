@@ -20,6 +20,12 @@ export { createHal } from './hal';
 export { HalError, type HalErrorCode } from './errors';
 export { DEFAULT_PROFILE } from './profile/default-profile';
 export {
+  DEFAULT_SENSOR_IDS,
+  DEFAULT_ACTUATOR_IDS,
+  type DefaultSensorId,
+  type DefaultActuatorId,
+} from './defaults';
+export {
   parseProfile,
   DEVICE_TYPES,
   type HardwareProfile,
@@ -37,6 +43,7 @@ export type { I2cBus } from './bus/i2c-bus';
 export { scaledClock, systemClock, withTimeout, type Clock } from './clock';
 export { withBusErrors, openRealBus } from './bus/real-bus';
 export { buildSimulation, SIM_FAULTS, type Simulation } from './sim/simulation';
+export { seededRandom } from './sim/random';
 export { SimulatedBus } from './sim/simulated-bus';
 export { fsW1Bus, type W1Bus } from './w1/w1-bus';
 export type { Driver, SensorDriver, OutputDriver } from './drivers/driver';

@@ -19,24 +19,98 @@ import { FleetError } from './fleet-error';
 import { MqttSession } from './mqtt-session';
 import { RELEASE_OPTIONS } from './release-source';
 
+const COMMON = {
+  'mqtt-url': { type: 'string' },
+  key: { type: 'string' },
+  'trusted-keys': { type: 'string' },
+} as const;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+interface CommandSpec {
+  /** The options after the command name, as the usage prints them. */
+  synopsis: string;
+  summary: string;
+  options: ParseArgsConfig['options'];
+}
+
+/** A command that needs no broker. */
+interface OfflineCommand extends CommandSpec {
+  offline(io: CliIo, flags: Flags): void;
+}
+
+/** A command that talks to the broker over one session, closed when it returns. */
+interface BrokerCommand extends CommandSpec {
+  online(io: CliIo, session: MqttSession, flags: Flags): Promise<unknown>;
+  /** Whether the session reconnects when the broker goes away (the live view does). */
+  reconnects?(flags: Flags): boolean;
+}
+
+// parseArgs gives each option the type its spec declares, which is what the command's flags type says.
+const COMMANDS: Record<string, OfflineCommand | BrokerCommand> = {
+  keygen: {
+    synopsis: '[--out DIR] [--name NAME] [--force]',
+    summary: 'Ed25519 key pair: NAME.key (private, 0600) and NAME.pub (for GROWOFF_RELEASE_KEYS).',
+    options: { out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
+    offline: (io, flags) => keygen(io, flags as KeygenFlags),
+  },
+  sign: {
+    synopsis: '--channel C --sequence N RELEASE [--out FILE]',
+    summary: 'Signs a release offline into a DSSE envelope (stdout or FILE).',
+    options: {
+      ...RELEASE_OPTIONS,
+      channel: { type: 'string' },
+      sequence: { type: 'string' },
+      out: { type: 'string' },
+    },
+    offline: (io, flags) => signCommand(io, flags as SignFlags),
+  },
+  publish: {
+    synopsis: '--channel C (RELEASE | --envelope FILE)',
+    summary: 'Retains the signed release on growoff/v1/fleet/releases/C with the next sequence.',
+    options: { ...RELEASE_OPTIONS, channel: { type: 'string' } },
+    online: (io, session, flags) => publishCommand(io, session, flags as PublishFlags),
+  },
+  pin: {
+    synopsis: '--module ID [--channel C] (RELEASE | --envelope FILE)',
+    summary: 'Retains a release for one module (overrides its channel; rollout 100% by default).',
+    options: { ...RELEASE_OPTIONS, channel: { type: 'string' }, module: { type: 'string' } },
+    online: (io, session, flags) => pinCommand(io, session, flags as PinFlags),
+  },
+  unpin: {
+    synopsis: '--module ID',
+    summary: "Clears the module's pinned release; it follows its channel again.",
+    options: { module: { type: 'string' } },
+    online: (io, session, flags) => unpinCommand(io, session, flags as PinFlags),
+  },
+  rollout: {
+    synopsis: '--channel C --percent P [--force]',
+    summary: "Re-signs the channel's release with rollout P% and a higher sequence.",
+    options: { channel: { type: 'string' }, percent: { type: 'string' }, force: { type: 'boolean' } },
+    online: (io, session, flags) => rolloutCommand(io, session, flags as RolloutFlags),
+  },
+  status: {
+    synopsis: '[--once] [--json] [--prefix MODULE_PREFIX] [--channel C]',
+    summary: 'The fleet from the retained core/updater statuses: live (Ctrl-C ends), or one table.',
+    options: {
+      once: { type: 'boolean' },
+      json: { type: 'boolean' },
+      prefix: { type: 'string' },
+      channel: { type: 'string' },
+    },
+    online: (io, session, flags) => statusCommand(io, session, flags as StatusFlags),
+    reconnects: (flags) => !flags.once,
+  },
+};
+
+export const COMMAND_NAMES = Object.keys(COMMANDS);
+
 export const USAGE = `Usage: npm run fleet -- <command> [options]
 
 Commands:
-  keygen   [--out DIR] [--name NAME] [--force]
-           Ed25519 key pair: NAME.key (private, 0600) and NAME.pub (for GROWOFF_RELEASE_KEYS).
-  sign     --channel C --sequence N RELEASE [--out FILE]
-           Signs a release offline into a DSSE envelope (stdout or FILE).
-  publish  --channel C (RELEASE | --envelope FILE)
-           Retains the signed release on growoff/v1/fleet/releases/C with the next sequence.
-  pin      --module ID [--channel C] (RELEASE | --envelope FILE)
-           Retains a release for one module (overrides its channel; rollout 100% by default).
-  unpin    --module ID
-           Clears the module's pinned release; it follows its channel again.
-  rollout  --channel C --percent P [--force]
-           Re-signs the channel's release with rollout P% and a higher sequence.
-  status   [--once] [--json] [--prefix MODULE_PREFIX] [--channel C]
-           The fleet from the retained core/updater statuses: live (Ctrl-C ends), or one table.
-
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.synopsis}\n           ${c.summary}\n`)
+  .join('')}
 RELEASE is --payload FILE (JSON) and/or --app core|telegraf --version V --image REPO@sha256:DIGEST
         --percent P [--notes TEXT] [--telegraf-image REPO@sha256:DIGEST --telegraf-version V]
 
@@ -47,35 +121,6 @@ Options for every command:
   --trusted-keys PATH  PEM public keys the modules trust, file or folder (GROWOFF_RELEASE_KEYS)
 `;
 
-const COMMON = {
-  'mqtt-url': { type: 'string' },
-  key: { type: 'string' },
-  'trusted-keys': { type: 'string' },
-} as const;
-
-const COMMANDS = {
-  keygen: { out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
-  sign: {
-    ...RELEASE_OPTIONS,
-    channel: { type: 'string' },
-    sequence: { type: 'string' },
-    out: { type: 'string' },
-  },
-  publish: { ...RELEASE_OPTIONS, channel: { type: 'string' } },
-  pin: { ...RELEASE_OPTIONS, channel: { type: 'string' }, module: { type: 'string' } },
-  unpin: { module: { type: 'string' } },
-  rollout: { channel: { type: 'string' }, percent: { type: 'string' }, force: { type: 'boolean' } },
-  status: {
-    once: { type: 'boolean' },
-    json: { type: 'boolean' },
-    prefix: { type: 'string' },
-    channel: { type: 'string' },
-  },
-} satisfies Record<string, ParseArgsConfig['options']>;
-
-type Command = keyof typeof COMMANDS;
-type Flags = Record<string, string | boolean | undefined>;
-
 /** Runs one CLI command; returns the exit code (0 ok, 1 refused/failed, 2 usage). */
 export async function runFleet(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
@@ -84,18 +129,17 @@ export async function runFleet(argv: string[], io: CliIo): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   try {
-    if (!(name in COMMANDS))
+    const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!command)
       throw new FleetError('FLEET_USAGE', `unknown command '${name}' (see 'npm run fleet -- help')`);
-    const command = name as Command;
-    let values: Flags;
+    let flags: Flags;
     try {
-      // parseArgs gives each option the type its spec declares, which is what the command flags say.
-      values = parseArgs({ args: rest, options: { ...COMMON, ...COMMANDS[command] }, strict: true })
+      flags = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, strict: true })
         .values as Flags;
     } catch (error) {
-      throw new FleetError('FLEET_USAGE', `${command}: ${(error as Error).message}`);
+      throw new FleetError('FLEET_USAGE', `${name}: ${(error as Error).message}`);
     }
-    await run(command, values, io);
+    await run(command, flags, io);
     return 0;
   } catch (error) {
     const { code, message } = describeError(error, 'FLEET_FAILED');
@@ -104,37 +148,17 @@ export async function runFleet(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function run(command: Command, flags: Flags, io: CliIo): Promise<void> {
-  switch (command) {
-    case 'keygen':
-      keygen(io, flags as KeygenFlags);
-      return;
-    case 'sign':
-      signCommand(io, flags as SignFlags);
-      return;
+async function run(command: OfflineCommand | BrokerCommand, flags: Flags, io: CliIo): Promise<void> {
+  if ('offline' in command) {
+    command.offline(io, flags);
+    return;
   }
   const session = await MqttSession.connect({
     connection: mqttConnectionOf(io, flags as CommonFlags),
-    reconnect: command === 'status' && !flags.once,
+    reconnect: command.reconnects?.(flags) ?? false,
   });
   try {
-    switch (command) {
-      case 'publish':
-        await publishCommand(io, session, flags as PublishFlags);
-        return;
-      case 'pin':
-        await pinCommand(io, session, flags as PinFlags);
-        return;
-      case 'unpin':
-        await unpinCommand(io, session, flags as PinFlags);
-        return;
-      case 'rollout':
-        await rolloutCommand(io, session, flags as RolloutFlags);
-        return;
-      case 'status':
-        await statusCommand(io, session, flags as StatusFlags);
-        return;
-    }
+    await command.online(io, session, flags);
   } finally {
     await session.close();
   }

@@ -19,6 +19,9 @@ import { REPO_ROOT, appDir, appVersion, revision } from './workspace';
 
 export const DEFAULT_BASE_IMAGE = 'node:22-bookworm-slim';
 
+/** The one Dockerfile of the Node apps; its APP build argument picks the app. */
+export const APP_DOCKERFILE = join(REPO_ROOT, 'docker/app/Dockerfile');
+
 export interface BuildImageOptions {
   app: AppName;
   tag: string;
@@ -150,13 +153,13 @@ async function prepareContext(app: AppName, dir: string, log?: (l: string) => vo
   cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
   writeFileSync(
     join(dir, '.prepared/prepared.json'),
-    JSON.stringify({ arch: process.arch, modules: process.versions.modules }),
+    JSON.stringify({ app, arch: process.arch, modules: process.versions.modules }),
   );
   mkdirSync(join(dir, 'tools/images'), { recursive: true });
   cpSync(join(REPO_ROOT, 'tools/images/stage'), join(dir, 'tools/images/stage'), { recursive: true });
 }
 
-/** Builds docker/<app>/Dockerfile into `tag`, labelled with the app's package version. */
+/** Builds the app's image from docker/app/Dockerfile into `tag`, labelled with the app's package version. */
 export async function buildImage(options: BuildImageOptions): Promise<BuiltImage> {
   const { app, tag, log } = options;
   if (!isAppName(app)) throw new ImageError('IMAGE_UNKNOWN_APP', `unknown app '${String(app)}'`);
@@ -181,11 +184,13 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
     const args = [
       'build',
       '--file',
-      join(REPO_ROOT, 'docker', app, 'Dockerfile'),
+      APP_DOCKERFILE,
       '--tag',
       tag,
       '--build-arg',
       `BASE_IMAGE=${options.baseImage ?? DEFAULT_BASE_IMAGE}`,
+      '--build-arg',
+      `APP=${app}`,
       '--build-arg',
       `APP_DEPS=${deps}`,
       '--build-arg',

@@ -4,6 +4,7 @@
 # with the native i2c-bus addon built for the image's platform, plus the health-check script.
 #
 # Usage (inside the build stage, from the context root): deploy-app.sh APP MODE OUT
+#   APP            core, updater or tunnel (the Dockerfile's APP build argument).
 #   MODE source:   the context is the repository; install the toolchain and pnpm, build the app
 #                  and `pnpm deploy --prod` here, for the platform being built (CI, buildx + QEMU).
 #   MODE prepared: the context holds .prepared/, the same deploy made by @growoff/images on a host
@@ -14,6 +15,14 @@ app=$1
 mode=$2
 out=$3
 pnpm_version=10.34.9
+
+case "$app" in
+  core | updater | tunnel) ;;
+  *)
+    echo "deploy-app: APP is '$app'; build with --build-arg APP=core, updater or tunnel" >&2
+    exit 1
+    ;;
+esac
 
 case "$mode" in
   source)
@@ -32,12 +41,16 @@ case "$mode" in
     [ -f .prepared/prepared.json ] || { echo "deploy-app: .prepared/prepared.json missing from the build context" >&2; exit 1; }
     # shellcheck disable=SC2016 # a JavaScript program, not shell
     node -e '
-      const p = require("/src/.prepared/prepared.json");
+      const p = require(process.cwd() + "/.prepared/prepared.json");
       const here = { arch: process.arch, modules: process.versions.modules };
+      if (p.app !== process.argv[1]) {
+        console.error(`deploy-app: the context was prepared for ${p.app}, not ${process.argv[1]}; build with the same APP`);
+        process.exit(1);
+      }
       if (p.arch !== here.arch || p.modules !== here.modules) {
         console.error(`deploy-app: dependencies were prepared for ${p.arch} / Node ABI ${p.modules}, this image is ${here.arch} / ${here.modules}; build with APP_DEPS=source`);
         process.exit(1);
-      }'
+      }' "$app"
     mkdir -p "$out"
     cp -a .prepared/app/. "$out/"
     ;;

@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, waitUntil } from '@growoff/test-services';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_NAMES, buildImage, formatSizes, imageSizes, type AppName, type BuiltImage } from '../src';
@@ -104,7 +104,8 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-describe('the app images, built with the local base image', () => {
+// A container's start and first health checks take tens of seconds on a loaded machine.
+describe('the app images, built with the local base image', { timeout: 120_000 }, () => {
   it('carry their package version, revision and title as OCI labels', () => {
     for (const app of APP_NAMES) {
       const labels = JSON.parse(
@@ -163,14 +164,12 @@ describe('the app images, built with the local base image', () => {
         GROWOFF_MODULE_ID: moduleId,
       },
     });
-    let health: { status?: string; version?: string } = {};
-    await waitUntil('core /health', async () => {
-      assertRunning(name);
-      const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-      if (res?.status !== 200) return false;
-      health = (await res.json()) as typeof health;
-      return true;
-    });
+    const health = await jsonWhenUp<{ status?: string; version?: string }>(
+      `http://127.0.0.1:${port}/health`,
+      {
+        whileWaiting: () => assertRunning(name),
+      },
+    );
     expect(health.status).toMatch(/^(ok|degraded)$/);
     expect(health.version).toBe(appVersion('core'));
     expect(await retained(`growoff/v1/modules/${moduleId}/core/status`)).toMatchObject({
@@ -180,7 +179,7 @@ describe('the app images, built with the local base image', () => {
     await waitHealthy(name);
   });
 
-  it('updater: starts with the Docker socket, answers /health, publishes its status and turns healthy', async () => {
+  it('updater: starts with the Docker socket, answers /health with its version, publishes its status and turns healthy', async () => {
     const port = await freePort();
     const keys = join(work, 'release-keys');
     mkdirSync(keys);
@@ -205,10 +204,10 @@ describe('the app images, built with the local base image', () => {
       },
       volumes: [`${docker.socket}:/var/run/docker.sock`, `${keys}:/etc/growoff/release-keys:ro`],
     });
-    await waitUntil('updater /health', async () => {
-      assertRunning(name);
-      return (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200;
+    const health = await jsonWhenUp(`http://127.0.0.1:${port}/health`, {
+      whileWaiting: () => assertRunning(name),
     });
+    expect(health.version).toBe(appVersion('updater'));
     expect(await retained(`growoff/v1/modules/${moduleId}/updater/status`)).toMatchObject({
       state: 'online',
       version: appVersion('updater'),
@@ -216,7 +215,7 @@ describe('the app images, built with the local base image', () => {
     await waitHealthy(name);
   });
 
-  it('tunnel: starts as node with its key, publishes its status and turns healthy', async () => {
+  it('tunnel: starts as node with its key, publishes its status with its version and turns healthy', async () => {
     const secrets = join(work, 'tunnel');
     mkdirSync(secrets);
     copyFileSync(sshd.clientKey, join(secrets, 'tunnel_ed25519'));
@@ -237,6 +236,7 @@ describe('the app images, built with the local base image', () => {
     });
     const status = await retained(`growoff/v1/modules/${moduleId}/tunnel/status`);
     expect(status.state).not.toBe('offline');
+    expect(status.version).toBe(appVersion('tunnel'));
     await waitHealthy(name);
   });
 

@@ -138,6 +138,15 @@ describe('tools/os provision.sh on a bookworm image', () => {
     );
   });
 
+  it('copies the installer whole into the image, where it runs again as it is and changes nothing', () => {
+    const copied = join(root, 'opt/growoff/base/install.sh');
+    expect(modeOf(join(root, 'opt/growoff/base/lib/install-lib.sh'))).toBe('644');
+    const again = spawnSync('bash', [copied, '--root', root, '--config', config], { encoding: 'utf8' });
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toBe('0 changed\n');
+    expect(again.status).toBe(0);
+  });
+
   it('installs the base software into the root and a first-boot unit for Docker and the AWS CLI', () => {
     expect(read(join(root, 'etc/growoff/updater.env'))).toContain('GROWOFF_MODULE_ID=gw-os-0042\n');
     expect(modeOf(join(root, 'etc/growoff/secrets/aws-credentials'))).toBe('600');

@@ -8,6 +8,7 @@ export { startRegistry, type RegistryInfo, type RegistryOptions } from './regist
 export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
 export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
 export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
+export { jsonWhenUp, startBuiltApp, type BuiltApp } from './built-app';
 export {
   EXIT_SLACK_MS,
   sigtermAsBrokerStops,

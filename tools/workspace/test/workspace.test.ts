@@ -22,6 +22,7 @@ interface PackageJson {
   nx?: { name: string };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  scripts?: Record<string, string>;
 }
 
 function packageDirs(): string[] {
@@ -34,6 +35,21 @@ function packageDirs(): string[] {
 
 function readPackage(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as PackageJson;
+}
+
+/** The npm packages the non-test sources under `dir` import (static and dynamic imports). */
+function importedPackages(dir: string): string[] {
+  const names = new Set<string>();
+  for (const file of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    const source = readFileSync(join(dir, file), 'utf8');
+    for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*'([^'.][^']*)'/g)) {
+      if (spec!.startsWith('node:')) continue;
+      const parts = spec!.split('/');
+      names.add(spec!.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+    }
+  }
+  return [...names];
 }
 
 describe('the workspace', () => {
@@ -72,6 +88,24 @@ describe('the workspace', () => {
     }
   });
 
+  it('has each app depend only on what its source imports and what the libraries it bundles need', () => {
+    // A dependency nothing imports still ships in the image (pnpm deploy --prod).
+    for (const app of packageDirs().filter((dir) => dir.startsWith('apps/'))) {
+      const imported = importedPackages(join(root, app, 'src'));
+      const needed = new Set(imported);
+      for (const lib of imported.filter((name) => name.startsWith('@growoff/'))) {
+        const libDir = `libs/${lib.slice('@growoff/'.length)}`;
+        for (const dep of Object.keys(readPackage(libDir).dependencies ?? {})) needed.add(dep);
+      }
+      for (const dep of Object.keys(readPackage(app).dependencies ?? {})) {
+        expect(
+          needed.has(dep),
+          `${app} depends on ${dep}, which neither it nor a library it bundles imports`,
+        ).toBe(true);
+      }
+    }
+  });
+
   it('bumps an app when a library it bundles is released, and tags private packages', () => {
     // A copy of the workspace's manifests and changesets config, so the real repository is untouched.
     const copy = mkdtempSync(join(tmpdir(), 'growoff-changesets-'));
@@ -106,5 +140,12 @@ describe('the workspace', () => {
 
   it('runs `npm test` from CI', () => {
     expect(readFileSync(join(root, '.ci/run'), 'utf8')).toMatch(/^npm test$/m);
+  });
+
+  it('has CI refuse a pull request that changes a package without a changeset', () => {
+    const ci = readFileSync(join(root, '.github/workflows/ci.yml'), 'utf8');
+    expect(ci).toContain('pnpm exec changeset status --since="origin/${{ github.base_ref }}"');
+    expect(ci).toContain('pnpm run changeset:check --base="origin/${{ github.base_ref }}"');
+    expect(readPackage('.').scripts?.['changeset:check']).toBe('tsx tools/workspace/src/check-changesets.ts');
   });
 });

@@ -5,7 +5,10 @@ import type { Updater } from '../updater';
 /** The updater's local REST API, on loopback only. Errors leave as the contract's coded errors. */
 export async function startHttpApi(updater: Updater, port: number): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  app.get('/health', async () => ({ status: 'ok', phase: updater.status().phase }));
+  app.get('/health', async () => {
+    const { phase, version } = updater.status();
+    return { status: 'ok', phase, version };
+  });
   app.get('/status', async () => updater.status());
   app.get('/history', async () => ({ entries: updater.history() }));
   app.post('/check', async (_req, reply) => {

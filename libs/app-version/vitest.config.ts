@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // The JSON report lets `npm test` print one closing count for the whole workspace.
+    reporters: ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]],
+  },
+});
