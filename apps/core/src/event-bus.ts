@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { AlarmsMessage } from '@growoff/protocol';
 import type { ActuatorState, Event, ModuleConfigShape, SensorSnapshot, UpdateLockState } from './core-types';
 
 /** Everything that happens inside the core, by name → payload. One bus, typed. */
@@ -11,6 +12,8 @@ export interface CoreBusEvents {
   event: Event;
   updateLock: UpdateLockState;
   config: ModuleConfigShape;
+  /** The active alarms changed (published retained on `alarms`). */
+  alarms: AlarmsMessage;
 }
 
 export class EventBus {

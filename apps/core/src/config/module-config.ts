@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ProtocolError, validate } from '@growoff/protocol';
+import { AlarmsConfig, alarmConfigIssues, DEFAULT_ALARMS_CONFIG } from '../alarms/alarm-config';
+import { CalibrationConfig, DEFAULT_CALIBRATION_CONFIG } from '../calibration/calibration-config';
 
 const TimeOfDay = Type.String({
   pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
@@ -54,6 +56,9 @@ export const ModuleConfig = Type.Object(
       { maxAgeS: Type.Integer({ minimum: 1, maximum: 86_400 }) },
       { additionalProperties: false },
     ),
+    /** Optional so that a config saved before alarms existed still loads (the defaults fill it in). */
+    alarms: Type.Optional(AlarmsConfig),
+    calibration: Type.Optional(CalibrationConfig),
   },
   { $id: 'ModuleConfig', additionalProperties: false },
 );
@@ -67,6 +72,8 @@ export const ModuleConfigPatch = Type.Object(
     climate: Type.Optional(Type.Partial(ModuleConfig.properties.climate)),
     thresholds: Type.Optional(Type.Partial(ModuleConfig.properties.thresholds)),
     updateLock: Type.Optional(Type.Partial(ModuleConfig.properties.updateLock)),
+    alarms: Type.Optional(Type.Partial(AlarmsConfig)),
+    calibration: Type.Optional(Type.Partial(CalibrationConfig)),
   },
   { $id: 'ModuleConfigPatch', additionalProperties: false },
 );
@@ -85,6 +92,8 @@ export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
   },
   thresholds: { co2HighPpm: 1500, staleAfterMs: 30_000 },
   updateLock: { maxAgeS: 900 },
+  alarms: DEFAULT_ALARMS_CONFIG,
+  calibration: DEFAULT_CALIBRATION_CONFIG,
 };
 
 /** Rules the schema cannot say: hysteresis bands must be bands, a run must fit its limit. */
@@ -103,6 +112,7 @@ function crossFieldIssues(c: ModuleConfig): { path: string; message: string }[] 
     issues.push({ path: '/irrigation/runSeconds', message: 'must not exceed maxRunSeconds' });
   }
   if (c.light.on === c.light.off) issues.push({ path: '/light/off', message: 'must differ from light.on' });
+  issues.push(...alarmConfigIssues(c.alarms));
   return issues;
 }
 
@@ -126,5 +136,7 @@ export function applyConfigPatch(current: ModuleConfig, patch: unknown): ModuleC
     climate: { ...current.climate, ...p.climate },
     thresholds: { ...current.thresholds, ...p.thresholds },
     updateLock: { ...current.updateLock, ...p.updateLock },
+    alarms: { ...DEFAULT_ALARMS_CONFIG, ...current.alarms, ...p.alarms },
+    calibration: { ...DEFAULT_CALIBRATION_CONFIG, ...current.calibration, ...p.calibration },
   });
 }
