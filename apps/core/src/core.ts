@@ -21,6 +21,10 @@ import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
 import { createRestServer } from './http/rest-server';
+import { HistoryStore, type HistoryOptions } from './history/history-store';
+import { CalibrationService } from './calibration/calibration-service';
+import { CalibrationStore } from './calibration/calibration-store';
+import { AlarmMonitor } from './alarms/alarm-monitor';
 
 export const CORE_VERSION: string = packageJson.version;
 
@@ -31,6 +35,8 @@ export interface CoreTuning {
   reconnectPeriodMs?: number;
   /** Seed of the simulated cabinet. */
   seed?: number;
+  /** Retention, size cap and flush period of the sensor history. */
+  history?: HistoryOptions;
 }
 
 export interface RunningCore {
@@ -90,7 +96,21 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const lock = new UpdateLock(bus, holder);
     const actuators = new ActuatorController(hal, store, bus, holder);
     const irrigation = new IrrigationCycles(actuators, holder, lock, bus);
-    const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
+    const history = new HistoryStore(config.dataDir, bus, tuning.history);
+    const calibration = new CalibrationService(hal, new CalibrationStore(config.dataDir), bus, holder);
+    const alarms = new AlarmMonitor(bus, holder);
+    const commands = new CommandService({
+      hal,
+      store,
+      bus,
+      config: holder,
+      actuators,
+      irrigation,
+      lock,
+      history,
+      calibration,
+      alarms,
+    });
     const mqtt = new MqttLink(
       {
         url: mqttUrl,
@@ -115,7 +135,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       mqtt,
       actuators,
       new ThresholdEvents(bus, holder),
-      new Sampler(hal, store, bus, { intervalMs: tuning.sampleIntervalMs }),
+      history,
+      alarms,
+      calibration,
+      new Sampler(hal, store, bus, {
+        intervalMs: tuning.sampleIntervalMs,
+        adjust: (id, value) => calibration.adjust(id, value),
+      }),
       new LightSchedule(actuators, holder, bus),
       new ClimateControl(actuators, store, holder, bus),
       irrigation,

@@ -105,9 +105,7 @@ export class AlarmMonitor implements Feature {
       if (threshold === undefined) continue;
       const past = limit === 'high' ? value > threshold : value < threshold;
       const back =
-        limit === 'high'
-          ? value <= threshold - limits.hysteresis
-          : value >= threshold + limits.hysteresis;
+        limit === 'high' ? value <= threshold - limits.hysteresis : value >= threshold + limits.hysteresis;
       const state = this.stateOf(r.id, limit);
       const want = state.alarm ? (back ? 'clear' : undefined) : past ? 'raise' : undefined;
       if (want === undefined) {

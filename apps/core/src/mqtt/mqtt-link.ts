@@ -9,6 +9,7 @@ import {
   parseTopic,
   topics,
   validate,
+  type AlarmsMessage,
   type StatusMessage,
 } from '@growoff/protocol';
 import type { Feature, SensorSnapshot } from '../core-types';
@@ -45,6 +46,7 @@ export class MqttLink implements Feature {
   private readonly offs: (() => void)[] = [];
   private readonly queued: { topic: string; payload: string }[] = [];
   private droppedEvents = 0;
+  private alarms?: AlarmsMessage;
 
   constructor(
     private readonly o: MqttLinkOptions,
@@ -97,6 +99,10 @@ export class MqttLink implements Feature {
         this.publishRetained(topics.actuator(moduleId, a.id), { ...a.state, ts: a.ts }, 0),
       ),
       this.bus.on('event', (e) => this.publishEvent(JSON.stringify(e))),
+      this.bus.on('alarms', (a) => {
+        this.alarms = a;
+        this.publishRetained(topics.alarms(moduleId), a, 1);
+      }),
       this.bus.on('updateLock', () =>
         this.publishRetained(topics.status(moduleId, 'core'), this.status('online'), 1),
       ),
@@ -138,6 +144,7 @@ export class MqttLink implements Feature {
     }
     this.publishRetained(topics.status(moduleId, 'core'), this.status('online'), 1);
     for (const r of this.store.readings()) this.publishReading(r);
+    if (this.alarms) this.publishRetained(topics.alarms(moduleId), this.alarms, 1);
     for (const [id, a] of this.store.actuatorEntries()) {
       this.publishRetained(topics.actuator(moduleId, id), { ...a.state, ts: a.ts }, 0);
     }

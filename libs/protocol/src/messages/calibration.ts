@@ -2,7 +2,16 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Timestamp } from './common';
 
 export const CalibrationAction = Type.Union(
-  ['mid', 'low', 'high', 'dry', 'single', 'clear', 'forced', 'offset'].map((a) => Type.Literal(a)),
+  [
+    Type.Literal('mid'),
+    Type.Literal('low'),
+    Type.Literal('high'),
+    Type.Literal('dry'),
+    Type.Literal('single'),
+    Type.Literal('clear'),
+    Type.Literal('forced'),
+    Type.Literal('offset'),
+  ],
   {
     $id: 'CalibrationAction',
     description:
