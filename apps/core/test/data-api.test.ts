@@ -401,6 +401,20 @@ describe('history, calibration and alarms over REST and MQTT (Mosquitto)', () =>
     });
   });
 
+  it('documents every new route with its schemas in the OpenAPI document', async () => {
+    const doc = (await rest(core, 'GET', '/docs/json')).body as unknown as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown }>>;
+    };
+    const paths = doc.paths;
+    expect(paths['/api/v1/sensors/{id}/history']!['get']!.responses).toHaveProperty('200');
+    expect(paths['/api/v1/sensors/{id}/history']!['get']!.responses).toHaveProperty('400');
+    expect(paths['/api/v1/sensors/{id}/calibration']!['get']!.responses).toHaveProperty('404');
+    expect(paths['/api/v1/sensors/{id}/calibration']!['post']!.requestBody).toBeDefined();
+    expect(paths['/api/v1/sensors/{id}/calibration']!['post']!.responses).toHaveProperty('503');
+    expect(paths['/api/v1/alarms']!['get']!.responses).toHaveProperty('200');
+    expect(paths['/api/v1/alarms/ack']!['post']!.responses).toHaveProperty('404');
+  });
+
   it('keeps calibration and history across a restart of the core', async () => {
     const dataDir = core.config.dataDir;
     const before = (await rest(core, 'GET', '/api/v1/sensors/ph/calibration'))

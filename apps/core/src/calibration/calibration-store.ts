@@ -1,7 +1,8 @@
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { CalibrationPoint, validate } from '@growoff/protocol';
+import { writeFileAtomic } from '../state/atomic-file';
 
 export const CALIBRATION_FILE = 'calibration.json';
 
@@ -25,7 +26,7 @@ export class CalibrationStore {
   private readonly file: string;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly dataDir: string) {
+  constructor(dataDir: string) {
     this.file = join(dataDir, CALIBRATION_FILE);
   }
 
@@ -53,18 +54,7 @@ export class CalibrationStore {
   /** Saves are serialised: the last one written is the last one asked for. */
   save(records: Record<string, SensorCalibration>): Promise<void> {
     const text = `${JSON.stringify(records, null, 2)}\n`;
-    const run = this.chain.then(async () => {
-      await mkdir(this.dataDir, { recursive: true });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, text);
-      const handle = await open(tmp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmp, this.file);
-    });
+    const run = this.chain.then(() => writeFileAtomic(this.file, text));
     this.chain = run.catch(() => undefined);
     return run;
   }

@@ -20,14 +20,16 @@ export const HistoryQuery = Type.Object(
 );
 export type HistoryQuery = Static<typeof HistoryQuery>;
 
-/** One bucket: its start (ms) and the mean of the good readings in it, or null when there were none. */
-// `type: [number, null]` rather than anyOf: fast-json-stringify cannot serialise an anyOf inside a tuple.
-export const HistoryPoint = Type.Tuple(
-  [Timestamp, Type.Unsafe<number | null>({ type: ['number', 'null'] })],
-  {
-    $id: 'HistoryPoint',
-  },
-);
+/**
+ * One bucket: its start (ms) and the mean of the good readings in it, or null when there were none.
+ * An array of two rather than a tuple: fast-json-stringify cannot serialise an anyOf inside a tuple.
+ */
+export const HistoryPoint = Type.Array(Type.Union([Type.Number(), Type.Null()]), {
+  $id: 'HistoryPoint',
+  minItems: 2,
+  maxItems: 2,
+  description: '[bucket start (ms), mean of the good readings or null]',
+});
 
 export const History = Type.Object(
   {
