@@ -87,6 +87,17 @@ describe('calibration service', () => {
     expect(service.adjust('air_temperature', 10)).toBe(10);
   });
 
+  it('refuses an offset on a digital input (it could hide low water from the pump interlock)', async () => {
+    const { service } = await setup();
+    await expect(
+      service.calibrate('water_level', { action: 'offset', value: 1 }, 'mqtt'),
+    ).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
+    expect(service.adjust('water_level', 0)).toBe(0);
+    expect((await service.status('water_level')).calibratedAt).toBeNull();
+  });
+
   it('loads the kept records at start', async () => {
     const first = await setup();
     await first.service.calibrate('ph', { action: 'mid', value: 7 }, 'rest');

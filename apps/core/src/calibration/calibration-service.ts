@@ -143,6 +143,12 @@ export class CalibrationService implements Feature {
     const at = this.now();
     let next: SensorCalibration;
     if (req.action === 'offset') {
+      // A digital input has nothing to calibrate, and an offset could hide low water from the pump interlock.
+      if (info.unit === 'bool')
+        throw new ProtocolError(
+          'INVALID_MESSAGE',
+          `${sensor} is a digital input: it takes no offset or scale`,
+        );
       if (req.value === undefined && req.scale === undefined)
         throw new ProtocolError('INVALID_MESSAGE', 'offset needs a value (the offset), a scale, or both');
       next = {
