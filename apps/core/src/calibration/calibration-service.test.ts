@@ -95,7 +95,8 @@ describe('calibration service', () => {
       code: 'INVALID_MESSAGE',
     });
     expect(service.adjust('water_level', 0)).toBe(0);
-    expect((await service.status('water_level')).calibratedAt).toBeNull();
+    expect(await service.status('water_level')).toMatchObject({ calibratedAt: null, actions: ['clear'] });
+    expect((await service.status('air_temperature')).actions).toEqual(['offset', 'clear']);
   });
 
   it('loads the kept records at start', async () => {

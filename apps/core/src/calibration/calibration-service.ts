@@ -122,7 +122,9 @@ export class CalibrationService implements Feature {
     const days = this.config.get().calibration?.intervalDays[sensor];
     const dueAt =
       r.calibratedAt !== null && days !== undefined ? r.calibratedAt + Math.round(days * DAY_MS) : null;
-    const actions = [...(this.hal.sensors().find((s) => s.id === sensor)?.calibration ?? []), 'offset'];
+    const info = this.hal.sensors().find((s) => s.id === sensor);
+    const actions: string[] = [...(info?.calibration ?? [])];
+    if (info?.unit !== 'bool') actions.push('offset');
     if (!actions.includes('clear')) actions.push('clear');
     return {
       sensor,
