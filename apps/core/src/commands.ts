@@ -1,6 +1,13 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { Hal } from '@growoff/hal';
-import { ProtocolError, validate, type CodedError } from '@growoff/protocol';
+import {
+  AckAlarmRequest,
+  CalibrationRequest,
+  HistoryQuery,
+  ProtocolError,
+  type CodedError,
+  validate,
+} from '@growoff/protocol';
 import type { EventBus } from './event-bus';
 import type { StateStore } from './state/state-store';
 import type { ConfigHolder } from './config/config-holder';
@@ -9,6 +16,9 @@ import type { IrrigationCycles } from './control/irrigation';
 import type { UpdateLock } from './control/update-lock';
 import { raiseEvent } from './state/events';
 import type { ActuatorState, SensorSnapshot } from './core-types';
+import type { HistoryStore } from './history/history-store';
+import type { CalibrationService } from './calibration/calibration-service';
+import type { AlarmMonitor } from './alarms/alarm-monitor';
 
 export type RequestSource = 'rest' | 'mqtt';
 
@@ -26,6 +36,10 @@ const SetActuatorParams = Type.Union([
   ),
 ]);
 const EventsParams = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) });
+const CalibrateParams = Type.Object(
+  { sensor: Type.String(), ...CalibrationRequest.properties },
+  { additionalProperties: false },
+);
 const IrrigationParams = Type.Object({
   runSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 3600 })),
 });
@@ -50,9 +64,12 @@ export class CommandService {
       actuators: ActuatorController;
       irrigation: IrrigationCycles;
       lock: UpdateLock;
+      history: HistoryStore;
+      calibration: CalibrationService;
+      alarms: AlarmMonitor;
     },
   ) {
-    const { store, config, actuators, irrigation, lock } = deps;
+    const { store, config, actuators, irrigation, lock, history, calibration, alarms } = deps;
     this.methods = {
       get_sensors: method(NoParams, () => this.sensors()),
       get_sensor: method(SensorParams, (p) => this.sensor(p.sensor)),
@@ -71,6 +88,15 @@ export class CommandService {
       start_irrigation: method(IrrigationParams, (p, source) => irrigation.startCycle(source, p.runSeconds)),
       stop_irrigation: method(NoParams, (_p, source) => irrigation.stopCycle(source)),
       get_irrigation: method(NoParams, () => irrigation.status()),
+      get_history: method(HistoryQuery, ({ sensor, ...q }) =>
+        history.query(sensor, this.sensor(sensor).unit, q),
+      ),
+      get_calibration: method(SensorParams, (p) => calibration.status(p.sensor)),
+      calibrate: method(CalibrateParams, ({ sensor, ...req }, source) =>
+        calibration.calibrate(sensor, req, source),
+      ),
+      get_alarms: method(NoParams, () => ({ alarms: alarms.active() })),
+      ack_alarm: method(AckAlarmRequest, (p, source) => alarms.acknowledge(p.sensor, p.limit, source)),
     };
   }
 

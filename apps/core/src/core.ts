@@ -26,6 +26,10 @@ import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker
 import { TelemetryBridge } from './telemetry-bridge';
 import { HardwareWatch } from './hardware/hardware-watch';
 import { createRestServer } from './http/rest-server';
+import { HistoryStore, type HistoryOptions } from './history/history-store';
+import { CalibrationService } from './calibration/calibration-service';
+import { CalibrationStore } from './calibration/calibration-store';
+import { AlarmMonitor } from './alarms/alarm-monitor';
 
 export const CORE_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
@@ -38,6 +42,8 @@ export interface CoreTuning {
   seed?: number;
   /** How often missing hardware is probed again; default 10 s. */
   hardwareRetryMs?: number;
+  /** Retention, size cap and flush period of the sensor history. */
+  history?: HistoryOptions;
 }
 
 export interface RunningCore {
@@ -115,7 +121,21 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       bus,
       new IrrigationMemory(config.dataDir),
     );
-    const commands = new CommandService({ hal, store, bus, config: holder, actuators, irrigation, lock });
+    const history = new HistoryStore(config.dataDir, bus, tuning.history);
+    const calibration = new CalibrationService(hal, new CalibrationStore(config.dataDir), bus, holder);
+    const alarms = new AlarmMonitor(bus, holder);
+    const commands = new CommandService({
+      hal,
+      store,
+      bus,
+      config: holder,
+      actuators,
+      irrigation,
+      lock,
+      history,
+      calibration,
+      alarms,
+    });
     const mqtt = new MqttLink(
       {
         connection,
@@ -137,7 +157,13 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       hardware,
       actuators,
       new ThresholdEvents(bus, holder, roles.waterLevels),
-      new Sampler(hal, store, bus, { intervalMs: tuning.sampleIntervalMs }),
+      history,
+      alarms,
+      calibration,
+      new Sampler(hal, store, bus, {
+        intervalMs: tuning.sampleIntervalMs,
+        adjust: (id, value) => calibration.adjust(id, value),
+      }),
       hardware.gate(new LightSchedule(actuators, holder, bus), [roles.light]),
       hardware.gate(new ClimateControl(actuators, store, holder, bus), [roles.fan]),
       hardware.gate(irrigation, [roles.pump]),

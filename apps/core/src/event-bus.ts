@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { AlarmsMessage } from '@growoff/protocol';
 import type { ActuatorState, Event, ModuleConfigShape, SensorSnapshot, UpdateLockState } from './core-types';
 import type { LightLimit } from './control/climate';
 import { DEFAULT_EVENT_RATE_LIMIT, EventRateLimiter, type EventRateLimit } from './state/event-rate-limit';
@@ -15,6 +16,8 @@ export interface CoreBusEvents {
   config: ModuleConfigShape;
   /** What the climate loop allows the light at most (over-temperature, unknown temperature). */
   lightLimit: LightLimit | null;
+  /** The active alarms changed (published retained on `alarms`). */
+  alarms: AlarmsMessage;
 }
 
 export interface EventBusOptions {

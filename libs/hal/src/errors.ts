@@ -37,9 +37,9 @@ export function isTransient(e: unknown): boolean {
   return isHalError(e) && ERROR_REGISTRY[e.code].retryable;
 }
 
-/** Faults about the value, not the device: they neither retry nor trip the breaker. */
+/** Faults about the value or the request, not the device: they neither retry nor trip the breaker. */
 export function isValueFault(e: unknown): boolean {
-  return isHalError(e) && e.code === 'HAL_RANGE';
+  return isHalError(e) && (e.code === 'HAL_RANGE' || e.code === 'HAL_BAD_COMMAND');
 }
 
 export function qualityOf(e: unknown): Quality {

@@ -39,6 +39,12 @@ import type {
   SensorInfo,
 } from './types';
 import { fsW1Bus, DEFAULT_W1_ROOT, type W1Bus } from './w1/w1-bus';
+import {
+  EZO_EC_ACTIONS,
+  EZO_PH_ACTIONS,
+  SCD4X_ACTIONS,
+  type CalibrationAction,
+} from './drivers/probe-calibration';
 
 /** Longest one I2C transaction may hold the bus (clock ms). */
 const TRANSACTION_TIMEOUT_MS = 250;
@@ -269,6 +275,25 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     }
   }
 
+  function calibrationActions(entry: SensorEntry): readonly CalibrationAction[] {
+    if (entry.driver instanceof Ezo) return entry.driver.kind === 'ph' ? EZO_PH_ACTIONS : EZO_EC_ACTIONS;
+    if (entry.driver instanceof Scd4x && entry.spec.channel === 'co2') return SCD4X_ACTIONS;
+    return [];
+  }
+
+  /** The sensor's calibratable driver, or HAL_BAD_COMMAND naming what it does not take. */
+  function calibratable(sensorId: string): { entry: SensorEntry; driver: Ezo | Scd4x } {
+    if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
+    const entry = sensors.get(sensorId);
+    if (!entry) throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`);
+    if (
+      calibrationActions(entry).length === 0 ||
+      !(entry.driver instanceof Ezo || entry.driver instanceof Scd4x)
+    )
+      throw new HalError('HAL_BAD_COMMAND', `${sensorId} (${entry.spec.device}) takes no device calibration`);
+    return { entry, driver: entry.driver };
+  }
+
   function actuator(id: string): ActuatorEntry {
     if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
     const entry = actuators.get(id);
@@ -307,6 +332,9 @@ export async function createHal(o: HalOptions): Promise<Hal> {
         device: s.device,
         ...(s.min !== undefined ? { min: s.min } : {}),
         ...(s.max !== undefined ? { max: s.max } : {}),
+        ...(calibrationActions(sensors.get(s.id)!).length > 0
+          ? { calibration: calibrationActions(sensors.get(s.id)!) }
+          : {}),
       }));
     },
     actuators(): ActuatorInfo[] {
@@ -350,6 +378,23 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     async actuatorState(id) {
       const entry = actuator(id);
       return stateOf(entry, await entry.guard.run(() => entry.driver.readBack(entry.spec.output)));
+    },
+    async calibrate(sensorId, cmd) {
+      const { entry, driver } = calibratable(sensorId);
+      if (!calibrationActions(entry).includes(cmd.action))
+        throw new HalError('HAL_BAD_COMMAND', `${sensorId} takes no "${cmd.action}" calibration`, {
+          actions: calibrationActions(entry),
+        });
+      const result = await entry.guard.run(() => driver.calibrate(cmd));
+      // A new calibration changes the value: the stuck check starts over.
+      entry.changedAt = undefined;
+      return result;
+    },
+    async deviceCalibration(sensorId) {
+      const { entry, driver } = calibratable(sensorId);
+      if (!(driver instanceof Ezo))
+        throw new HalError('HAL_BAD_COMMAND', `${sensorId} does not report its calibration`);
+      return entry.guard.run(() => driver.calibration());
     },
     health(): HalHealth {
       const devices: HalHealth['devices'] = {};

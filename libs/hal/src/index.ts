@@ -17,6 +17,7 @@ export type {
   SimFault,
 } from './types';
 export { createHal } from './hal';
+export type { CalibrationAction, CalibrationCommand, DeviceCalibration } from './drivers/probe-calibration';
 export { HalError, type HalErrorCode } from './errors';
 export { DEFAULT_PROFILE } from './profile/default-profile';
 export {

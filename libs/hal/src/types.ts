@@ -1,4 +1,5 @@
 import type { HardwareProfile, ProfileRoles } from './profile/profile';
+import type { CalibrationAction, CalibrationCommand, DeviceCalibration } from './drivers/probe-calibration';
 
 export type Quality = 'ok' | 'stale' | 'crc' | 'range' | 'timeout' | 'unavailable';
 
@@ -41,6 +42,8 @@ export interface SensorInfo {
   device: string;
   min?: number;
   max?: number;
+  /** The calibration steps the sensor's device takes (EZO probes, SCD4x); absent when it takes none. */
+  calibration?: readonly CalibrationAction[];
 }
 
 export interface ActuatorInfo {
@@ -135,6 +138,10 @@ export interface Hal {
   /** Returns the state read back from the device's registers. */
   setActuator(id: string, cmd: ActuatorCommand): Promise<ActuatorState>;
   actuatorState(id: string): Promise<ActuatorState>;
+  /** One calibration step on the sensor's device; HAL_BAD_COMMAND for a step it does not take. */
+  calibrate(sensorId: string, cmd: CalibrationCommand): Promise<DeviceCalibration>;
+  /** The device's own account of its calibration (EZO "Cal,?"); HAL_BAD_COMMAND if it keeps none. */
+  deviceCalibration(sensorId: string): Promise<DeviceCalibration>;
   health(): HalHealth;
   simulation?: SimulationControl;
   close(): Promise<void>;

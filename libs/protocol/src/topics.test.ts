@@ -13,6 +13,7 @@ describe('topics', () => {
     expect(topics.response('m1', 'core', 'get_config')).toBe('growoff/v1/modules/m1/core/res/get_config');
     expect(topics.events('m1')).toBe('growoff/v1/modules/m1/events');
     expect(topics.release('m1')).toBe('growoff/v1/modules/m1/release');
+    expect(topics.alarms('m1')).toBe('growoff/v1/modules/m1/alarms');
     expect(topics.fleetRelease('stable')).toBe('growoff/v1/fleet/releases/stable');
   });
 
@@ -21,6 +22,10 @@ describe('topics', () => {
       expect(() => topics.sensor('m1', bad)).toThrow(ProtocolError);
       expect(() => modulePrefix(bad)).toThrow(ProtocolError);
     }
+  });
+
+  it('parses the retained alarms topic', () => {
+    expect(parseTopic(topics.alarms('m1'))).toEqual({ kind: 'alarms', moduleId: 'm1' });
   });
 
   it('parses what it builds back into the same parts', () => {

@@ -41,6 +41,8 @@ export const topics = {
   response: (moduleId: string, app: AppName, method: string) =>
     `${modulePrefix(moduleId)}${segment('app', app)}/res/${segment('method', method)}`,
   events: (moduleId: string) => `${modulePrefix(moduleId)}events`,
+  /** Retained: the active alarms. */
+  alarms: (moduleId: string) => `${modulePrefix(moduleId)}alarms`,
   release: (moduleId: string) => `${modulePrefix(moduleId)}release`,
   fleetRelease: (channel: string) => `${TOPIC_ROOT}/fleet/releases/${segment('channel', channel)}`,
   /** Subscription filters. */
@@ -56,6 +58,7 @@ export type ParsedTopic =
   | { kind: 'request'; moduleId: string; app: AppName; method: string }
   | { kind: 'response'; moduleId: string; app: AppName; method: string }
   | { kind: 'events'; moduleId: string }
+  | { kind: 'alarms'; moduleId: string }
   | { kind: 'release'; moduleId: string }
   | { kind: 'fleetRelease'; channel: string };
 
@@ -78,6 +81,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
   const depth = rest.length - 2;
   if (depth === 1 && a === 'events') return { kind: 'events', moduleId };
   if (depth === 1 && a === 'release') return { kind: 'release', moduleId };
+  if (depth === 1 && a === 'alarms') return { kind: 'alarms', moduleId };
   if (depth === 2 && a === 'sensors') return { kind: 'sensor', moduleId, sensorId: b! };
   if (depth === 2 && a === 'actuators') return { kind: 'actuator', moduleId, actuatorId: b! };
   if (depth === 3 && a === 'actuators' && c === 'set')

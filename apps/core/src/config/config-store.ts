@@ -1,5 +1,6 @@
-import { mkdir, readFile, rename, writeFile, open } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../state/atomic-file';
 import { DEFAULT_MODULE_CONFIG, applyConfigPatch, type ModuleConfig } from './module-config';
 import { CodedError } from '@growoff/protocol';
 
@@ -47,15 +48,6 @@ export class ConfigStore {
   }
 
   async save(config: ModuleConfig): Promise<void> {
-    await mkdir(this.dataDir, { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(config, null, 2)}\n`);
-    const handle = await open(tmp, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, `${JSON.stringify(config, null, 2)}\n`);
   }
 }

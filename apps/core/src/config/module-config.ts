@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ProtocolError, validate } from '@growoff/protocol';
 import { isValidTimeZone } from '../control/local-time';
+import { AlarmsConfig, alarmConfigIssues, DEFAULT_ALARMS_CONFIG } from '../alarms/alarm-config';
+import { CalibrationConfig, DEFAULT_CALIBRATION_CONFIG } from '../calibration/calibration-config';
 
 const TimeOfDay = Type.String({
   pattern: '^([01]\\d|2[0-3]):[0-5]\\d$',
@@ -78,6 +80,9 @@ export const ModuleConfig = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** Optional so that a config saved before alarms existed still loads (the defaults fill it in). */
+    alarms: Type.Optional(AlarmsConfig),
+    calibration: Type.Optional(CalibrationConfig),
   },
   { $id: 'ModuleConfig', additionalProperties: false },
 );
@@ -93,6 +98,8 @@ export const ModuleConfigPatch = Type.Object(
     thresholds: Type.Optional(Type.Partial(ModuleConfig.properties.thresholds)),
     updateLock: Type.Optional(Type.Partial(ModuleConfig.properties.updateLock)),
     actuators: Type.Optional(Type.Partial(ModuleConfig.properties.actuators)),
+    alarms: Type.Optional(Type.Partial(AlarmsConfig)),
+    calibration: Type.Optional(Type.Partial(CalibrationConfig)),
   },
   { $id: 'ModuleConfigPatch', additionalProperties: false },
 );
@@ -125,6 +132,8 @@ export const DEFAULT_MODULE_CONFIG: ModuleConfig = {
   thresholds: { co2HighPpm: 1500, staleAfterMs: 30_000 },
   updateLock: { maxAgeS: 900 },
   actuators: { reconcileIntervalMs: 10_000 },
+  alarms: DEFAULT_ALARMS_CONFIG,
+  calibration: DEFAULT_CALIBRATION_CONFIG,
 };
 
 /** Rules the schema cannot say: hysteresis bands must be bands, a run must fit its limit. */
@@ -155,6 +164,7 @@ function crossFieldIssues(c: ModuleConfig): { path: string; message: string }[] 
     issues.push({ path: '/irrigation/maxRunSeconds', message: 'must not exceed runWindowSeconds' });
   }
   if (c.light.on === c.light.off) issues.push({ path: '/light/off', message: 'must differ from light.on' });
+  issues.push(...alarmConfigIssues(c.alarms));
   return issues;
 }
 
@@ -180,5 +190,7 @@ export function applyConfigPatch(current: ModuleConfig, patch: unknown): ModuleC
     thresholds: { ...current.thresholds, ...p.thresholds },
     updateLock: { ...current.updateLock, ...p.updateLock },
     actuators: { ...current.actuators, ...p.actuators },
+    alarms: { ...DEFAULT_ALARMS_CONFIG, ...current.alarms, ...p.alarms },
+    calibration: { ...DEFAULT_CALIBRATION_CONFIG, ...current.calibration, ...p.calibration },
   });
 }

@@ -17,6 +17,7 @@ import {
 } from '@growoff/protocol';
 import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
+import { registerDataRoutes } from './data-routes';
 
 export interface RestOptions {
   host: string;
@@ -204,6 +205,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
     (req) => run('start_irrigation', req.body ?? {}),
   );
   app.post('/api/v1/irrigation/stop', { schema: { tags: ['irrigation'] } }, () => run('stop_irrigation', {}));
+  registerDataRoutes(app, run, errors);
 
   const sim = o.hal.simulation;
   if (sim) {

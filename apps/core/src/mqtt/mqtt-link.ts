@@ -4,6 +4,7 @@ import {
   ProtocolError,
   topics,
   validate,
+  type AlarmsMessage,
   type MqttConnection,
 } from '@growoff/protocol';
 import type { Feature, SensorSnapshot } from '../core-types';
@@ -33,6 +34,7 @@ export class MqttLink implements Feature {
   readonly name = 'mqtt';
   private readonly link: AppLink;
   private readonly offs: (() => void)[] = [];
+  private alarms?: AlarmsMessage;
 
   constructor(
     private readonly o: MqttLinkOptions,
@@ -90,6 +92,10 @@ export class MqttLink implements Feature {
       this.bus.on('actuator', (a) =>
         this.link.publishRetained(topics.actuator(moduleId, a.id), { ...a.state, ts: a.ts }, 0),
       ),
+      this.bus.on('alarms', (a) => {
+        this.alarms = a;
+        this.link.publishRetained(topics.alarms(moduleId), a, 1);
+      }),
       this.bus.on('event', (e) => this.link.publishEvent(e)),
       this.bus.on('updateLock', () => this.link.publishStatus()),
     );
@@ -102,6 +108,7 @@ export class MqttLink implements Feature {
 
   private republish(): void {
     for (const r of this.store.readings()) this.publishReading(r);
+    if (this.alarms) this.link.publishRetained(topics.alarms(this.o.moduleId), this.alarms, 1);
     for (const [id, a] of this.store.actuatorEntries()) {
       this.link.publishRetained(topics.actuator(this.o.moduleId, id), { ...a.state, ts: a.ts }, 0);
     }

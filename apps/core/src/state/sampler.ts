@@ -9,6 +9,8 @@ export interface SamplerOptions {
   intervalMs?: number;
   /** A read slower than this is abandoned and recorded as a timeout. */
   readTimeoutMs?: number;
+  /** The software calibration (offset and scale) applied to every good value. */
+  adjust?: (sensorId: string, value: number) => number;
 }
 
 /**
@@ -58,7 +60,10 @@ export class Sampler implements Feature {
     const reading = await withTimeout(this.read(sensor.id), timeoutMs, sensor);
     const snapshot: SensorSnapshot = {
       id: sensor.id,
-      value: reading.quality === 'ok' ? reading.value : null,
+      value:
+        reading.quality === 'ok' && reading.value !== null
+          ? (this.options.adjust?.(sensor.id, reading.value) ?? reading.value)
+          : null,
       unit: reading.unit,
       quality: reading.quality,
       ts: reading.ts,

@@ -2,6 +2,12 @@ import type { Clock } from '../clock';
 import { HalError } from '../errors';
 import type { I2cBus } from '../bus/i2c-bus';
 import { hex, type SensorDriver } from './driver';
+import {
+  ezoCalibrationText,
+  parseEzoCalibration,
+  type CalibrationCommand,
+  type DeviceCalibration,
+} from './probe-calibration';
 
 // Atlas Scientific EZO pH / EC datasheets, "I2C mode": response codes of the first byte.
 export const EZO_SUCCESS = 1;
@@ -12,7 +18,9 @@ export const EZO_NO_DATA = 255;
 export const EZO_READ_MS = 900;
 /** The temperature a circuit compensates for until told otherwise ("T,?" after a factory reset). */
 export const EZO_DEFAULT_COMPENSATION_C = 25;
-/** "T,n", "i", "Status": 300 ms. */
+/** "Cal,...": 900 ms (pH; EC: 600 ms). */
+export const EZO_CAL_MS = 900;
+/** "T,n", "i", "Status", "Cal,?": 300 ms. */
 export const EZO_COMMAND_MS = 300;
 const RESPONSE_BYTES = 32;
 
@@ -29,7 +37,9 @@ export function parseEzoResponse(buf: Buffer, device: string): string {
     case EZO_NO_DATA:
       throw new HalError('HAL_DEVICE_ERROR', `${device}: no data to send (response code 255)`);
     case EZO_SYNTAX_ERROR:
-      throw new HalError('HAL_DEVICE_ERROR', `${device}: syntax error (response code 2)`);
+      throw new HalError('HAL_DEVICE_ERROR', `${device}: syntax error (response code 2)`, {
+        responseCode: EZO_SYNTAX_ERROR,
+      });
     default:
       throw new HalError('HAL_DEVICE_ERROR', `${device}: unknown response code ${code}`);
   }
@@ -93,5 +103,24 @@ export class Ezo implements SensorDriver {
     if (!Number.isFinite(value))
       throw new HalError('HAL_DEVICE_ERROR', `${this.name}: unreadable value "${text}"`);
     return value;
+  }
+
+  /** One calibration step ("Cal,mid,7.00", "Cal,dry", ...); a step the circuit refuses (code 2) is HAL_BAD_COMMAND. */
+  async calibrate(c: CalibrationCommand): Promise<DeviceCalibration> {
+    const text = ezoCalibrationText(this.kind, c);
+    try {
+      await this.command(text, EZO_CAL_MS);
+    } catch (e) {
+      if (e instanceof HalError && e.details?.['responseCode'] === EZO_SYNTAX_ERROR) {
+        throw new HalError('HAL_BAD_COMMAND', `${this.name}: the circuit refused "${text}"`);
+      }
+      throw e;
+    }
+    return this.calibration();
+  }
+
+  /** "Cal,?" → "?CAL,n": how many points the circuit holds. */
+  async calibration(): Promise<DeviceCalibration> {
+    return { points: parseEzoCalibration(await this.command('Cal,?', EZO_COMMAND_MS), this.name) };
   }
 }

@@ -4,6 +4,7 @@ import type { I2cBus } from '../bus/i2c-bus';
 import type { SensorDriver } from './driver';
 import { sensirionWords } from './sht3x';
 import { sensirionCrc8 } from '../crc';
+import { SCD4X_FRC_RANGE, type CalibrationCommand, type DeviceCalibration } from './probe-calibration';
 
 // SCD4x datasheet §3.5 / §3.9 command codes.
 export const SCD4X_START_PERIODIC_MEASUREMENT = 0x21b1;
@@ -11,6 +12,11 @@ export const SCD4X_READ_MEASUREMENT = 0xec05;
 export const SCD4X_STOP_PERIODIC_MEASUREMENT = 0x3f86;
 export const SCD4X_GET_DATA_READY_STATUS = 0xe4b8;
 export const SCD4X_REINIT = 0x3646;
+export const SCD4X_PERFORM_FORCED_RECALIBRATION = 0x362f;
+/** §3.7.1: the result can be read 400 ms after the command. */
+export const SCD4X_FRC_MS = 400;
+/** §3.7.1: the answer 0xffff means the recalibration failed. */
+export const SCD4X_FRC_FAILED = 0xffff;
 /** §3.5.1: a new measurement every 5 s in periodic mode. */
 export const SCD4X_MEASUREMENT_INTERVAL_MS = 5000;
 /** §3.5.3: stop_periodic_measurement needs 500 ms before other commands. */
@@ -104,5 +110,40 @@ export class Scd4x implements SensorDriver {
   async read(channel: string): Promise<number> {
     const m = await this.measure();
     return channel === 'temperature' ? m.temperature : channel === 'humidity' ? m.humidity : m.co2;
+  }
+
+  /**
+   * §3.7.1 perform_forced_recalibration: in idle mode, tell the sensor the CO2 it is in now; it
+   * answers with the correction (word − 0x8000 ppm). Periodic measurement restarts afterwards.
+   */
+  async calibrate(c: CalibrationCommand): Promise<DeviceCalibration> {
+    if (c.action !== 'forced')
+      throw new HalError('HAL_BAD_COMMAND', `${this.name}: an SCD4x has no "${c.action}" calibration`);
+    const ppm = c.value;
+    if (
+      typeof ppm !== 'number' ||
+      !Number.isFinite(ppm) ||
+      ppm < SCD4X_FRC_RANGE.min ||
+      ppm > SCD4X_FRC_RANGE.max
+    )
+      throw new HalError(
+        'HAL_BAD_COMMAND',
+        `forced recalibration needs the reference CO2 within ${SCD4X_FRC_RANGE.min}..${SCD4X_FRC_RANGE.max} ppm`,
+      );
+    await this.command(SCD4X_STOP_PERIODIC_MEASUREMENT);
+    await this.clock.sleep(SCD4X_STOP_MS);
+    try {
+      await this.command(SCD4X_PERFORM_FORCED_RECALIBRATION, [Math.round(ppm)]);
+      await this.clock.sleep(SCD4X_FRC_MS);
+      const buf = Buffer.alloc(3);
+      await this.bus.i2cRead(this.address, buf.length, buf);
+      const [word] = sensirionWords(buf, this.name);
+      if (word === SCD4X_FRC_FAILED)
+        throw new HalError('HAL_DEVICE_ERROR', `${this.name}: forced recalibration failed (0xffff)`);
+      return { points: null, correction: word! - 0x8000 };
+    } finally {
+      await this.command(SCD4X_START_PERIODIC_MEASUREMENT);
+      this.last = undefined;
+    }
   }
 }

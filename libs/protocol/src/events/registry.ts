@@ -159,6 +159,51 @@ export const EVENT_REGISTRY = {
     'events of one type were held back by the rate limit in the last window',
     Type.Object({ type: S, suppressed: N, passed: N, windowMs: N }),
   ),
+  // The core: alarms, calibration and history.
+  'alarm.raised': event(
+    'warning',
+    'a sensor stayed past an alarm limit for its delay',
+    Type.Object({ sensor: S, limit: S, value: N, since: N, acknowledged: Type.Boolean(), threshold: opt(N) }),
+  ),
+  'alarm.cleared': event(
+    'info',
+    'a sensor is back inside its alarm limit (by the hysteresis, for the delay), or the limit was removed',
+    Type.Object({ sensor: S, limit: S }),
+  ),
+  'alarm.acknowledged': event(
+    'info',
+    'an active alarm was acknowledged',
+    Type.Object({ sensor: S, limit: S, by: opt(S) }),
+  ),
+  'calibration.changed': event(
+    'info',
+    'a sensor was calibrated, or its offset and scale changed',
+    Type.Object({ sensor: S, action: S, source: opt(S) }),
+  ),
+  'calibration.due': event(
+    'warning',
+    'a probe is due for calibration',
+    Type.Object({
+      sensor: S,
+      calibratedAt: Type.Union([N, Type.Null()]),
+      dueAt: Type.Union([N, Type.Null()]),
+    }),
+  ),
+  'calibration.store_corrupt': event(
+    'warning',
+    'the calibration file was unreadable and was set aside',
+    Type.Object({ file: S }),
+  ),
+  'history.corrupt': event(
+    'warning',
+    'unreadable history lines were skipped at start',
+    Type.Object({ lines: N, files: Type.Array(S) }),
+  ),
+  'history.write_failed': event(
+    'warning',
+    'the sensor history cannot be written (full or failing disk); queries keep working from memory',
+    Type.Object({ code: opt(S), pendingLines: N }),
+  ),
   'interlock.tripped': event(
     'critical',
     'a safety interlock stopped an actuator',

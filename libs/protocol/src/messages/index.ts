@@ -13,3 +13,6 @@ export {
 } from './request-response';
 export { Event, type EventSeverity } from './event';
 export { validate, parseJsonPayload, type ValidationIssue, type ValidationResult } from './validate';
+export { History, HistoryPoint, HistoryQuery, HISTORY_MAX_POINTS, HISTORY_MIN_STEP_MS } from './history';
+export { CalibrationAction, CalibrationPoint, CalibrationRequest, CalibrationStatus } from './calibration';
+export { Alarm, AlarmLimit, AlarmsMessage, AckAlarmRequest } from './alarms';

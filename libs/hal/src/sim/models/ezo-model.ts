@@ -1,4 +1,5 @@
 import {
+  EZO_CAL_MS,
   EZO_COMMAND_MS,
   EZO_NO_DATA,
   EZO_READ_MS,
@@ -8,6 +9,7 @@ import {
 } from '../../drivers/ezo';
 import type { SimContext } from './sim-device';
 import { SimDevice } from './sim-device';
+import { ecCalibration, phCalibration, type EzoCalibrationModel } from './ezo-calibration-model';
 
 /**
  * Atlas EZO pH / EC circuit in I2C mode: an ASCII command, then a read after the
@@ -17,6 +19,7 @@ export class EzoModel extends SimDevice {
   override readonly handlesBusy = true;
   private compensation = 25;
   private pending: { readyAt: number; code: number; text: string } | undefined;
+  private readonly calibration: EzoCalibrationModel;
 
   constructor(
     name: string,
@@ -25,12 +28,13 @@ export class EzoModel extends SimDevice {
     readonly kind: 'ph' | 'ec',
   ) {
     super(name, address, ctx);
+    this.calibration = kind === 'ph' ? phCalibration() : ecCalibration();
   }
 
   write(data: Buffer): void {
     const text = data.toString('ascii');
     const now = this.ctx.clock.now();
-    const [cmd, arg] = text.split(',');
+    const [cmd, arg, ...rest] = text.split(',');
     if (cmd === 'i') {
       this.pending = {
         readyAt: now + EZO_COMMAND_MS,
@@ -52,24 +56,39 @@ export class EzoModel extends SimDevice {
         code: EZO_SUCCESS,
         text: `?T,${this.compensation.toFixed(2)}`,
       };
+    } else if (cmd === 'Cal' && arg === '?') {
+      this.pending = {
+        readyAt: now + EZO_COMMAND_MS,
+        code: EZO_SUCCESS,
+        text: `?CAL,${this.calibration.points()}`,
+      };
+    } else if (cmd === 'Cal' && arg !== undefined) {
+      const accepted = this.calibration.apply([arg, ...rest], this.raw());
+      const readyAt = now + (this.kind === 'ph' ? EZO_CAL_MS : 600);
+      this.pending = { readyAt, code: accepted ? EZO_SUCCESS : EZO_SYNTAX_ERROR, text: '' };
     } else {
       this.pending = { readyAt: now + EZO_COMMAND_MS, code: EZO_SYNTAX_ERROR, text: '' };
     }
   }
 
-  /** The circuit compensates with the temperature it was told, not the water's real one. */
   private measure(): string {
+    const reported = this.calibration.report(this.raw());
+    return this.kind === 'ph' ? reported.toFixed(3) : Math.max(0, reported).toFixed(0);
+  }
+
+  /** The value before calibration, compensated with the temperature the circuit was told (not the water's). */
+  private raw(): number {
     const water = this.ctx.cabinet.environment().waterTemperature;
     if (this.kind === 'ph') {
       // Nernst slope scales with absolute temperature.
       const ph = this.sample('ph', () => this.ctx.cabinet.measure('ph', 0.01));
       const shown = 7 + ((ph - 7) * (water + 273.15)) / (this.compensation + 273.15);
-      return shown.toFixed(3);
+      return shown;
     }
     // EC rises ~2 %/°C; the circuit reports it referred to 25 °C with its compensation temperature.
     const ec25 = this.sample('ec', () => this.ctx.cabinet.measure('ec', 5));
     const raw = ec25 * (1 + 0.02 * (water - 25));
-    return Math.max(0, raw / (1 + 0.02 * (this.compensation - 25))).toFixed(0);
+    return Math.max(0, raw / (1 + 0.02 * (this.compensation - 25)));
   }
 
   read(length: number): Buffer {

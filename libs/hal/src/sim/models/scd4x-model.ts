@@ -1,5 +1,6 @@
 import {
   SCD4X_GET_DATA_READY_STATUS,
+  SCD4X_PERFORM_FORCED_RECALIBRATION,
   SCD4X_MEASUREMENT_INTERVAL_MS,
   SCD4X_READ_MEASUREMENT,
   SCD4X_REINIT,
@@ -16,6 +17,8 @@ export class Scd4xModel extends SimDevice {
   private startedAt: number | undefined;
   private consumed = 0; // measurements already read in this periodic run
   private response: Buffer | undefined;
+  /** What forced recalibration added to the sensor's own reading (ppm). */
+  private frcOffset = 0;
 
   private available(): number {
     if (this.startedAt === undefined) return 0;
@@ -35,6 +38,15 @@ export class Scd4xModel extends SimDevice {
       case SCD4X_STOP_PERIODIC_MEASUREMENT:
         this.startedAt = undefined;
         return;
+      case SCD4X_PERFORM_FORCED_RECALIBRATION: {
+        if (periodic || data.length < 5) this.nack(); // only in idle mode (§3.7.1)
+        const target = data.readUInt16BE(2);
+        const measured = this.ctx.cabinet.measure('co2', 10);
+        const before = this.frcOffset;
+        this.frcOffset = target - measured;
+        this.response = sensirionFrame([clampWord(0x8000 + this.frcOffset - before)], false);
+        return;
+      }
       case SCD4X_REINIT:
         if (periodic) this.nack(); // only in idle mode (§3.9.6)
         return;
@@ -44,7 +56,7 @@ export class Scd4xModel extends SimDevice {
       case SCD4X_READ_MEASUREMENT: {
         if (!periodic) this.nack();
         this.consumed = this.available();
-        const co2 = this.sample('co2', () => this.ctx.cabinet.measure('co2', 10));
+        const co2 = this.sample('co2', () => this.ctx.cabinet.measure('co2', 10) + this.frcOffset);
         const t = this.sample('t', () => this.ctx.cabinet.measure('airTemperature', 0.1));
         const rh = this.sample('rh', () => this.ctx.cabinet.measure('airHumidity', 0.5));
         this.response = sensirionFrame(
