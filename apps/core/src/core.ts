@@ -21,6 +21,7 @@ import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
 import { createRestServer } from './http/rest-server';
+import { AppStatusBoard } from './console/app-status';
 
 export const CORE_VERSION: string = packageJson.version;
 
@@ -109,6 +110,8 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       commands,
       lock,
     );
+    // Listening before MQTT connects: the retained statuses arrive right after the subscription.
+    const apps = new AppStatusBoard(bus, () => mqtt.status('online'));
     // Order matters: outputs (telemetry, MQTT) listen before inputs produce; actuators before loops.
     const features: Feature[] = [
       new TelemetryBridge(tel, bus),
@@ -149,6 +152,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       commands,
       hal,
       health,
+      console: { bus, store, apps },
     });
     const address = rest.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;

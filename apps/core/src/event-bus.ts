@@ -11,6 +11,8 @@ export interface CoreBusEvents {
   event: Event;
   updateLock: UpdateLockState;
   config: ModuleConfigShape;
+  /** A retained `{app}/status` of the updater or tunnel arrived (raw; empty when cleared). */
+  appStatus: { app: 'updater' | 'tunnel'; payload: Buffer; ts: number };
 }
 
 export class EventBus {

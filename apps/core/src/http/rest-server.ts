@@ -3,7 +3,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
 import type { Hal } from '@growoff/hal';
 import {
   ActuatorCommand,
@@ -15,6 +14,7 @@ import {
 } from '@growoff/protocol';
 import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
+import { registerConsole, type ConsoleOptions } from '../console/console-routes';
 
 export interface RestOptions {
   host: string;
@@ -24,6 +24,8 @@ export interface RestOptions {
   commands: CommandService;
   hal: Hal;
   health: () => Record<string, unknown> & { status: 'ok' | 'degraded' };
+  /** The QA console at `/` and the session auth of every route (Bearer token or session cookie). */
+  console: Omit<ConsoleOptions, 'token'>;
 }
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -102,16 +104,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  if (o.token !== undefined) {
-    const expected = Buffer.from(`Bearer ${o.token}`);
-    app.addHook('onRequest', async (req) => {
-      if (req.url === '/health') return;
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ProtocolError('UNAUTHORIZED', 'missing or wrong bearer token (GROWOFF_HTTP_TOKEN)');
-      }
-    });
-  }
+  await registerConsole(app, { ...o.console, token: o.token });
 
   app.setErrorHandler((error: FastifyError | ProtocolError, req, reply) => {
     let e: ProtocolError;

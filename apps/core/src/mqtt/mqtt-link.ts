@@ -131,6 +131,9 @@ export class MqttLink implements Feature {
       await client.subscribeAsync({
         [topics.allActuatorSets(moduleId)]: { qos: 1 },
         [topics.allRequests(moduleId, 'core')]: { qos: 1 },
+        // The console shows the updater's and tunnel's retained status.
+        [topics.status(moduleId, 'updater')]: { qos: 0 },
+        [topics.status(moduleId, 'tunnel')]: { qos: 0 },
       });
     } catch {
       // The connection dropped while subscribing; the next connect does it again.
@@ -181,6 +184,12 @@ export class MqttLink implements Feature {
   private async onMessage(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
     const parsed = parseTopic(topic);
     if (!parsed || parsed.kind === 'fleetRelease' || parsed.moduleId !== this.o.moduleId) return;
+    if (parsed.kind === 'status') {
+      if (parsed.app === 'updater' || parsed.app === 'tunnel') {
+        this.bus.emit('appStatus', { app: parsed.app, payload, ts: Date.now() });
+      }
+      return;
+    }
     const props = packet.properties;
     const replyTo = props?.responseTopic;
     const correlationData = props?.correlationData;
