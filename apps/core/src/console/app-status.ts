@@ -36,7 +36,8 @@ export class AppStatusBoard {
 
   static parse(app: WatchedApp, payload: Buffer, ts: number): AppStatus {
     if (payload.length === 0) return { app, status: null, receivedAt: ts };
-    if (payload.length > MAX_STATUS_BYTES) return { app, status: null, error: 'status too large', receivedAt: ts };
+    if (payload.length > MAX_STATUS_BYTES)
+      return { app, status: null, error: 'status too large', receivedAt: ts };
     let value: unknown;
     try {
       value = JSON.parse(payload.toString('utf8'));

@@ -157,7 +157,10 @@ export function installSessionAuth(fastify: FastifyInstance, o: SessionAuthOptio
     (req, reply) => {
       if (token === undefined) return { signedIn: true, expiresInS: null };
       if (!sameSecret(req.body.token, token)) {
-        throw new ProtocolError('UNAUTHORIZED', 'wrong token: give the module REST token (GROWOFF_HTTP_TOKEN)');
+        throw new ProtocolError(
+          'UNAUTHORIZED',
+          'wrong token: give the module REST token (GROWOFF_HTTP_TOKEN)',
+        );
       }
       const id = sessions.create();
       const maxAgeS = Math.floor(sessions.ttlMs / 1000);

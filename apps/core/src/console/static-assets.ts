@@ -18,7 +18,10 @@ const TYPES: Record<string, string> = {
  * `dist/console/`), or in the package's `dist/console/` when the core runs from source (demo, tests).
  */
 export function findConsoleAssets(): string | undefined {
-  const candidates = [new URL('./console/', import.meta.url), new URL('../../dist/console/', import.meta.url)];
+  const candidates = [
+    new URL('./console/', import.meta.url),
+    new URL('../../dist/console/', import.meta.url),
+  ];
   return candidates.map((u) => fileURLToPath(u)).find((dir) => existsSync(join(dir, 'index.html')));
 }
 
