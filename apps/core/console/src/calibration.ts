@@ -3,7 +3,11 @@ import { byId, clear, h, say, time } from './dom';
 
 interface Calibration {
   sensor: string;
-  points: unknown[];
+  points: { action: string; value?: number; at: number }[];
+  /** The steps this sensor takes, when the core says so. */
+  actions?: string[];
+  /** The points the device itself reports (EZO `Cal,?`). */
+  devicePoints?: number | null;
   calibratedAt: number | string | null;
   dueAt: number | string | null;
   due: boolean;
@@ -62,11 +66,18 @@ export class CalibrationPanel {
       ),
       h('p', {}, `Due: ${c.dueAt === null ? '—' : time(new Date(c.dueAt).getTime())}`),
       c.due ? h('p', { class: 'due', role: 'status' }, 'Calibration is due.') : null,
-      h('p', { id: 'cal-points' }, `Points: ${c.points.length === 0 ? 'none' : JSON.stringify(c.points)}`),
+      h(
+        'p',
+        { id: 'cal-points' },
+        `Points: ${c.points.length === 0 ? 'none' : c.points.map((p) => `${p.action}${p.value === undefined ? '' : ` ${p.value}`} (${time(p.at)})`).join(', ')}`,
+      ),
+      c.devicePoints === undefined || c.devicePoints === null
+        ? null
+        : h('p', {}, `The probe reports ${c.devicePoints} point(s).`),
       h('p', {}, `Offset ${c.offset}, scale ${c.scale}`),
     );
     this.actions.replaceChildren(
-      ...[...(ACTIONS[id] ?? []), 'offset'].map((action) => {
+      ...(c.actions ?? [...(ACTIONS[id] ?? []), 'offset']).map((action) => {
         const b = h('button', { type: 'button', id: `cal-${action}` }, `Calibrate ${action}`);
         b.addEventListener('click', () => void this.run(action));
         return b;

@@ -1,7 +1,7 @@
 import { api, describeFailure, type ApiFailure } from './api';
 import { byId, h, say } from './dom';
 
-type Config = Record<string, Record<string, unknown>>;
+type Config = Record<string, unknown>;
 
 /**
  * The module config as a form, a fieldset per section. Saving sends the sections; the core validates
@@ -31,54 +31,74 @@ export class ConfigForm {
 
   private render(config: Config): void {
     this.inputs = new Map();
-    this.fields.replaceChildren();
-    for (const [section, values] of Object.entries(config)) {
-      const set = h('fieldset', {}, h('legend', {}, section));
-      for (const [key, value] of Object.entries(values)) {
-        const path = `/${section}/${key}`;
-        const id = `cfg-${section}-${key}`;
-        const input = h('input', {
-          id,
-          name: path,
-          'data-path': path,
-          'data-kind': typeof value,
-          type: typeof value === 'boolean' ? 'checkbox' : typeof value === 'number' ? 'number' : 'text',
-          step: typeof value === 'number' ? 'any' : undefined,
-          'aria-describedby': `${id}-error`,
-        });
-        if (typeof value === 'boolean') input.checked = value;
-        else input.value = String(value);
-        this.inputs.set(path, input);
-        set.append(
-          h(
-            'div',
-            { class: 'field' },
-            h('label', { for: id }, key),
-            input,
-            h('span', { class: 'field-error', id: `${id}-error` }),
-          ),
-        );
+    this.fields.replaceChildren(
+      ...Object.entries(config).map(([section, value]) => this.group(section, `/${section}`, value)),
+    );
+  }
+
+  /** A fieldset per object, nested as deep as the config is (e.g. alarms → limits → ph → high). */
+  private group(name: string, path: string, value: unknown): HTMLElement {
+    const set = h('fieldset', {}, h('legend', {}, name));
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+      const at = `${path}/${key}`;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        set.append(this.group(key, at, v));
+        continue;
       }
-      this.fields.append(set);
+      const id = `cfg${at.replaceAll('/', '-')}`;
+      const kind = Array.isArray(v) ? 'json' : typeof v;
+      const input = h('input', {
+        id,
+        name: at,
+        'data-path': at,
+        'data-kind': kind,
+        type: kind === 'boolean' ? 'checkbox' : kind === 'number' ? 'number' : 'text',
+        step: kind === 'number' ? 'any' : undefined,
+        'aria-describedby': `${id}-error`,
+      });
+      if (kind === 'boolean') input.checked = v as boolean;
+      else input.value = kind === 'json' ? JSON.stringify(v) : String(v);
+      this.inputs.set(at, input);
+      set.append(
+        h(
+          'div',
+          { class: 'field' },
+          h('label', { for: id }, key),
+          input,
+          h('span', { class: 'field-error', id: `${id}-error` }),
+        ),
+      );
     }
+    return set;
   }
 
   private patch(): Config {
-    const patch: Config = {};
+    const patch: Record<string, unknown> = {};
     for (const [path, input] of this.inputs) {
-      const [, section, key] = path.split('/') as [string, string, string];
-      const kind = input.dataset.kind;
-      const value =
-        kind === 'boolean'
-          ? input.checked
-          : kind === 'number'
-            ? input.value === ''
-              ? null
-              : Number(input.value)
-            : input.value;
-      (patch[section] ??= {})[key] = value;
+      const keys = path.split('/').slice(1);
+      let at = patch;
+      for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Record<string, unknown>;
+      at[keys[keys.length - 1]!] = this.valueOf(input);
     }
-    return patch;
+    return patch as Config;
+  }
+
+  /** What the person typed, as the type the field holds; the core's schema judges the rest. */
+  private valueOf(input: HTMLInputElement): unknown {
+    switch (input.dataset.kind) {
+      case 'boolean':
+        return input.checked;
+      case 'number':
+        return input.value === '' ? null : Number(input.value);
+      case 'json':
+        try {
+          return JSON.parse(input.value) as unknown;
+        } catch {
+          return input.value;
+        }
+      default:
+        return input.value;
+    }
   }
 
   private async save(): Promise<void> {
@@ -89,22 +109,30 @@ export class ConfigForm {
       say(this.msg, 'Saved.', 'ok');
       return;
     }
-    this.showErrors(res.error);
-    say(this.msg, describeFailure(res.error), 'error');
+    const elsewhere = this.showErrors(res.error);
+    say(this.msg, [describeFailure(res.error), ...elsewhere].join(' — '), 'error');
   }
 
-  private showErrors(error: ApiFailure | undefined): void {
+  /** Marks each field an error names; returns the errors no single field holds (e.g. a whole section). */
+  private showErrors(error: ApiFailure | undefined): string[] {
     for (const input of this.inputs.values()) {
       input.removeAttribute('aria-invalid');
       byId(`${input.id}-error`).textContent = '';
     }
-    if (!error || !Array.isArray(error.details)) return;
+    if (!error || !Array.isArray(error.details)) return [];
+    const elsewhere: string[] = [];
     for (const d of error.details as { path?: unknown; message?: unknown }[]) {
       const input = typeof d.path === 'string' ? this.inputs.get(d.path) : undefined;
-      if (!input) continue;
+      if (!input) {
+        elsewhere.push(
+          `${typeof d.path === 'string' && d.path !== '' ? d.path : 'config'}: ${String(d.message)}`,
+        );
+        continue;
+      }
       input.setAttribute('aria-invalid', 'true');
       const slot = byId(`${input.id}-error`);
       slot.textContent = [slot.textContent, String(d.message)].filter(Boolean).join('; ');
     }
+    return elsewhere;
   }
 }
