@@ -35,11 +35,14 @@ describe('console in the browser: calibration and alarms', () => {
   });
 
   it('plots the history of each sensor', async () => {
-    await page.locator('figure[data-plot="ph"] canvas').waitFor();
+    await page.locator('figure[data-plot="ph"] canvas, #plots .unavailable').first().waitFor();
     expect(await page.locator('#plots .unavailable').count()).toBe(0);
+    expect(await page.locator('#plots figure canvas').count()).toBeGreaterThanOrEqual(8);
   });
 
   it('raises an alarm past a limit set from the page, and acknowledges it there', async () => {
+    await page.locator('#cfg-alarms-limits-ph-high, #alarms-content .unavailable').first().waitFor();
+    expect(await page.locator('#alarms-content .unavailable').count()).toBe(0);
     await page.fill('#cfg-alarms-limits-ph-low', '1');
     await page.fill('#cfg-alarms-limits-ph-high', '3');
     await page.fill('#cfg-alarms-limits-ph-delayS', '0');
@@ -60,6 +63,8 @@ describe('console in the browser: calibration and alarms', () => {
   });
 
   it('runs a pH calibration from the page and shows its point and date', async () => {
+    await page.locator('#cal-actions button, #calibration-content .unavailable').first().waitFor();
+    expect(await page.locator('#calibration-content .unavailable').count()).toBe(0);
     await page.selectOption('#cal-sensor', 'ph');
     await page.fill('#cal-value', '7');
     await page.click('#cal-mid');

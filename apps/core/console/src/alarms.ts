@@ -1,5 +1,5 @@
-import { api, describeFailure, isMissingRoute } from './api';
-import { byId, clear, h, say, time } from './dom';
+import { api, describeFailure, reportLoadFailure } from './api';
+import { byId, h, say, time } from './dom';
 
 interface Alarm {
   sensor: string;
@@ -25,12 +25,12 @@ export class AlarmPanel {
   async load(): Promise<void> {
     const res = await api<{ alarms: Alarm[] }>('GET', '/api/v1/alarms');
     if (!res.ok) {
-      if (isMissingRoute(res.error)) {
-        clear(
-          byId('alarms-content'),
-          h('p', { class: 'unavailable' }, 'Alarms are not available in this core.'),
-        );
-      } else say(this.msg, describeFailure(res.error), 'error');
+      reportLoadFailure(
+        res.error,
+        byId('alarms-content'),
+        this.msg,
+        'Alarms are not available in this core.',
+      );
       return;
     }
     this.alarms = res.value.alarms;

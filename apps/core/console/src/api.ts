@@ -61,3 +61,25 @@ export function describeFailure(e: ApiFailure): string {
   if (e.code === 'INTERLOCK') return `Refused by interlock: ${e.message}`;
   return `${e.code}: ${e.message}`;
 }
+
+/**
+ * A section that could not load: a route this core does not have (an older core, or real hardware
+ * for simulation) replaces the section with `unavailable`; any other failure is said in its line.
+ */
+export function reportLoadFailure(
+  e: ApiFailure,
+  section: HTMLElement,
+  line: HTMLElement,
+  unavailable: string,
+): void {
+  if (isMissingRoute(e)) {
+    const p = document.createElement('p');
+    p.className = 'unavailable';
+    p.textContent = unavailable;
+    section.replaceChildren(p);
+    return;
+  }
+  line.textContent = describeFailure(e);
+  line.className = 'message error';
+  line.setAttribute('role', 'alert');
+}

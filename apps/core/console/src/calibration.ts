@@ -1,4 +1,4 @@
-import { api, describeFailure, isMissingRoute } from './api';
+import { api, describeFailure, reportLoadFailure } from './api';
 import { byId, clear, h, say, time } from './dom';
 
 interface Calibration {
@@ -48,12 +48,12 @@ export class CalibrationPanel {
     if (!id) return;
     const res = await api<Calibration>('GET', `/api/v1/sensors/${encodeURIComponent(id)}/calibration`);
     if (!res.ok) {
-      if (isMissingRoute(res.error)) {
-        clear(
-          byId('calibration-content'),
-          h('p', { class: 'unavailable' }, 'Calibration is not available in this core.'),
-        );
-      } else say(this.msg, describeFailure(res.error), 'error');
+      reportLoadFailure(
+        res.error,
+        byId('calibration-content'),
+        this.msg,
+        'Calibration is not available in this core.',
+      );
       return;
     }
     const c = res.value;

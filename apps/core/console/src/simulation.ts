@@ -1,18 +1,5 @@
-import { api, describeFailure, isMissingRoute } from './api';
-import { byId, clear, h, say } from './dom';
-
-const FAULTS = [
-  'nack',
-  'crc',
-  'stuck',
-  'slow',
-  'busy',
-  'unplugged',
-  'power-on-85',
-  'empty-read',
-  'open-circuit',
-  'brownout',
-];
+import { api, describeFailure, reportLoadFailure } from './api';
+import { byId, h, say } from './dom';
 
 /** In simulation: the cabinet's environment, edited, and faults injected into simulated chips. */
 export class SimulationPanel {
@@ -26,8 +13,6 @@ export class SimulationPanel {
       e.preventDefault();
       void this.apply();
     });
-    const fault = byId<HTMLSelectElement>('sim-fault');
-    for (const f of FAULTS) fault.append(h('option', { value: f }, f));
     byId<HTMLFormElement>('sim-fault-form').addEventListener('submit', (e) => {
       e.preventDefault();
       void this.inject();
@@ -38,13 +23,17 @@ export class SimulationPanel {
   async load(): Promise<void> {
     const res = await api<Record<string, number>>('GET', '/api/v1/sim/environment');
     if (!res.ok) {
-      if (isMissingRoute(res.error)) {
-        clear(
-          byId('simulation-content'),
-          h('p', { class: 'unavailable' }, 'This module runs real hardware: no simulation.'),
-        );
-      } else say(this.msg, describeFailure(res.error), 'error');
+      reportLoadFailure(
+        res.error,
+        byId('simulation-content'),
+        this.msg,
+        'This module runs real hardware: no simulation.',
+      );
       return;
+    }
+    const faults = await api<{ faults: string[] }>('GET', '/api/v1/sim/faults');
+    if (faults.ok) {
+      byId('sim-fault').replaceChildren(...faults.value.faults.map((f) => h('option', { value: f }, f)));
     }
     this.inputs.clear();
     this.envFields.replaceChildren(

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { SIM_FAULTS, type Hal } from '@growoff/hal';
 import type { EventBus } from '../event-bus';
 import type { StateStore } from '../state/state-store';
 import { AppStatusBoard, registerAppStatusRoute } from './app-status';
@@ -11,6 +12,7 @@ export interface ConsoleOptions {
   bus: EventBus;
   store: StateStore;
   apps: AppStatusBoard;
+  hal: Hal;
   /** The built console (index.html, app.js, app.css); default: found beside the bundle or in dist/. */
   assetsDir?: string;
 }
@@ -25,6 +27,13 @@ export async function registerConsole(app: FastifyInstance, o: ConsoleOptions): 
   await registerStaticAssets(app, o.assetsDir ?? findConsoleAssets());
   registerEventStream(app, { bus: o.bus, store: o.store, apps: o.apps });
   registerAppStatusRoute(app, o.apps);
+  if (o.hal.simulation) {
+    app.get(
+      '/api/v1/sim/faults',
+      { schema: { tags: ['simulation'], description: 'The faults `POST /api/v1/sim/faults` injects.' } },
+      () => ({ faults: SIM_FAULTS }),
+    );
+  }
 }
 
 export { AppStatusBoard };

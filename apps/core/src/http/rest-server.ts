@@ -25,7 +25,7 @@ export interface RestOptions {
   hal: Hal;
   health: () => Record<string, unknown> & { status: 'ok' | 'degraded' };
   /** The QA console at `/` and the session auth of every route (Bearer token or session cookie). */
-  console: Omit<ConsoleOptions, 'token'>;
+  console: Omit<ConsoleOptions, 'token' | 'hal'>;
 }
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -104,7 +104,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  await registerConsole(app, { ...o.console, token: o.token });
+  await registerConsole(app, { ...o.console, token: o.token, hal: o.hal });
 
   app.setErrorHandler((error: FastifyError | ProtocolError, req, reply) => {
     let e: ProtocolError;
