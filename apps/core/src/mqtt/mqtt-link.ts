@@ -131,15 +131,20 @@ export class MqttLink implements Feature {
       await client.subscribeAsync({
         [topics.allActuatorSets(moduleId)]: { qos: 1 },
         [topics.allRequests(moduleId, 'core')]: { qos: 1 },
-        // The console shows the updater's and tunnel's retained status.
-        [topics.status(moduleId, 'updater')]: { qos: 0 },
-        [topics.status(moduleId, 'tunnel')]: { qos: 0 },
       });
     } catch {
       // The connection dropped while subscribing; the next connect does it again.
       return;
     }
     this.publishRetained(topics.status(moduleId, 'core'), this.status('online'), 1);
+    // The console shows the updater's and tunnel's retained status; a broker that refuses these
+    // reads costs the console that view, never the core its commands.
+    client
+      .subscribeAsync({
+        [topics.status(moduleId, 'updater')]: { qos: 0 },
+        [topics.status(moduleId, 'tunnel')]: { qos: 0 },
+      })
+      .catch(() => undefined);
     for (const r of this.store.readings()) this.publishReading(r);
     for (const [id, a] of this.store.actuatorEntries()) {
       this.publishRetained(topics.actuator(moduleId, id), { ...a.state, ts: a.ts }, 0);
