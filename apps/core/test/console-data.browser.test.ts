@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { getService } from '@growoff/test-services';
 import type { RunningCore } from '../src/core';
 import { rest, startTestCore, uniqueModuleId } from './helpers';
-import { launchBrowser, screenshot, type TestBrowser } from './browser';
+import { expectAccessible, launchBrowser, screenshot, type TestBrowser } from './browser';
 
 const mosquitto = getService('mosquitto');
 
@@ -77,5 +77,9 @@ describe('console in the browser: calibration and alarms', () => {
     expect(cal.points).toEqual([expect.objectContaining({ action: 'mid', value: 7 })]);
     expect(cal.calibratedAt).not.toBeNull();
     await screenshot(page, '13-ph-calibrated');
+  });
+
+  it('has no serious or critical accessibility violations with every section filled', async () => {
+    await expectAccessible(page);
   });
 });

@@ -77,6 +77,21 @@ describe('console in the browser', () => {
     await screenshot(page, '03-pump-refused');
   });
 
+  it('dims the fan from the page through the same command path', async () => {
+    // A range input cannot be typed into; move it as a drag would and let it announce the change.
+    await page.locator('#actuator-fan-level').evaluate((el) => {
+      const range = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
+      range.value = '40';
+      range.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await page.locator('li[data-actuator="fan"] output', { hasText: '40 %' }).waitFor();
+    const fan = (await rest(core, 'GET', '/api/v1/actuators')).body as unknown as {
+      id: string;
+      level?: number;
+    }[];
+    expect(fan.find((a) => a.id === 'fan')).toMatchObject({ level: 40 });
+  });
+
   it('lists events as they happen and filters them', async () => {
     await page.fill('#events-text', 'command.rejected');
     const rows = page.locator('#events-body tr');
