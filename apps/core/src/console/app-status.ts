@@ -1,18 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
+import { AppStatusList, type AppStatusEntry } from '@growoff/protocol';
 import type { EventBus } from '../event-bus';
 
 const MAX_STATUS_BYTES = 16 * 1024;
 
 export type WatchedApp = 'updater' | 'tunnel';
-export interface AppStatus {
-  app: 'core' | WatchedApp;
-  /** The app's retained `{app}/status` as it said it; null when none is retained (never ran, or cleared). */
-  status: Record<string, unknown> | null;
-  /** Set when the retained message could not be used (not JSON, not an object, no `state`). */
-  error?: string;
-  receivedAt: number | null;
-}
+export type AppStatus = AppStatusEntry;
 
 /**
  * The latest retained status of the module's updater and tunnel, as the core's MQTT link hears it,
@@ -24,7 +18,7 @@ export class AppStatusBoard {
 
   constructor(
     bus: EventBus,
-    private readonly core: () => Record<string, unknown>,
+    private readonly core: () => { state: string } & Record<string, unknown>,
   ) {
     this.changes.setMaxListeners(100);
     bus.on('appStatus', ({ app, payload, ts }) => {
@@ -50,12 +44,12 @@ export class AppStatusBoard {
     if (typeof (value as { state?: unknown }).state !== 'string') {
       return { app, status: null, error: 'status has no state', receivedAt: ts };
     }
-    return { app, status: value as Record<string, unknown>, receivedAt: ts };
+    return { app, status: value as AppStatus['status'], receivedAt: ts };
   }
 
   all(): AppStatus[] {
     const watched = (['updater', 'tunnel'] as const).map(
-      (app) => this.statuses.get(app) ?? { app, status: null, receivedAt: null },
+      (app): AppStatus => this.statuses.get(app) ?? { app, status: null, receivedAt: null },
     );
     return [{ app: 'core', status: this.core(), receivedAt: Date.now() }, ...watched];
   }
@@ -74,6 +68,7 @@ export function registerAppStatusRoute(app: FastifyInstance, board: AppStatusBoa
         tags: ['console'],
         description:
           "The core's status and the updater's and tunnel's retained MQTT status (`status` null: none retained).",
+        response: { 200: AppStatusList },
       },
     },
     () => ({ apps: board.all() }),

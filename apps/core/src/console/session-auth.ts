@@ -1,8 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
-import { ProtocolError } from '@growoff/protocol';
+import { ProtocolError, SessionState, SignInRequest } from '@growoff/protocol';
 
 export const SESSION_COOKIE = 'growoff_session';
 const DEFAULT_TTL_MS = 12 * 60 * 60 * 1000;
@@ -134,9 +133,7 @@ export function installSessionAuth(fastify: FastifyInstance, o: SessionAuthOptio
       schema: {
         tags: ['session'],
         description: 'Whether this API needs a sign-in, and whether the caller is signed in.',
-        response: {
-          200: Type.Object({ required: Type.Boolean(), authenticated: Type.Boolean() }),
-        },
+        response: { 200: SessionState },
       },
     },
     (req) => ({
@@ -151,7 +148,7 @@ export function installSessionAuth(fastify: FastifyInstance, o: SessionAuthOptio
         tags: ['session'],
         description:
           'Sign in: exchanges the REST token for a session cookie (HttpOnly, SameSite=Strict, expiring).',
-        body: Type.Object({ token: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
+        body: SignInRequest,
       },
     },
     (req, reply) => {

@@ -12,4 +12,5 @@ export {
   errorResponse,
 } from './request-response';
 export { Event, type EventSeverity } from './event';
+export { SignInRequest, SessionState, AppStatusEntry, AppStatusList } from './console';
 export { validate, parseJsonPayload, type ValidationIssue, type ValidationResult } from './validate';
