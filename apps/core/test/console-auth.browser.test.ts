@@ -113,6 +113,11 @@ describe('console sign-in in the browser', () => {
       cookie: `growoff_session=${cookie!.value}`,
     });
     expect(old).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    const stream = await fetch(`${core.httpUrl}/api/v1/stream`, {
+      headers: { cookie: `growoff_session=${cookie!.value}` },
+    });
+    expect(stream.status).toBe(401);
+    expect(await stream.json()).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
     const docs = await page.goto(`${core.httpUrl}/docs`);
     expect(new URL(docs!.url()).pathname).toBe('/sign-in');
   });
