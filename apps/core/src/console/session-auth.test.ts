@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cookieValue, SessionStore } from './session-auth';
+import { cookieValue, SessionStore, SignInThrottle } from './session-auth';
 
 describe('SessionStore', () => {
   it('gives random 256-bit ids that are valid until they expire, then never again', () => {
@@ -42,5 +42,20 @@ describe('cookieValue', () => {
     expect(cookieValue('xgrowoff_session=no', 'growoff_session')).toBeUndefined();
     expect(cookieValue(undefined, 'growoff_session')).toBeUndefined();
     expect(cookieValue('growoff_session', 'growoff_session')).toBeUndefined();
+  });
+});
+
+describe('SignInThrottle', () => {
+  it('allows ten wrong tokens a minute, then makes the next try wait until the oldest leaves the window', () => {
+    let now = 0;
+    const throttle = new SignInThrottle(10, 60_000, () => now);
+    for (let i = 0; i < 10; i++) {
+      expect(throttle.waitMs()).toBe(0);
+      throttle.failed();
+      now += 1000;
+    }
+    expect(throttle.waitMs()).toBe(50_000);
+    now = 60_000;
+    expect(throttle.waitMs()).toBe(0);
   });
 });

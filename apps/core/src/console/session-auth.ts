@@ -53,6 +53,31 @@ export class SessionStore {
   }
 }
 
+/**
+ * Wrong tokens allowed per window across all callers: a guesser on the cabinet's network gets a few
+ * tries a minute, a person who mistyped waits at most a minute.
+ */
+export class SignInThrottle {
+  private failures: number[] = [];
+
+  constructor(
+    private readonly maxFailures = 10,
+    private readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds until another try is allowed; 0 when it is allowed now. */
+  waitMs(): number {
+    const now = this.now();
+    this.failures = this.failures.filter((t) => t > now - this.windowMs);
+    return this.failures.length < this.maxFailures ? 0 : this.failures[0]! + this.windowMs - now;
+  }
+
+  failed(): void {
+    this.failures.push(this.now());
+  }
+}
+
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
@@ -91,6 +116,7 @@ export interface SessionAuthOptions {
   /** The REST token (`GROWOFF_HTTP_TOKEN`); without one the API is open (loopback) and sign-in is moot. */
   token: string | undefined;
   sessions?: SessionStore;
+  throttle?: SignInThrottle;
 }
 
 /**
@@ -101,6 +127,7 @@ export interface SessionAuthOptions {
 export function installSessionAuth(fastify: FastifyInstance, o: SessionAuthOptions): SessionStore {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const sessions = o.sessions ?? new SessionStore();
+  const throttle = o.throttle ?? new SignInThrottle();
   const { token } = o;
   const setCookie = (reply: FastifyReply, value: string, maxAgeS: number) =>
     reply.header(
@@ -153,7 +180,16 @@ export function installSessionAuth(fastify: FastifyInstance, o: SessionAuthOptio
     },
     (req, reply) => {
       if (token === undefined) return { signedIn: true, expiresInS: null };
+      const waitMs = throttle.waitMs();
+      if (waitMs > 0) {
+        throw new ProtocolError(
+          'UNAUTHORIZED',
+          `too many wrong tokens: try again in ${Math.ceil(waitMs / 1000)} s`,
+          { retryAfterS: Math.ceil(waitMs / 1000) },
+        );
+      }
       if (!sameSecret(req.body.token, token)) {
+        throttle.failed();
         throw new ProtocolError(
           'UNAUTHORIZED',
           'wrong token: give the module REST token (GROWOFF_HTTP_TOKEN)',
