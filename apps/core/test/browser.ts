@@ -43,6 +43,14 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
+/** A new page of the console at `url`, returned once its event stream is live. */
+export async function openLiveConsole(browser: TestBrowser, url: string): Promise<Page> {
+  const page = await browser.context.newPage();
+  await page.goto(url);
+  await page.locator('#stream-status', { hasText: 'live' }).waitFor();
+  return page;
+}
+
 /** Keeps a full-page screenshot of a step as a test artifact in apps/core/.tmp/screenshots. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });

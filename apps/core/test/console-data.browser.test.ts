@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core';
 import { getService } from '@growoff/test-services';
 import type { RunningCore } from '../src/core';
 import { rest, startTestCore, uniqueModuleId } from './helpers';
-import { expectAccessible, launchBrowser, screenshot, type TestBrowser } from './browser';
+import { expectAccessible, launchBrowser, openLiveConsole, screenshot, type TestBrowser } from './browser';
 
 const mosquitto = getService('mosquitto');
 
@@ -23,9 +23,7 @@ describe('console in the browser: calibration and alarms', () => {
       GROWOFF_MQTT_URL: mosquitto.url,
     });
     browser = await launchBrowser();
-    page = await browser.context.newPage();
-    await page.goto(`${core.httpUrl}/`);
-    await page.locator('#stream-status', { hasText: 'live' }).waitFor();
+    page = await openLiveConsole(browser, `${core.httpUrl}/`);
     await page.locator('tr[data-sensor="ph"] td.quality', { hasText: 'ok' }).waitFor();
   });
 

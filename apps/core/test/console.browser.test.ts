@@ -4,7 +4,7 @@ import { getService } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
 import { rest, startTestCore, TestClient, uniqueModuleId } from './helpers';
-import { expectAccessible, launchBrowser, screenshot, type TestBrowser } from './browser';
+import { expectAccessible, launchBrowser, openLiveConsole, screenshot, type TestBrowser } from './browser';
 
 const mosquitto = getService('mosquitto');
 
@@ -21,10 +21,8 @@ describe('console in the browser', () => {
       GROWOFF_MQTT_URL: mosquitto.url,
     });
     browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('request', (r) => requested.push(new URL(r.url()).pathname));
-    await page.goto(`${core.httpUrl}/`);
-    await page.locator('#stream-status', { hasText: 'live' }).waitFor();
+    browser.context.on('request', (r) => requested.push(new URL(r.url()).pathname));
+    page = await openLiveConsole(browser, `${core.httpUrl}/`);
   });
 
   afterAll(async () => {
