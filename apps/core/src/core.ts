@@ -30,6 +30,7 @@ import { HistoryStore, type HistoryOptions } from './history/history-store';
 import { CalibrationService } from './calibration/calibration-service';
 import { CalibrationStore } from './calibration/calibration-store';
 import { AlarmMonitor } from './alarms/alarm-monitor';
+import { AppStatusBoard } from './console/app-status';
 
 export const CORE_VERSION = appVersion(new URL('../package.json', import.meta.url));
 
@@ -150,6 +151,8 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       commands,
       lock,
     );
+    // Listening before MQTT connects: the retained statuses arrive right after the subscription.
+    const apps = new AppStatusBoard(bus, () => mqtt.status('online'));
     // Order matters: outputs (telemetry, MQTT) listen before inputs produce; actuators before loops.
     const features: Feature[] = [
       new TelemetryBridge(tel, bus),
@@ -204,6 +207,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       commands,
       hal,
       health,
+      console: { bus, store, apps },
     });
     const address = rest.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;

@@ -18,6 +18,8 @@ export interface CoreBusEvents {
   lightLimit: LightLimit | null;
   /** The active alarms changed (published retained on `alarms`). */
   alarms: AlarmsMessage;
+  /** A retained `{app}/status` of the updater or tunnel arrived (raw; empty when cleared). */
+  appStatus: { app: 'updater' | 'tunnel'; payload: Buffer; ts: number };
 }
 
 export interface EventBusOptions {

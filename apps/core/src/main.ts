@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   const core = await starting;
   console.log(`growoff core: module ${config.moduleId} running`);
   console.log(
+    `  console     ${core.httpUrl}/${config.httpToken === undefined ? '' : '  (sign in with GROWOFF_HTTP_TOKEN)'}`,
+  );
+  console.log(
     `  REST        ${core.httpUrl}  (Swagger UI ${core.httpUrl}/docs, health ${core.httpUrl}/health)`,
   );
   console.log(

@@ -1,3 +1,4 @@
+import { AppStatusBoard } from '../src/console/app-status';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { getService } from '@growoff/test-services';
@@ -56,6 +57,11 @@ it('has a contract for every route Fastify serves, and for no other', async () =
     commands: core.commands,
     hal: core.hal,
     health: core.health,
+    console: {
+      bus: core.bus,
+      store: core.store,
+      apps: new AppStatusBoard(core.bus, () => ({ state: 'online' })),
+    },
   });
   try {
     const served = routesOfTree(twin.printRoutes({ commonPrefix: false }));

@@ -3,7 +3,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
 import { HalError, SIM_FAULTS, type Hal } from '@growoff/hal';
 import {
   ActuatorCommand,
@@ -18,6 +17,7 @@ import {
 import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
 import { registerDataRoutes } from './data-routes';
+import { registerConsole, type ConsoleOptions } from '../console/console-routes';
 
 export interface RestOptions {
   host: string;
@@ -27,6 +27,8 @@ export interface RestOptions {
   commands: CommandService;
   hal: Hal;
   health: () => Record<string, unknown> & { status: 'ok' | 'degraded' };
+  /** The QA console at `/` and the session auth of every route (Bearer token or session cookie). */
+  console: Omit<ConsoleOptions, 'token' | 'hal'>;
 }
 
 const ErrorReply = Type.Object(
@@ -96,16 +98,7 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
     },
   });
 
-  if (o.token !== undefined) {
-    const expected = Buffer.from(`Bearer ${o.token}`);
-    app.addHook('onRequest', async (req) => {
-      if (req.url === '/health') return;
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw new ProtocolError('UNAUTHORIZED', 'missing or wrong bearer token (GROWOFF_HTTP_TOKEN)');
-      }
-    });
-  }
+  await registerConsole(app, { ...o.console, token: o.token, hal: o.hal });
 
   app.setErrorHandler((error, req, reply) => {
     // A coded HAL refusal (e.g. an unknown fault target) is the caller's mistake, said in the HAL's words.

@@ -5,6 +5,7 @@ import {
   topics,
   validate,
   type AlarmsMessage,
+  type StatusMessage,
   type MqttConnection,
 } from '@growoff/protocol';
 import type { Feature, SensorSnapshot } from '../core-types';
@@ -41,7 +42,7 @@ export class MqttLink implements Feature {
     private readonly bus: EventBus,
     private readonly store: StateStore,
     commands: CommandService,
-    lock: UpdateLock,
+    private readonly lock: UpdateLock,
   ) {
     this.link = new AppLink({
       connection: o.connection,
@@ -50,7 +51,7 @@ export class MqttLink implements Feature {
       version: o.version,
       reconnectPeriodMs: o.reconnectPeriodMs,
       maxQueuedEvents: o.maxQueuedEvents,
-      statusFields: () => ({ updateLock: lock.state() }),
+      statusFields: () => ({ updateLock: this.lock.state() }),
       request: (method, body) => {
         const { id: _id, ...params } = body;
         return commands.execute(method, params, 'mqtt');
@@ -71,9 +72,19 @@ export class MqttLink implements Feature {
           },
         },
       ],
+      // The console shows the updater's and the tunnel's retained status (raw; empty when cleared).
+      watch: (['updater', 'tunnel'] as const).map((app) => ({
+        topic: topics.status(o.moduleId, app),
+        onMessage: (payload: Buffer) => this.bus.emit('appStatus', { app, payload, ts: Date.now() }),
+      })),
       onConnected: () => this.republish(),
       onRejected: ({ target, error }) => commands.rejected('mqtt', target, error),
     });
+  }
+
+  /** The core's `core/status` message as the link publishes it (the console shows it beside the others). */
+  status(state: 'online' | 'offline'): StatusMessage {
+    return { state, version: this.o.version, ts: Date.now(), updateLock: this.lock.state() };
   }
 
   get connected(): boolean {

@@ -12,6 +12,7 @@ export {
   errorResponse,
 } from './request-response';
 export { Event, type EventSeverity } from './event';
+export { SignInRequest, SessionState, AppStatusEntry, AppStatusList } from './console';
 export { validate, parseJsonPayload, type ValidationIssue, type ValidationResult } from './validate';
 export { History, HistoryPoint, HistoryQuery, HISTORY_MAX_POINTS, HISTORY_MIN_STEP_MS } from './history';
 export { CalibrationAction, CalibrationPoint, CalibrationRequest, CalibrationStatus } from './calibration';
