@@ -4,7 +4,7 @@ import { DeviceGuard } from './bus/bus-supervisor';
 import { parseW1Slave } from './drivers/ds18b20';
 import { createHal, DEFAULT_PROFILE, parseProfile, type Hal, type HardwareProfile } from './index';
 
-// Hazard rows of docs/safety/sensors.md: each `describe > it` here is named there.
+// Hazard rows of docs/SAFETY.md: each `describe > it` here is named there.
 
 let hal: Hal | undefined;
 afterEach(async () => {
