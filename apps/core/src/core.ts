@@ -7,6 +7,7 @@ import { createTelemetry, telemetryOptionsOf, type Telemetry } from '@growoff/te
 import { EMBEDDED_PROTOCOL_VERSION, type CoreEnvConfig } from './config/env-config';
 import type { Feature } from './core-types';
 import { EventBus } from './event-bus';
+import type { EventRateLimit } from './state/event-rate-limit';
 import { StateStore } from './state/state-store';
 import { Sampler } from './state/sampler';
 import { ThresholdEvents } from './state/thresholds';
@@ -45,6 +46,8 @@ export interface CoreTuning {
   hardwareRetryMs?: number;
   /** Retention, size cap and flush period of the sensor history. */
   history?: HistoryOptions;
+  /** Events per type and window before they are summarised; default 20 a minute. */
+  eventRateLimit?: EventRateLimit;
 }
 
 export interface RunningCore {
@@ -68,7 +71,7 @@ export interface RunningCore {
 export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}): Promise<RunningCore> {
   const startedAt = Date.now();
   await mkdir(config.dataDir, { recursive: true });
-  const bus = new EventBus();
+  const bus = new EventBus({ eventRateLimit: tuning.eventRateLimit });
   const store = new StateStore();
   bus.on('event', (e) => store.addEvent(e));
   // A module that saved no config yet follows the host's time zone (GROWOFF_TIMEZONE).

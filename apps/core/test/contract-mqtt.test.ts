@@ -11,7 +11,7 @@ import {
   readingWhere,
   UNKNOWN_METHOD,
 } from './contract-table';
-import { jsonOf, startTestCore, TestClient, uniqueModuleId } from './helpers';
+import { jsonOf, startTestCore, UNLIMITED_EVENTS, TestClient, uniqueModuleId } from './helpers';
 
 const moduleId = uniqueModuleId('contract-mqtt');
 const replyTopic = `core-test/${moduleId}/contract-replies`;
@@ -20,11 +20,14 @@ let v5: TestClient;
 let v311: TestClient;
 
 beforeAll(async () => {
-  core = await startTestCore({
-    GROWOFF_MODULE_ID: moduleId,
-    GROWOFF_MQTT_URL: getService('mosquitto').url,
-    GROWOFF_HAL_PROFILE: await contractProfileFile(),
-  });
+  core = await startTestCore(
+    {
+      GROWOFF_MODULE_ID: moduleId,
+      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_HAL_PROFILE: await contractProfileFile(),
+    },
+    UNLIMITED_EVENTS,
+  );
   v5 = await TestClient.connect(core.mqttUrl, { protocolVersion: 5 });
   v311 = await TestClient.connect(core.mqttUrl, { protocolVersion: 4 });
   await v5.subscribe(

@@ -4,7 +4,7 @@ import { getService } from '@growoff/test-services';
 import { ErrorBody, validate } from '@growoff/protocol';
 import type { RunningCore } from '../src/core';
 import { readingWhere, REST_ROUTES, routeOf, UNROUTED } from './contract-table';
-import { startTestCore, uniqueModuleId } from './helpers';
+import { startTestCore, UNLIMITED_EVENTS, uniqueModuleId } from './helpers';
 
 const TOKEN = 'contract-token-7f3a';
 const ErrorReply = Type.Object({ error: ErrorBody }, { additionalProperties: false });
@@ -23,11 +23,14 @@ const REFUSED: { name: string; headers: Record<string, string> }[] = [
 let core: RunningCore;
 
 beforeAll(async () => {
-  core = await startTestCore({
-    GROWOFF_MODULE_ID: uniqueModuleId('contract-token'),
-    GROWOFF_MQTT_URL: getService('mosquitto').url,
-    GROWOFF_HTTP_TOKEN: TOKEN,
-  });
+  core = await startTestCore(
+    {
+      GROWOFF_MODULE_ID: uniqueModuleId('contract-token'),
+      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_HTTP_TOKEN: TOKEN,
+    },
+    UNLIMITED_EVENTS,
+  );
   // The irrigation start served below needs a known, sufficient water level.
   await readingWhere(core, 'water_level', (r) => r.quality === 'ok' && r.value === 1);
 });
@@ -48,16 +51,30 @@ async function request(
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  // A stream (the console's event stream) never ends: its status is the answer.
+  if (res.headers.get('content-type')?.startsWith('text/event-stream')) {
+    await res.body?.cancel();
+    return { status: res.status, body: null };
+  }
   const text = await res.text();
   const isJson = res.headers.get('content-type')?.startsWith('application/json') ?? false;
   return { status: res.status, body: isJson ? JSON.parse(text) : null };
 }
 
-it('guards every route but /health', () => {
+it('guards every route but /health, the console pages and assets, and signing in', () => {
   const open = Object.entries(REST_ROUTES)
     .filter(([, c]) => c.errors.UNAUTHORIZED === undefined)
     .map(([key]) => key);
-  expect(open).toEqual(['GET /health']);
+  expect(open.sort()).toEqual(
+    [
+      'GET /health',
+      'GET /',
+      'GET /sign-in',
+      'GET /console/{file}',
+      'GET /api/v1/session',
+      'POST /api/v1/session',
+    ].sort(),
+  );
 });
 
 it('serves /health without a token', async () => {
@@ -81,7 +98,10 @@ describe.each(Object.entries(REST_ROUTES).filter(([, c]) => c.errors.UNAUTHORIZE
 
     it('serves the right bearer token', async () => {
       const answer = await request(route.method, path, { authorization: `Bearer ${TOKEN}` }, call.body);
-      expect(answer.status).toBe(200);
+      // Acknowledging needs an active alarm, which this core has none of: let through, then answered on its merits.
+      if (call.given?.includes('ph alarm active'))
+        expect(answer).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+      else expect(answer.status).toBe(200);
     });
   },
 );

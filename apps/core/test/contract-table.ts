@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { DEFAULT_PROFILE } from '@growoff/hal';
-import { ActuatorState, Event, SensorReading, UpdateLock, type ErrorCode } from '@growoff/protocol';
+import {
+  ActuatorState,
+  Alarm,
+  AppStatusList,
+  CalibrationStatus,
+  Event,
+  History,
+  SensorReading,
+  SessionState,
+  UpdateLock,
+  type ErrorCode,
+} from '@growoff/protocol';
 import type { SensorSnapshot } from '../src/core-types';
 import type { RunningCore } from '../src/core';
 import { ModuleConfig } from '../src/config/module-config';
@@ -16,7 +27,8 @@ import { rest } from './helpers';
  */
 
 /** A state of the cabinet a call needs: set up before the call and undone after it. */
-export type Given = 'water low' | 'pump chip failing' | 'irrigation running' | 'light sensor stuck';
+export type Given =
+  'water low' | 'pump chip failing' | 'irrigation running' | 'light sensor stuck' | 'ph alarm active';
 
 export interface MqttCall {
   /** The raw payload text (not always JSON: BAD_JSON cases send garbage). */
@@ -91,6 +103,10 @@ const Health = Type.Object({
 });
 const OpenApi = Type.Object({ openapi: Type.String(), paths: Type.Record(Type.String(), Type.Object({})) });
 const Environment = Type.Record(Type.String(), Type.Number());
+const Alarms = Type.Object({ alarms: Type.Array(Alarm) });
+/** The alarm the `ph alarm active` situation raises; without it no alarm exists (NOT_FOUND). */
+const PH_HIGH = { sensor: 'ph', limit: 'high' };
+const NO_ALARM = PH_HIGH;
 
 /** Errors any request method answers: a payload that is not JSON, or JSON that is not an object. */
 const ANY_REQUEST = {
@@ -155,6 +171,42 @@ export const MQTT_METHODS: Record<string, MqttMethodContract> = {
     },
   },
   get_irrigation: { ok: { payload: '{}', result: IrrigationStatus }, errors: ANY_REQUEST },
+  get_history: {
+    ok: { payload: json({ sensor: 'ph' }), result: History },
+    errors: {
+      ...ANY_REQUEST,
+      INVALID_MESSAGE: { payload: json({ sensor: 'ph', step: 1 }) },
+      UNKNOWN_SENSOR: { payload: json({ sensor: 'soil_moisture' }) },
+    },
+  },
+  get_calibration: {
+    ok: { payload: json({ sensor: 'air_temperature' }), result: CalibrationStatus },
+    errors: {
+      ...ANY_REQUEST,
+      INVALID_MESSAGE: { payload: '{}' },
+      UNKNOWN_SENSOR: { payload: json({ sensor: 'soil_moisture' }) },
+    },
+  },
+  calibrate: {
+    ok: {
+      payload: json({ sensor: 'air_temperature', action: 'offset', value: 0, scale: 1 }),
+      result: CalibrationStatus,
+    },
+    errors: {
+      ...ANY_REQUEST,
+      INVALID_MESSAGE: { payload: json({ sensor: 'air_temperature', action: 'dry' }) },
+      UNKNOWN_SENSOR: { payload: json({ sensor: 'soil_moisture', action: 'clear' }) },
+    },
+  },
+  get_alarms: { ok: { payload: '{}', result: Alarms }, errors: ANY_REQUEST },
+  ack_alarm: {
+    ok: { payload: json(PH_HIGH), result: Alarm, given: ['ph alarm active'] },
+    errors: {
+      ...ANY_REQUEST,
+      INVALID_MESSAGE: { payload: json({ sensor: 'ph' }) },
+      NOT_FOUND: { payload: json(NO_ALARM) },
+    },
+  },
 };
 
 /** A method the core does not have, for UNKNOWN_METHOD. */
@@ -247,6 +299,60 @@ export const REST_ROUTES: Record<string, RestRouteContract> = {
       INVALID_MESSAGE: { body: { target: 'soil_moisture', fault: 'nack' } },
     },
   },
+  'GET /api/v1/sim/faults': {
+    ok: { result: Type.Object({ faults: Type.Array(Type.String(), { minItems: 1 }) }) },
+    errors: { UNAUTHORIZED: {} },
+  },
+  'GET /api/v1/sim/outputs': { ok: { result: Environment }, errors: { UNAUTHORIZED: {} } },
+  'GET /api/v1/sensors/{id}/history': {
+    ok: { path: '/api/v1/sensors/ph/history', result: History },
+    errors: {
+      UNAUTHORIZED: {},
+      INVALID_MESSAGE: { path: '/api/v1/sensors/ph/history?step=1' },
+      UNKNOWN_SENSOR: { path: '/api/v1/sensors/soil_moisture/history' },
+    },
+  },
+  'GET /api/v1/sensors/{id}/calibration': {
+    ok: { path: '/api/v1/sensors/air_temperature/calibration', result: CalibrationStatus },
+    errors: { UNAUTHORIZED: {}, UNKNOWN_SENSOR: { path: '/api/v1/sensors/soil_moisture/calibration' } },
+  },
+  'POST /api/v1/sensors/{id}/calibration': {
+    ok: {
+      path: '/api/v1/sensors/air_temperature/calibration',
+      body: { action: 'offset', value: 0, scale: 1 },
+      result: CalibrationStatus,
+    },
+    errors: {
+      UNAUTHORIZED: {},
+      BAD_JSON: { path: '/api/v1/sensors/air_temperature/calibration', body: '{"action": ' },
+      INVALID_MESSAGE: { path: '/api/v1/sensors/air_temperature/calibration', body: { action: 'dry' } },
+      UNKNOWN_SENSOR: { path: '/api/v1/sensors/soil_moisture/calibration', body: { action: 'clear' } },
+    },
+  },
+  'GET /api/v1/alarms': { ok: { result: Alarms }, errors: { UNAUTHORIZED: {} } },
+  'POST /api/v1/alarms/ack': {
+    ok: { body: PH_HIGH, result: Alarm, given: ['ph alarm active'] },
+    errors: {
+      UNAUTHORIZED: {},
+      BAD_JSON: { body: '{"sensor": ' },
+      INVALID_MESSAGE: { body: { sensor: 'ph' } },
+      NOT_FOUND: { body: NO_ALARM },
+    },
+  },
+  'GET /api/v1/apps': { ok: { result: AppStatusList }, errors: { UNAUTHORIZED: {} } },
+  'GET /api/v1/stream': { ok: { page: /^text\/event-stream/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /api/v1/session': { ok: { result: SessionState }, errors: {} },
+  'POST /api/v1/session': {
+    ok: { body: { token: 'any' }, result: Type.Object({ signedIn: Type.Literal(true) }) },
+    errors: { BAD_JSON: { body: '{"token": ' }, INVALID_MESSAGE: { body: { password: 'x' } } },
+  },
+  'DELETE /api/v1/session': {
+    ok: { result: Type.Object({ signedIn: Type.Literal(false) }) },
+    errors: { UNAUTHORIZED: {} },
+  },
+  'GET /': { ok: { page: /^text\/html/ }, errors: {} },
+  'GET /sign-in': { ok: { page: /^text\/html/ }, errors: {} },
+  'GET /console/{file}': { ok: { path: '/console/app.js', page: /javascript/ }, errors: {} },
   'DELETE /api/v1/sim/faults': {
     ok: {
       path: '/api/v1/sim/faults?target=light_intensity',
@@ -257,9 +363,13 @@ export const REST_ROUTES: Record<string, RestRouteContract> = {
   },
 };
 
-/** Whether a route is the Swagger UI plugin's own, hidden from the OpenAPI document it serves. */
+/** Whether a route is a page, not an API: the Swagger UI plugin's own and the console's pages and assets. */
 export function isDocsUiRoute(key: string): boolean {
-  return key === 'GET /docs' || key.startsWith('GET /docs/');
+  return (
+    key === 'GET /docs' ||
+    key.startsWith('GET /docs/') ||
+    ['GET /', 'GET /sign-in', 'GET /console/{file}'].includes(key)
+  );
 }
 
 /**
@@ -356,6 +466,22 @@ export async function arrange(core: RunningCore, given: Given): Promise<() => Pr
     case 'light sensor stuck':
       await expectOk(core, 'POST', '/api/v1/sim/faults', { target: 'light_intensity', fault: 'stuck' });
       break;
+    case 'ph alarm active': {
+      // A high limit every pH reading is above, with no delay: the next reading raises the alarm.
+      const raised = new Promise<void>((resolve) => {
+        const off = core.bus.on('alarms', (a) => {
+          if (a.alarms.some((x) => x.sensor === 'ph' && x.limit === 'high')) {
+            off();
+            resolve();
+          }
+        });
+      });
+      await expectOk(core, 'PUT', '/api/v1/config', {
+        alarms: { limits: { ph: { high: 0.5, hysteresis: 0.1, delayS: 0 } } },
+      });
+      await raised;
+      break;
+    }
   }
   return undoOf(core, given);
 }
@@ -383,6 +509,9 @@ function undoOf(core: RunningCore, given: Given): () => Promise<void> {
       };
     case 'light sensor stuck':
       return () => expectOk(core, 'DELETE', '/api/v1/sim/faults?target=light_intensity');
+    case 'ph alarm active':
+      // Taking the limit out of the config takes its alarm with it.
+      return () => expectOk(core, 'PUT', '/api/v1/config', { alarms: { limits: {} } });
   }
 }
 

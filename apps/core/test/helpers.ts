@@ -13,6 +13,12 @@ export function uniqueModuleId(tag: string): string {
 }
 
 /** A core on the simulated cabinet with a fresh data dir, REST on a free loopback port. */
+/**
+ * For tests that count one `command.rejected` event per refusal over many refusals a minute: the
+ * per-type event rate limit (20 a minute by default, finding 17) would summarise the rest.
+ */
+export const UNLIMITED_EVENTS: CoreTuning = { eventRateLimit: { burst: 1_000_000, windowMs: 60_000 } };
+
 export async function startTestCore(
   env: Record<string, string>,
   tuning: CoreTuning = {},
