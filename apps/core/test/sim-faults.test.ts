@@ -29,10 +29,18 @@ describe('POST /api/v1/sim/faults', () => {
       .schema as { properties: { fault: { anyOf: { const?: string; enum?: string[] }[] } } };
     const documented = body.properties.fault.anyOf.flatMap((f) => f.enum ?? [f.const]);
     expect(documented).toEqual([...SIM_FAULTS]);
+    // Output-chip faults take an output chip, a cut wire a digital input; the rest any device.
+    const targetOf = (fault: string) =>
+      fault === 'brownout' || fault === 'readback-fail'
+        ? 'pca9685'
+        : fault === 'open-circuit'
+          ? 'water_level'
+          : 'sht3x';
     for (const fault of SIM_FAULTS) {
-      const injected = await rest(core, 'POST', '/api/v1/sim/faults', { target: 'sht3x', fault });
-      expect(injected, fault).toMatchObject({ status: 200, body: { injected: { target: 'sht3x', fault } } });
-      expect((await rest(core, 'DELETE', '/api/v1/sim/faults?target=sht3x')).status, fault).toBe(200);
+      const target = targetOf(fault);
+      const injected = await rest(core, 'POST', '/api/v1/sim/faults', { target, fault });
+      expect(injected, fault).toMatchObject({ status: 200, body: { injected: { target, fault } } });
+      expect((await rest(core, 'DELETE', `/api/v1/sim/faults?target=${target}`)).status, fault).toBe(200);
     }
     const unknown = await rest(core, 'POST', '/api/v1/sim/faults', { target: 'sht3x', fault: 'meltdown' });
     expect(unknown.status).toBe(400);

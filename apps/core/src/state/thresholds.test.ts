@@ -1,4 +1,5 @@
 import { RegisteredEventSchema, validate, type Event } from '@growoff/protocol';
+import { DEFAULT_PROFILE } from '@growoff/hal';
 import { describe, expect, it } from 'vitest';
 import type { ConfigHolder } from '../config/config-holder';
 import { DEFAULT_MODULE_CONFIG } from '../config/module-config';
@@ -19,7 +20,9 @@ describe('threshold events', () => {
     const bus = new EventBus();
     const events: Event[] = [];
     bus.on('event', (e) => events.push(e));
-    const thresholds = new ThresholdEvents(bus, { get: () => DEFAULT_MODULE_CONFIG } as ConfigHolder);
+    const thresholds = new ThresholdEvents(bus, { get: () => DEFAULT_MODULE_CONFIG } as ConfigHolder, [
+      ...DEFAULT_PROFILE.roles.waterLevels,
+    ]);
     thresholds.start();
     const limit = DEFAULT_MODULE_CONFIG.thresholds.co2HighPpm;
     for (const r of [
