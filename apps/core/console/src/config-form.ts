@@ -31,45 +31,44 @@ export class ConfigForm {
 
   private render(config: Config): void {
     this.inputs = new Map();
-    this.fields.replaceChildren(
-      ...Object.entries(config).map(([section, value]) => this.group(section, `/${section}`, value)),
-    );
+    this.fields.replaceChildren(...this.entries(config, ''));
   }
 
-  /** A fieldset per object, nested as deep as the config is (e.g. alarms → limits → ph → high). */
-  private group(name: string, path: string, value: unknown): HTMLElement {
-    const set = h('fieldset', {}, h('legend', {}, name));
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+  /**
+   * The elements of an object's entries: a fieldset per nested object, nested as deep as the config
+   * is (e.g. alarms → limits → ph → high), and a field per value — at the top too (e.g. timezone).
+   */
+  private entries(value: Record<string, unknown>, path: string): HTMLElement[] {
+    return Object.entries(value).map(([key, v]) => {
       const at = `${path}/${key}`;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-        set.append(this.group(key, at, v));
-        continue;
-      }
-      const id = `cfg${at.replaceAll('/', '-')}`;
-      const kind = Array.isArray(v) ? 'json' : typeof v;
-      const input = h('input', {
-        id,
-        name: at,
-        'data-path': at,
-        'data-kind': kind,
-        type: kind === 'boolean' ? 'checkbox' : kind === 'number' ? 'number' : 'text',
-        step: kind === 'number' ? 'any' : undefined,
-        'aria-describedby': `${id}-error`,
-      });
-      if (kind === 'boolean') input.checked = v as boolean;
-      else input.value = kind === 'json' ? JSON.stringify(v) : String(v);
-      this.inputs.set(at, input);
-      set.append(
-        h(
-          'div',
-          { class: 'field' },
-          h('label', { for: id }, key),
-          input,
-          h('span', { class: 'field-error', id: `${id}-error` }),
-        ),
-      );
-    }
-    return set;
+      return typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? h('fieldset', {}, h('legend', {}, key), ...this.entries(v as Record<string, unknown>, at))
+        : this.field(key, at, v);
+    });
+  }
+
+  private field(key: string, at: string, v: unknown): HTMLElement {
+    const id = `cfg${at.replaceAll('/', '-')}`;
+    const kind = Array.isArray(v) ? 'json' : typeof v;
+    const input = h('input', {
+      id,
+      name: at,
+      'data-path': at,
+      'data-kind': kind,
+      type: kind === 'boolean' ? 'checkbox' : kind === 'number' ? 'number' : 'text',
+      step: kind === 'number' ? 'any' : undefined,
+      'aria-describedby': `${id}-error`,
+    });
+    if (kind === 'boolean') input.checked = v as boolean;
+    else input.value = kind === 'json' ? JSON.stringify(v) : String(v);
+    this.inputs.set(at, input);
+    return h(
+      'div',
+      { class: 'field' },
+      h('label', { for: id }, key),
+      input,
+      h('span', { class: 'field-error', id: `${id}-error` }),
+    );
   }
 
   private patch(): Config {
