@@ -24,10 +24,6 @@ export type TunnelErrorCode =
 export class TunnelError extends CodedError<TunnelErrorCode> {
   override readonly name = 'TunnelError';
   declare readonly details?: Record<string, unknown>;
-
-  constructor(code: TunnelErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
 }
 
 export function isTunnelError(value: unknown): value is TunnelError {

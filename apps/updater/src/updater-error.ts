@@ -16,10 +16,6 @@ export type UpdaterErrorCode =
 
 export class UpdaterError extends CodedError<UpdaterErrorCode> {
   override readonly name = 'UpdaterError';
-
-  constructor(code: UpdaterErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
 }
 
 export function isUpdaterError(value: unknown): value is UpdaterError {

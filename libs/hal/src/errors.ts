@@ -22,10 +22,6 @@ export type HalErrorCode =
 export class HalError extends CodedError<HalErrorCode> {
   override readonly name = 'HalError';
   declare readonly details?: Record<string, unknown>;
-
-  constructor(code: HalErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
 }
 
 export function isHalError(e: unknown): e is HalError {

@@ -22,10 +22,6 @@ export type ReleaseErrorCode =
 
 export class ReleaseError extends CodedError<ReleaseErrorCode> {
   override readonly name = 'ReleaseError';
-
-  constructor(code: ReleaseErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, details);
-  }
 }
 
 export function isReleaseError(value: unknown): value is ReleaseError {
