@@ -42,7 +42,7 @@ export class MqttLink implements Feature {
     private readonly bus: EventBus,
     private readonly store: StateStore,
     commands: CommandService,
-    private readonly lock: UpdateLock,
+    lock: UpdateLock,
   ) {
     this.link = new AppLink({
       connection: o.connection,
@@ -51,7 +51,7 @@ export class MqttLink implements Feature {
       version: o.version,
       reconnectPeriodMs: o.reconnectPeriodMs,
       maxQueuedEvents: o.maxQueuedEvents,
-      statusFields: () => ({ updateLock: this.lock.state() }),
+      statusFields: () => ({ updateLock: lock.state() }),
       request: (method, body) => {
         const { id: _id, ...params } = body;
         return commands.execute(method, params, 'mqtt');
@@ -84,7 +84,7 @@ export class MqttLink implements Feature {
 
   /** The core's `core/status` message as the link publishes it (the console shows it beside the others). */
   status(state: 'online' | 'offline'): StatusMessage {
-    return { state, version: this.o.version, ts: Date.now(), updateLock: this.lock.state() };
+    return this.link.status(state);
   }
 
   get connected(): boolean {

@@ -2,6 +2,7 @@ import { connect, type IClientOptions, type IPublishPacket, type MqttClient } fr
 import { isCodedError } from '../coded-error';
 import { isErrorCode, ProtocolError } from '../errors';
 import { errorResponse, okResponse, type Response } from '../messages/request-response';
+import type { StatusMessage } from '../messages/status';
 import { parseJsonPayload } from '../messages/validate';
 import { isValidTopicSegment, topics, type AppName } from '../topics';
 import { mqttClientOptions } from './client-options';
@@ -173,7 +174,8 @@ export class AppLink {
     });
   }
 
-  status(state: LinkState, will = false): Record<string, unknown> {
+  /** The `{app}/status` message: state, version and time, with the app's own fields. */
+  status(state: LinkState, will = false): StatusMessage & Record<string, unknown> {
     return { state, version: this.o.version, ts: Date.now(), ...this.o.statusFields?.(state, will) };
   }
 
