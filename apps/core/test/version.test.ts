@@ -1,13 +1,13 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, getService, jsonWhenUp, startBuiltApp, type BuiltApp } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, spawnBuiltApp, type SpawnedApp } from '@growoff/test-services';
 import { topics } from '@growoff/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, uniqueModuleId } from './helpers';
 
 const packageDir = join(import.meta.dirname, '..');
-let app: BuiltApp | undefined;
+let app: SpawnedApp | undefined;
 
 afterEach(async () => {
   await app?.stop();
@@ -25,7 +25,7 @@ describe('the built core (dist/main.js)', { timeout: 90_000 }, () => {
     const watcher = await TestClient.connect(mosquitto.url);
     try {
       await watcher.subscribe(topics.status(moduleId, 'core'));
-      app = startBuiltApp(packageDir, {
+      app = spawnBuiltApp(packageDir, {
         GROWOFF_MODULE_ID: moduleId,
         GROWOFF_MQTT_URL: mosquitto.url,
         GROWOFF_HAL: 'sim',
@@ -34,7 +34,7 @@ describe('the built core (dist/main.js)', { timeout: 90_000 }, () => {
         // What an npm script of another package would leave behind; the bundle must not read it.
         npm_package_version: '0.0.0-not-this-package',
       });
-      await app.waitForOutput(`growoff core ${version} starting`);
+      await app.waitForLine(`growoff core ${version} starting`);
       expect(await jsonWhenUp(`http://127.0.0.1:${port}/health`)).toMatchObject({ version });
       const online = await watcher.waitFor(
         (m) => (m.json() as { state?: string }).state === 'online',

@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { topics } from '@growoff/protocol';
-import { AppProcess, startSecureMosquitto, TopicWatch, type SecureMosquitto } from '@growoff/test-services';
+import {
+  spawnApp,
+  type SpawnedApp,
+  startSecureMosquitto,
+  TopicWatch,
+  type SecureMosquitto,
+} from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, uniqueModuleId } from './support';
 
@@ -10,7 +16,7 @@ const packageDir = resolve(import.meta.dirname, '..');
 describe('the tunnel (dist/main.js) on a broker that wants a password and a client certificate', () => {
   let broker: SecureMosquitto;
   let watcher: TopicWatch;
-  const apps: AppProcess[] = [];
+  const apps: SpawnedApp[] = [];
   const dir = tempDir('tls');
   const moduleKey = join(dir, 'module_ed25519');
 
@@ -39,14 +45,13 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
   });
 
   /** The tunnel, closed (no bastion is contacted until an open request), talking to the secure broker. */
-  async function startTunnel(password: string): Promise<{ app: AppProcess; status: string }> {
+  async function startTunnel(password: string): Promise<{ app: SpawnedApp; status: string }> {
     const moduleId = uniqueModuleId('tls');
     const status = topics.status(moduleId, 'tunnel');
     await watcher.watch(status);
-    const app = new AppProcess(['dist/main.js'], {
-      cwd: packageDir,
-      env: {
-        PATH: process.env.PATH,
+    const app = spawnApp(
+      'dist/main.js',
+      {
         GROWOFF_MODULE_ID: moduleId,
         ...broker.env('tunnel', password),
         GROWOFF_BASTION: '127.0.0.1:9',
@@ -55,7 +60,8 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
         GROWOFF_TUNNEL_REMOTE_PORT: '40022',
         GROWOFF_DATA_DIR: join(dir, moduleId),
       },
-    });
+      packageDir,
+    );
     apps.push(app);
     return { app, status };
   }
@@ -63,8 +69,8 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
   it('connects with the CA, client certificate and credentials from the environment: online', async () => {
     const { app, status } = await startTunnel('right-password');
     await watcher.waitFor(status, (s) => s.state === 'online', app.exited);
-    expect(app.output).toContain('GROWOFF_MQTT_PASSWORD=***');
-    expect(app.output).not.toContain('right-password');
+    expect(app.output()).toContain('GROWOFF_MQTT_PASSWORD=***');
+    expect(app.output()).not.toContain('right-password');
   });
 
   it('is refused with a wrong password: not online, and it keeps running', async () => {
@@ -72,6 +78,6 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
     await app.waitForLine('MQTT: Connection refused: Not authorized');
     expect(watcher.last(status)).toBeUndefined();
     expect(app.running).toBe(true);
-    expect(app.output).not.toContain('wrong-password');
+    expect(app.output()).not.toContain('wrong-password');
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '@growoff/protocol';
-import { freePort, getService, startBuiltApp } from '@growoff/test-services';
+import { freePort, getService, spawnBuiltApp } from '@growoff/test-services';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = join(import.meta.dirname, '..');
@@ -29,7 +29,7 @@ describe('the built tunnel (dist/main.js)', { timeout: 90_000 }, () => {
       }),
     );
     await watcher.subscribeAsync(statusTopic);
-    const app = startBuiltApp(packageDir, {
+    const app = spawnBuiltApp(packageDir, {
       GROWOFF_MODULE_ID: moduleId,
       GROWOFF_MQTT_URL: broker,
       GROWOFF_BASTION: `127.0.0.1:${sshd.port}`,
@@ -42,7 +42,7 @@ describe('the built tunnel (dist/main.js)', { timeout: 90_000 }, () => {
       npm_package_version: '0.0.0-not-this-package',
     });
     try {
-      await app.waitForOutput(`@growoff/tunnel ${version} configuration`);
+      await app.waitForLine(`@growoff/tunnel ${version} configuration`);
       expect(await published).toMatchObject({ version });
     } finally {
       await app.stop();

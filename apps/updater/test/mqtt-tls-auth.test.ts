@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topics } from '@growoff/protocol';
 import {
-  AppProcess,
+  spawnApp,
+  type SpawnedApp,
   freePort,
   getService,
   startSecureMosquitto,
@@ -20,7 +21,7 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 describe('the updater (dist/main.js) on a broker that wants a password and a client certificate', () => {
   let broker: SecureMosquitto;
   let watcher: TopicWatch;
-  const apps: AppProcess[] = [];
+  const apps: SpawnedApp[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'updater-tls-'));
 
   beforeAll(async () => {
@@ -40,14 +41,13 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
 
   async function startUpdater(
     password: string,
-  ): Promise<{ app: AppProcess; moduleId: string; httpPort: number }> {
+  ): Promise<{ app: SpawnedApp; moduleId: string; httpPort: number }> {
     const moduleId = `updater-tls-${randomBytes(4).toString('hex')}`;
     const httpPort = await freePort();
     await watcher.watch(topics.status(moduleId, 'updater'));
-    const app = new AppProcess(['dist/main.js'], {
-      cwd: packageDir,
-      env: {
-        PATH: process.env.PATH,
+    const app = spawnApp(
+      'dist/main.js',
+      {
         GROWOFF_MODULE_ID: moduleId,
         ...broker.env('updater', password),
         GROWOFF_DOCKER_HOST: getService('docker').host,
@@ -58,7 +58,8 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
         GROWOFF_DATA_DIR: join(dir, moduleId),
         GROWOFF_UPDATER_HTTP_PORT: String(httpPort),
       },
-    });
+      packageDir,
+    );
     apps.push(app);
     return { app, moduleId, httpPort };
   }
@@ -69,8 +70,8 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
     const { app, moduleId } = await startUpdater('right-password');
     await watcher.waitFor(topics.status(moduleId, 'updater'), (s) => s.state === 'online', app.exited);
     expect(statusOf(moduleId)).toMatchObject({ state: 'online' });
-    expect(app.output).toContain('GROWOFF_MQTT_PASSWORD=***');
-    expect(app.output).not.toContain('right-password');
+    expect(app.output()).toContain('GROWOFF_MQTT_PASSWORD=***');
+    expect(app.output()).not.toContain('right-password');
   });
 
   it('is refused with a wrong password: not online, and it keeps running', async () => {
@@ -81,6 +82,6 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
     const health = await fetch(`http://127.0.0.1:${httpPort}/health`);
     expect(health.ok).toBe(true);
     expect(app.running).toBe(true);
-    expect(app.output).not.toContain('wrong-password');
+    expect(app.output()).not.toContain('wrong-password');
   });
 });

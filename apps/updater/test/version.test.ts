@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '@growoff/protocol';
-import { freePort, getService, jsonWhenUp, startBuiltApp } from '@growoff/test-services';
+import { freePort, getService, jsonWhenUp, spawnBuiltApp } from '@growoff/test-services';
 import { describe, expect, it } from 'vitest';
 
 const packageDir = join(import.meta.dirname, '..');
@@ -31,7 +31,7 @@ describe('the built updater (dist/main.js)', { timeout: 90_000 }, () => {
       }),
     );
     await watcher.subscribeAsync(statusTopic);
-    const app = startBuiltApp(packageDir, {
+    const app = spawnBuiltApp(packageDir, {
       GROWOFF_MODULE_ID: moduleId,
       GROWOFF_MQTT_URL: broker,
       GROWOFF_UPDATER_HTTP_PORT: String(port),
@@ -51,7 +51,7 @@ describe('the built updater (dist/main.js)', { timeout: 90_000 }, () => {
       npm_package_version: '0.0.0-not-this-package',
     });
     try {
-      await app.waitForOutput(`growoff-updater ${version} starting`);
+      await app.waitForLine(`growoff-updater ${version} starting`);
       expect(await jsonWhenUp(`http://127.0.0.1:${port}/health`)).toMatchObject({ version });
       expect(await online).toMatchObject({ version });
     } finally {

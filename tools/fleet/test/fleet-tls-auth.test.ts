@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { topics } from '@growoff/protocol';
-import { AppProcess, startSecureMosquitto, TopicWatch, type SecureMosquitto } from '@growoff/test-services';
+import { spawnApp, startSecureMosquitto, TopicWatch, type SecureMosquitto } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const packageDir = resolve(import.meta.dirname, '..');
@@ -34,15 +34,13 @@ describe('the release CLI (`fleet status`) on a broker that wants a password and
 
   /** The CLI as `npm run fleet -- status --once …` runs it: its own process. */
   async function status(password: string): Promise<{ code: number | null; output: string }> {
-    const cli = new AppProcess(
+    const cli = spawnApp(
       ['--import', 'tsx', 'src/main.ts', 'status', '--once', '--json', '--prefix', prefix],
-      {
-        cwd: packageDir,
-        env: { PATH: process.env.PATH, ...broker.env('release', password) },
-      },
+      broker.env('release', password),
+      packageDir,
     );
-    const code = await cli.exited;
-    return { code, output: cli.output };
+    const { code } = await cli.exited;
+    return { code, output: cli.output() };
   }
 
   it('connects with the CA, client certificate and credentials from the environment and reads the fleet', async () => {

@@ -1,59 +1,97 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { stopProcess } from './process';
 
-/** An app started as production runs it (its own process), with its output awaited line by line. */
-export class AppProcess {
-  private readonly lines: string[] = [];
-  private readonly waiters: { match: (line: string) => boolean; resolve: () => void }[] = [];
+export interface AppExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** `performance.now()` when the exit event came. */
+  at: number;
+}
+
+/** An app in its own Node process, as production runs it, with its output awaited line by line. */
+export interface SpawnedApp {
   readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
+  /** Everything it printed so far, stdout and stderr interleaved by line. */
+  output(): string;
+  readonly running: boolean;
+  /**
+   * Resolves at the first line (printed already or later) that contains `text`; rejects when the
+   * app exits first or after `timeoutMs`, with its last lines.
+   */
+  waitForLine(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves when the process exits, with the moment it did. */
+  readonly exited: Promise<AppExit>;
+  /** Sends `signal` (SIGKILL: test cleanup) if still running and waits for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM, then SIGKILL after the grace period. */
+  stop(): Promise<void>;
+}
 
-  constructor(args: string[], options: { cwd: string; env: Record<string, string | undefined> }) {
-    this.child = spawn(process.execPath, args, {
-      cwd: options.cwd,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * `node <args>` (an entry such as `dist/main.js`, or flags and an entry) with exactly `env` plus PATH,
+ * so nothing npm or the test runner sets (npm_package_version, NODE_ENV…) reaches it.
+ */
+export function spawnApp(
+  args: string | readonly string[],
+  env: Record<string, string | undefined>,
+  cwd?: string,
+): SpawnedApp {
+  const child = spawn(process.execPath, typeof args === 'string' ? [args] : [...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let waiters: { text: string; resolve: () => void }[] = [];
+  const onLine = (line: string) => {
+    lines.push(line);
+    waiters = waiters.filter((w) => {
+      if (!line.includes(w.text)) return true;
+      w.resolve();
+      return false;
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    const onLine = (line: string) => {
-      this.lines.push(line);
-      for (const w of [...this.waiters]) {
-        if (w.match(line)) {
-          this.waiters.splice(this.waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      }
-    };
-    createInterface({ input: this.child.stdout! }).on('line', onLine);
-    createInterface({ input: this.child.stderr! }).on('line', onLine);
-  }
-
-  get output(): string {
-    return this.lines.join('\n');
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Resolves at the first line (already printed or to come) containing `text`; rejects if the app exits first. */
-  waitForLine(text: string, timeoutMs = 60_000): Promise<void> {
-    if (this.lines.some((l) => l.includes(text))) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const fail = (why: string) =>
-        reject(new Error(`${why} before "${text}"; output:\n${this.lines.slice(-30).join('\n')}`));
-      const timer = setTimeout(() => fail('timed out'), timeoutMs);
-      void this.exited.then((code) => {
-        clearTimeout(timer);
-        fail(`the app exited (${code})`);
+  };
+  createInterface({ input: child.stdout! }).on('line', onLine);
+  createInterface({ input: child.stderr! }).on('line', onLine);
+  const exited = new Promise<AppExit>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+  );
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    child,
+    output: () => lines.join('\n'),
+    get running() {
+      return running();
+    },
+    waitForLine: (text, timeoutMs = 60_000) => {
+      if (lines.some((l) => l.includes(text))) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const fail = (why: string) =>
+          reject(new Error(`${why} before a line with "${text}"; output:\n${lines.slice(-30).join('\n')}`));
+        const timer = setTimeout(() => fail('timed out'), timeoutMs);
+        void exited.then((exit) => {
+          clearTimeout(timer);
+          fail(`the app exited (${exit.code ?? exit.signal})`);
+        });
+        waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
       });
-      this.waiters.push({ match: (l) => l.includes(text), resolve: () => (clearTimeout(timer), resolve()) });
-    });
-  }
+    },
+    exited,
+    kill: async (signal = 'SIGKILL') => {
+      if (running()) child.kill(signal);
+      await exited;
+    },
+    stop: () => (child.pid === undefined || !running() ? Promise.resolve() : stopProcess(child.pid)),
+  };
+}
 
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.running) return;
-    this.child.kill(signal);
-    await this.exited;
-  }
+/** An app's bundle (`<packageDir>/dist/main.js`, built by its `build` target) under plain `node`. */
+export function spawnBuiltApp(packageDir: string, env: Record<string, string | undefined>): SpawnedApp {
+  const main = join(packageDir, 'dist/main.js');
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: build the app first (pnpm exec nx run <app>:build)`);
+  return spawnApp(main, env, packageDir);
 }

@@ -8,15 +8,13 @@ export { startRegistry, type RegistryInfo, type RegistryOptions } from './regist
 export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './sshd';
 export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
 export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
-export { jsonWhenUp, startBuiltApp, type BuiltApp } from './built-app';
+export { jsonWhenUp } from './json-when-up';
+export { spawnApp, spawnBuiltApp, type AppExit, type SpawnedApp } from './app-process';
 export {
   EXIT_SLACK_MS,
   sigtermAsBrokerStops,
-  spawnApp,
   startAppOnOwnBroker,
-  type AppExit,
   type AppOnOwnBroker,
-  type SpawnedApp,
 } from './own-broker-app';
 export { ensureDebianPackages, type DebianNeed } from './apt';
 export type { Services, ServiceName } from './state';
@@ -34,5 +32,4 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   }
   return info as Services[N];
 }
-export { AppProcess } from './app-process';
 export { TopicWatch } from './topic-watch';

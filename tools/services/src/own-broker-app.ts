@@ -1,71 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
 import { startMosquitto, type MosquittoInfo } from './mosquitto';
+import { spawnApp, type AppExit, type SpawnedApp } from './app-process';
 import { freePort, stopProcess } from './process';
-
-export interface AppExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** `performance.now()` when the exit event came. */
-  at: number;
-}
-
-export interface SpawnedApp {
-  readonly child: ChildProcess;
-  /** Everything it printed so far, stdout and stderr interleaved by line. */
-  output(): string;
-  /** Resolves at the first line (printed already or later) that contains `text`. */
-  waitForLine(text: string, timeoutMs?: number): Promise<void>;
-  /** Resolves when the process exits, with the moment it did. */
-  readonly exited: Promise<AppExit>;
-  /** SIGKILL if still running (test cleanup). */
-  kill(): Promise<void>;
-}
-
-/** An app's built entry (`dist/main.js`) in its own Node process, as its image runs it. */
-export function spawnApp(entry: string, env: Record<string, string>, cwd?: string): SpawnedApp {
-  const child = spawn(process.execPath, [entry], {
-    cwd,
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let waiters: { text: string; resolve: () => void }[] = [];
-  const onLine = (line: string) => {
-    lines.push(line);
-    waiters = waiters.filter((w) => {
-      if (!line.includes(w.text)) return true;
-      w.resolve();
-      return false;
-    });
-  };
-  createInterface({ input: child.stdout! }).on('line', onLine);
-  createInterface({ input: child.stderr! }).on('line', onLine);
-  const exited = new Promise<AppExit>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
-  );
-  return {
-    child,
-    output: () => lines.join('\n'),
-    waitForLine: (text, timeoutMs = 60_000) => {
-      if (lines.some((l) => l.includes(text))) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no line with "${text}"; output:\n${lines.slice(-30).join('\n')}`)),
-          timeoutMs,
-        );
-        waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-      });
-    },
-    exited,
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /**
  * Stops the app's broker and sends the app SIGTERM at the same moment (as a host shutdown does);
