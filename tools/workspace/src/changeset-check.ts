@@ -29,6 +29,11 @@ function packages(repo: string): Map<string, string> {
   return found;
 }
 
+/** A package's tests are not part of what it ships: changing only them needs no changeset. */
+export function isTestOnly(file: string): boolean {
+  return /(^|\/)(test|__tests__)\//.test(file) || /\.test\.[cm]?[jt]sx?$/.test(file);
+}
+
 /** The package names a changeset's front matter bumps (`'@growoff/core': patch`). */
 export function changesetPackages(text: string): string[] {
   const frontMatter = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text)?.[1] ?? '';
@@ -39,7 +44,7 @@ export function changesetPackages(text: string): string[] {
 }
 
 /**
- * What `changeset status` checks, per package: every package with a file changed since `base`
+ * What `changeset status` checks, per package: every package with a shipped file (not a test) changed since `base`
  * (committed, staged, or in the working tree) is named by a changeset added or edited since then.
  * Compares against the merge base, so a base branch that moved on does not count its changes.
  */
@@ -58,6 +63,7 @@ export function checkChangesets(repo: string, base: string): ChangesetCheck {
         for (const name of changesetPackages(readFileSync(join(repo, file), 'utf8'))) covered.add(name);
       continue;
     }
+    if (isTestOnly(file)) continue;
     for (const [dir, name] of dirs) if (file.startsWith(dir)) changed.add(name);
   }
   const sorted = (names: Iterable<string>) => [...names].sort();

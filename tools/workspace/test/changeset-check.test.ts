@@ -66,6 +66,18 @@ describe('checkChangesets', () => {
     });
   });
 
+  it('needs no changeset for a change to tests only (a test folder or a *.test.ts beside the source)', () => {
+    write('apps/core/test/api.test.ts', 'export const t = 1;\n');
+    write('libs/hal/src/crc.test.ts', 'export const t = 2;\n');
+    commit('tests only');
+    expect(checkChangesets(repo, 'main')).toMatchObject({ changed: [], missing: [] });
+    write('libs/hal/src/crc.ts', 'export const crc = 3;\n');
+    expect(checkChangesets(repo, 'main')).toMatchObject({
+      changed: ['@growoff/hal'],
+      missing: ['@growoff/hal'],
+    });
+  });
+
   it('does not count a changeset already on the base, nor changes the base made after the branch started', () => {
     write('.changeset/old.md', "---\n'@growoff/hal': minor\n---\n\nold\n");
     git('checkout', '-q', 'main');
