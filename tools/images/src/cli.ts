@@ -77,7 +77,9 @@ async function main(): Promise<number> {
       throw new ImageError('INVALID_MESSAGE', '--projects must be a JSON array of project names');
     console.log(
       JSON.stringify(
-        projects === undefined ? imageBuildsOfRelease(json('published')) : imageBuildsOfProjects(projects as string[]),
+        projects === undefined
+          ? imageBuildsOfRelease(json('published'))
+          : imageBuildsOfProjects(projects as string[]),
       ),
     );
     return 0;

@@ -70,6 +70,8 @@ export function imageBuildsOfRelease(published: unknown): ImageBuild[] {
     )
   )
     throw new ImageError('INVALID_MESSAGE', 'published packages must be a JSON array of {"name", "version"}');
-  const versions = new Map((published as { name: string; version: string }[]).map((p) => [p.name, p.version]));
+  const versions = new Map(
+    (published as { name: string; version: string }[]).map((p) => [p.name, p.version]),
+  );
   return RECIPES.filter((r) => versions.has(r.package)).map((r) => build(r, versions.get(r.package)!));
 }
