@@ -103,7 +103,7 @@ async function affectedBy(files: string[]): Promise<string[]> {
 beforeAll(async () => {
   Object.assign(process.env, nxEnv);
   graph = await createProjectGraphAsync({ exitOnError: false });
-});
+}, 120_000);
 
 describe('nx affected', () => {
   it.each(CASES)('runs $project when $file changes', async ({ file, project, checkedBy, reads }) => {
@@ -124,5 +124,5 @@ describe('nx affected', () => {
       { cwd: root, encoding: 'utf8', env: { ...process.env, ...nxEnv } },
     );
     expect((JSON.parse(cli) as string[]).sort()).toEqual(await affectedBy(files));
-  });
+  }, 120_000);
 });
