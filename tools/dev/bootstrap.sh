@@ -20,7 +20,7 @@ fi
 stamp=node_modules/.growoff-install-stamp
 changed() {
   [ ! -f "$stamp" ] && return 0
-  [ -n "$(find package.json pnpm-workspace.yaml pnpm-lock.yaml apps libs tools -maxdepth 2 \
+  [ -n "$(find package.json pnpm-workspace.yaml pnpm-lock.yaml apps libs tools docker -maxdepth 2 \
     \( -name package.json -o -name pnpm-lock.yaml -o -name pnpm-workspace.yaml \) -newer "$stamp" 2>/dev/null)" ]
 }
 # One install at a time: `npm test` and `npm run demo` may start together.

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { APP_NAMES, isAppName, type AppName } from './apps';
 import { DEFAULT_BASE_IMAGE, buildImage } from './build-image';
+import { imageBuildsOfProjects, imageBuildsOfRelease } from './image-builds';
 import { ImageError } from './image-error';
 import { formatSizes, imageSizes } from './image-sizes';
 import { appVersion } from './workspace';
@@ -8,10 +9,14 @@ import { appVersion } from './workspace';
 const USAGE = `usage:
   image build <app...> [--base-image IMAGE] [--deps source|prepared] [--repository PREFIX] [--skip-app-build]
   image sizes [app...] [--base-image IMAGE] [--repository PREFIX]
+  image builds --projects JSON | --published JSON
 Images are tagged <PREFIX><app>:<version> (PREFIX default growoff/); apps: ${APP_NAMES.join(', ')}.
 --deps source (default) builds everything in the image's build stage (needs BuildKit/buildx);
 --deps prepared deploys the production dependencies here (same architecture and Node ABI as the base).
-DOCKER_HOST selects the engine.`;
+DOCKER_HOST selects the engine.
+\`builds\` prints, as JSON, how CI builds the images (the apps' and Telegraf's) of the given Nx projects
+(a JSON array of names, at their package versions) or of a release's published packages (changesets'
+publishedPackages: [{"name", "version"}]).`;
 
 function apps(names: string[]): AppName[] {
   if (names.length === 0) return APP_NAMES;
@@ -28,6 +33,8 @@ async function main(): Promise<number> {
       deps: { type: 'string', default: 'source' },
       'skip-app-build': { type: 'boolean', default: false },
       repository: { type: 'string', default: 'growoff/' },
+      projects: { type: 'string' },
+      published: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,6 +60,28 @@ async function main(): Promise<number> {
         `${built.tag} built in ${built.seconds.toFixed(1)} s (version ${built.version}, revision ${built.revision})`,
       );
     }
+    return 0;
+  }
+  if (command === 'builds') {
+    const json = (flag: 'projects' | 'published'): unknown => {
+      try {
+        return JSON.parse(values[flag]!);
+      } catch {
+        throw new ImageError('BAD_JSON', `--${flag} is not JSON: ${values[flag]}`);
+      }
+    };
+    if ((values.projects === undefined) === (values.published === undefined))
+      throw new ImageError('INVALID_MESSAGE', `builds takes one of --projects or --published\n${USAGE}`);
+    const projects = values.projects === undefined ? undefined : json('projects');
+    if (projects !== undefined && !(Array.isArray(projects) && projects.every((p) => typeof p === 'string')))
+      throw new ImageError('INVALID_MESSAGE', '--projects must be a JSON array of project names');
+    console.log(
+      JSON.stringify(
+        projects === undefined
+          ? imageBuildsOfRelease(json('published'))
+          : imageBuildsOfProjects(projects as string[]),
+      ),
+    );
     return 0;
   }
   if (command === 'sizes') {

@@ -2,6 +2,8 @@ import { CodedError } from '@growoff/protocol';
 
 export type ImageErrorCode =
   | 'IMAGE_UNKNOWN_APP'
+  | 'BAD_JSON'
+  | 'INVALID_MESSAGE'
   | 'IMAGE_APP_BUILD_FAILED'
   | 'IMAGE_DEPLOY_FAILED'
   | 'IMAGE_BUILD_FAILED'

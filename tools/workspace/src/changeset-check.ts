@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { workspacePackageDirs } from './workspace-packages';
 
 export interface ChangesetCheck {
   /** The packages with a changed file since the base, by name. */
@@ -15,18 +16,14 @@ function git(repo: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The workspace's packages: folder (relative to the repository) → package name. */
+/** The workspace's packages: folder (relative to the repository, with a trailing `/`) → package name. */
 function packages(repo: string): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const group of ['apps', 'libs', 'tools']) {
-    if (!existsSync(join(repo, group))) continue;
-    for (const name of readdirSync(join(repo, group))) {
-      const manifest = join(repo, group, name, 'package.json');
-      if (existsSync(manifest))
-        found.set(`${group}/${name}/`, (JSON.parse(readFileSync(manifest, 'utf8')) as { name: string }).name);
-    }
-  }
-  return found;
+  return new Map(
+    workspacePackageDirs(repo).map((dir) => [
+      `${dir}/`,
+      (JSON.parse(readFileSync(join(repo, dir, 'package.json'), 'utf8')) as { name: string }).name,
+    ]),
+  );
 }
 
 /** A package's tests are not part of what it ships: changing only them needs no changeset. */

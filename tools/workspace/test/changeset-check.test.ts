@@ -25,10 +25,13 @@ function commit(message: string): void {
   git('-c', 'user.name=test', '-c', 'user.email=test@example.invalid', 'commit', '-qm', message);
 }
 
-/** A scratch workspace: an app and a lib on `main`, then a branch `change` to work on. */
+/** A scratch workspace: an app, a lib and the Telegraf image on `main`, then a branch `change` to work on. */
 beforeEach(() => {
   repo = mkdtempSync(join(tmpdir(), 'changeset-check-'));
   git('init', '-q', '-b', 'main');
+  write('pnpm-workspace.yaml', 'packages:\n  - apps/*\n  - libs/*\n  - docker/telegraf\n');
+  write('docker/telegraf/package.json', JSON.stringify({ name: '@growoff/telegraf', version: '1.0.0' }));
+  write('docker/telegraf/telegraf.conf', '[agent]\n');
   write('apps/core/package.json', JSON.stringify({ name: '@growoff/core', version: '1.0.0' }));
   write('apps/core/src/main.ts', 'export {};\n');
   write('libs/hal/package.json', JSON.stringify({ name: '@growoff/hal', version: '1.0.0' }));
@@ -75,6 +78,15 @@ describe('checkChangesets', () => {
     expect(checkChangesets(repo, 'main')).toMatchObject({
       changed: ['@growoff/hal'],
       missing: ['@growoff/hal'],
+    });
+  });
+
+  it('asks one for a package pnpm-workspace.yaml names by its folder, as the Telegraf image', () => {
+    write('docker/telegraf/telegraf.conf', '[agent]\n  interval = "10s"\n');
+    commit('telegraf change');
+    expect(checkChangesets(repo, 'main')).toMatchObject({
+      changed: ['@growoff/telegraf'],
+      missing: ['@growoff/telegraf'],
     });
   });
 

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { workspacePackageDirs } from '../src/workspace-packages';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -26,11 +27,7 @@ interface PackageJson {
 }
 
 function packageDirs(): string[] {
-  return ['apps', 'libs', 'tools'].flatMap((group) =>
-    readdirSync(join(root, group))
-      .map((name) => join(group, name))
-      .filter((dir) => existsSync(join(root, dir, 'package.json'))),
-  );
+  return workspacePackageDirs(root);
 }
 
 function readPackage(dir: string): PackageJson {
