@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,6 +47,8 @@ export async function startBastion(label: string, clientAliveIntervalS = 1): Pro
     'sshd-config',
     '--user',
     userInfo().username,
+    '--authorized-keys',
+    join(dir, 'authorized_keys'),
     '--client-alive-interval',
     String(clientAliveIntervalS),
     '--client-alive-count-max',
@@ -136,7 +138,7 @@ export function sessionOptions(
     port: bastion.sshd.port,
     username: userInfo().username,
     privateKey: readFileSync(bastion.moduleKey),
-    hostKeyFingerprint: bastion.sshd.hostKeyFingerprint,
+    hostKeyFingerprints: [bastion.sshd.hostKeyFingerprint],
     keepaliveIntervalMs: 300,
     keepaliveCountMax: 2,
     connectTimeoutMs: 5000,
@@ -158,6 +160,7 @@ export function supervisorOptions(
     alwaysOn: false,
     probeIntervalMs: 0,
     probeTimeoutMs: 2000,
+    probeFailuresMax: 3,
     backoffMinMs: 100,
     backoffMaxMs: 500,
     portBusyRetries: 2,
@@ -232,6 +235,71 @@ export function sshThroughTunnel(
     `${moduleSshd.user}@127.0.0.1`,
     command,
   ]);
+}
+
+export interface InteractiveSsh {
+  /** Sends a line to the remote `cat` and resolves with the line it echoes. */
+  say(line: string): Promise<string>;
+  end(): void;
+}
+
+/** An engineer's long-lived session through the tunnel into the module's sshd: a remote `cat`. */
+export function interactiveThroughTunnel(moduleSshd: SshdInfo, remotePort: number): InteractiveSsh {
+  const knownHosts = join(tempDir('known'), 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${remotePort} ${readFileSync(`${moduleSshd.hostKey}.pub`, 'utf8')}`);
+  const ssh = spawn(
+    'ssh',
+    [
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-p',
+      String(remotePort),
+      '-i',
+      moduleSshd.clientKey,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      `${moduleSshd.user}@127.0.0.1`,
+      'cat',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let buffered = '';
+  let stderr = '';
+  const waiters: ((line: string | Error) => void)[] = [];
+  ssh.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  ssh.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      waiters.shift()?.(line);
+    }
+  });
+  ssh.once('exit', (code) => {
+    for (const waiter of waiters.splice(0)) waiter(new Error(`ssh exited (${code}): ${stderr}`));
+  });
+  return {
+    say: (line) =>
+      new Promise((resolvePromise, reject) => {
+        if (ssh.exitCode !== null) {
+          reject(new Error(`ssh exited (${ssh.exitCode}): ${stderr}`));
+          return;
+        }
+        waiters.push((got) => (got instanceof Error ? reject(got) : resolvePromise(got)));
+        ssh.stdin.write(`${line}\n`);
+      }),
+    end: () => {
+      ssh.stdin.end();
+      ssh.kill();
+    },
+  };
 }
 
 /** `ssh` options for logging in to the bastion with the module's own key. */
