@@ -16,13 +16,16 @@ import { fingerprintOf, freePort, portAnswers, stopProcess, waitUntil } from '@g
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BastionSession } from '../src/bastion-session';
 import {
+  addModuleKey,
   BASTION_SCRIPT,
   descendantsOf,
+  loginArgs,
   runSsh,
   signalAll,
   sshKeygen,
   tempDir,
   uniqueModuleId,
+  withReverseForward,
 } from './support';
 
 /**
@@ -47,19 +50,9 @@ describe('a bastion set up as root for a real tunnel account', () => {
   let targetPort: number;
 
   const bastion = (...args: string[]) => execFileSync(script, args, { encoding: 'utf8' });
-  const asAccount = (key: string) => [
-    '-p',
-    String(sshdPort),
-    '-i',
-    key,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    `${account}@127.0.0.1`,
-  ];
+  const asAccount = (key: string) => loginArgs(sshdPort, key, account);
+  /** add-key as root, as the README runs it. */
+  const addKey = () => addModuleKey(authorizedKeys, moduleId, remotePort, `${moduleKey}.pub`, script);
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error('this test sets up a bastion account: run it as root');
@@ -112,17 +105,7 @@ describe('a bastion set up as root for a real tunnel account', () => {
     handKey = join(dir, 'hand_ed25519');
     sshKeygen(handKey);
     remotePort = await freePort();
-    bastion(
-      'add-key',
-      '--authorized-keys',
-      authorizedKeys,
-      '--module',
-      moduleId,
-      '--port',
-      String(remotePort),
-      '--public-key',
-      `${moduleKey}.pub`,
-    );
+    addKey();
   });
 
   afterAll(async () => {
@@ -143,43 +126,13 @@ describe('a bastion set up as root for a real tunnel account', () => {
     // What the earlier version left behind: root-owned, mode 600, unreadable by the account.
     chownSync(authorizedKeys, 0, 0);
     chmodSync(authorizedKeys, 0o600);
-    const again = bastion(
-      'add-key',
-      '--authorized-keys',
-      authorizedKeys,
-      '--module',
-      moduleId,
-      '--port',
-      String(remotePort),
-      '--public-key',
-      `${moduleKey}.pub`,
-    );
-    expect(again.trim()).toBe('unchanged');
+    expect(addKey().trim()).toBe('unchanged');
     expect(statSync(authorizedKeys).uid).toBe(uid);
     expect((statSync(authorizedKeys).mode & 0o777).toString(8)).toBe('600');
   });
 
   it("lets a real sshd accept the module key for the account's reverse forward, and runs the probe through it", async () => {
-    const ssh = spawn(
-      'ssh',
-      [
-        '-N',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ExitOnForwardFailure=yes',
-        '-R',
-        `localhost:${remotePort}:127.0.0.1:${targetPort}`,
-        ...asAccount(moduleKey),
-      ],
-      { stdio: 'ignore' },
-    );
-    try {
-      await waitUntil('the reverse forward', () => portAnswers(remotePort), 10_000, ssh.pid);
-    } finally {
-      ssh.kill();
-      await new Promise((resolve) => ssh.once('exit', resolve));
-    }
+    await withReverseForward(asAccount(moduleKey), remotePort, targetPort);
     await waitUntil('the forward to close', async () => !(await portAnswers(remotePort)), 10_000);
     // The tunnel app's own session: forward, then the end-to-end probe the ForceCommand runs.
     const session = await BastionSession.connect({
