@@ -48,7 +48,11 @@ describe('a bastion set up by tools/bastion', () => {
     expect(tunnelAccount).toMatch(/^permitopen none$/m);
     expect(tunnelAccount).toMatch(/^gatewayports no$/m);
     expect(tunnelAccount).toMatch(/^permittty no$/m);
-    expect(effective('engineer')).toMatch(/^allowtcpforwarding yes$/m);
+    expect(tunnelAccount).toMatch(/^exposeauthinfo yes$/m);
+    expect(tunnelAccount).toMatch(/^forcecommand \S+growoff-bastion\.sh probe --authorized-keys \S+$/m);
+    const engineer = effective('engineer');
+    expect(engineer).toMatch(/^allowtcpforwarding yes$/m);
+    expect(engineer).toMatch(/^forcecommand none$/m);
   });
 
   it('gives the module key no shell and runs none of its commands', async () => {
