@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (usage: install.sh --root DIR --config DIR)" ;;
   esac
 done

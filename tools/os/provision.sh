@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --boot) boot=${2:-}; shift 2 ;;
     --root) root=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (usage: provision.sh [--boot DIR] --root DIR --config DIR)" ;;
   esac
 done
