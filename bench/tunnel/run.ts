@@ -7,7 +7,7 @@
  * - time to be back after the bastion's sshd is killed and restarted.
  * Run from the repository root: pnpm exec tsx bench/tunnel/run.ts
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -21,6 +21,7 @@ import {
   type SshdInfo,
 } from '@growoff/test-services';
 import { TunnelSupervisor, type TunnelSnapshot } from '../../apps/tunnel/src/tunnel-supervisor';
+import { loginArgs, withReverseForward } from '../../apps/tunnel/test/support';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
 const PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -137,7 +138,7 @@ const supervisor = new TunnelSupervisor({
     port: sshd.port,
     username: user,
     privateKey: readFileSync(moduleKey),
-    hostKeyFingerprint: sshd.hostKeyFingerprint,
+    hostKeyFingerprints: [sshd.hostKeyFingerprint],
     keepaliveIntervalMs: 8000,
     keepaliveCountMax: 2,
     connectTimeoutMs: 20_000,
@@ -149,6 +150,7 @@ const supervisor = new TunnelSupervisor({
   alwaysOn: false,
   probeIntervalMs: 0,
   probeTimeoutMs: 10_000,
+  probeFailuresMax: 3,
   backoffMinMs: 1000,
   backoffMaxMs: 60_000,
   portBusyRetries: 5,
@@ -166,34 +168,9 @@ for (let round = 0; round < ROUNDS; round += 1) {
   ours.push(await transfer());
   await supervisor.close('bench round done');
 
-  const ssh = spawn(
-    'ssh',
-    [
-      '-N',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'ExitOnForwardFailure=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      '-o',
-      'LogLevel=ERROR',
-      '-i',
-      moduleKey,
-      '-p',
-      String(sshd.port),
-      '-R',
-      `localhost:${remotePort}:127.0.0.1:${sinkPort}`,
-      `${user}@127.0.0.1`,
-    ],
-    { stdio: 'ignore' },
-  );
-  await waitUntil('ssh -R', () => portAnswers(remotePort), 10_000, ssh.pid);
-  openssh.push(await transfer());
-  ssh.kill();
-  await new Promise((done) => ssh.once('exit', done));
+  await withReverseForward(loginArgs(sshd.port, moduleKey, user), remotePort, sinkPort, async () => {
+    openssh.push(await transfer());
+  });
   await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 }
 const fmt = (v: number) => v.toFixed(1);

@@ -13,6 +13,10 @@
 #   DIR/secrets/tunnel_ed25519      the module's tunnel private key (installed 0600)
 #   DIR/secrets/telegraf-token      the token of Telegraf's local listener, which the apps write to
 #   DIR/secrets/influx-token        the cloud InfluxDB token Telegraf writes with
+#   DIR/secrets/mqtt-password       optional: the module's broker password (with MQTT_USERNAME)
+#   DIR/secrets/mqtt-client.crt     optional: the module's broker client certificate (PEM) ...
+#   DIR/secrets/mqtt-client.key     ... and its key (both or neither)
+#   DIR/secrets/mqtt-ca.pem         optional: the CA the broker's certificate chains to
 #   DIR/release-keys/*.pem          trusted Ed25519 release keys (the set is synchronised)
 set -euo pipefail
 
@@ -28,7 +32,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (usage: install.sh --root DIR --config DIR)" ;;
   esac
 done
@@ -55,13 +59,36 @@ for key in MODULE_ID MQTT_URL AWS_REGION ECR_REGISTRY CORE_IMAGE_REPO UPDATER_IM
   [ -n "${conf[$key]:-}" ] || die "module.conf: $key is required"
 done
 [[ "${conf[MODULE_ID]}" =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "module.conf: MODULE_ID must be lowercase letters, digits and dashes"
-[[ "${conf[BASTION_HOSTKEY]}" =~ ^SHA256: ]] || die "module.conf: BASTION_HOSTKEY must be an OpenSSH SHA256: fingerprint"
+# One pin, or several comma-separated while the bastion's host key is rotated (any one may match).
+[[ "${conf[BASTION_HOSTKEY]}" =~ ^SHA256:[A-Za-z0-9+/]{43}(,SHA256:[A-Za-z0-9+/]{43})*$ ]] ||
+  die "module.conf: BASTION_HOSTKEY must be OpenSSH SHA256: fingerprints (43 characters after SHA256:), comma-separated"
 for key in TUNNEL_REMOTE_PORT UPDATER_HTTP_PORT CORE_HTTP_PORT TUNNEL_MAX_TTL; do
   [[ "${conf[$key]}" =~ ^[0-9]+$ ]] || die "module.conf: $key must be a number"
 done
 for secret in aws-credentials tunnel_ed25519 telegraf-token influx-token; do
   [ -s "$config/secrets/$secret" ] || die "secret '$config/secrets/$secret' is missing or empty"
 done
+# The module's broker identity: a user name and password, a client certificate, or both. The
+# password is checked here without ever being printed (the install log is not secret).
+mqtt_password=''
+if [ -e "$config/secrets/mqtt-password" ]; then
+  [ -n "${conf[MQTT_USERNAME]:-}" ] || die "secrets/mqtt-password is given but module.conf has no MQTT_USERNAME"
+  mqtt_password=$(tr -d '\n' <"$config/secrets/mqtt-password")
+  [ -n "$mqtt_password" ] || die "secrets/mqtt-password is empty"
+  [[ "$mqtt_password" =~ ^[^[:space:]\"\'\\]+$ ]] ||
+    die "secrets/mqtt-password must not contain spaces, quotes or backslashes (env files cannot carry them the same way)"
+fi
+if [ -e "$config/secrets/mqtt-client.crt" ] || [ -e "$config/secrets/mqtt-client.key" ]; then
+  for secret in mqtt-client.crt mqtt-client.key; do
+    [ -s "$config/secrets/$secret" ] || die "secret '$config/secrets/$secret' is missing or empty: the client certificate needs both its certificate and its key"
+  done
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$config/secrets/mqtt-client.crt" || die "secrets/mqtt-client.crt is not a PEM certificate"
+  grep -q -- '-----BEGIN .*PRIVATE KEY-----' "$config/secrets/mqtt-client.key" || die "secrets/mqtt-client.key is not a PEM private key"
+fi
+if [ -e "$config/secrets/mqtt-ca.pem" ]; then
+  grep -q -- '-----BEGIN CERTIFICATE-----' "$config/secrets/mqtt-ca.pem" || die "secrets/mqtt-ca.pem is not a PEM certificate"
+fi
+
 shopt -s nullglob
 keys=("$config"/release-keys/*.pem)
 [ ${#keys[@]} -gt 0 ] || die "no trusted release keys in '$config/release-keys' (*.pem)"
@@ -105,6 +132,25 @@ put /etc/growoff/secrets/aws-credentials 0600 0:0 <"$config/secrets/aws-credenti
 # Read by the tunnel container's non-root user, so owned by that uid; nobody else can read it.
 put /etc/growoff/secrets/tunnel_ed25519 0600 "$APP_UID:$APP_UID" <"$config/secrets/tunnel_ed25519"
 
+# The broker TLS files, mounted read-only into the app containers at $MQTT_TLS_IN_CONTAINER. The
+# core and the tunnel run as uid/gid 1000, the updater as root: the key is root's, readable by
+# group 1000 (0640); the certificates are public (0644). A file dropped from the configuration is
+# removed, like a release key.
+readonly MQTT_TLS_IN_CONTAINER=/run/secrets/mqtt
+ensure_dir /etc/growoff/secrets/mqtt 0750 "0:$APP_UID"
+declare -A mqtt_tls=()
+for pair in mqtt-ca.pem:ca.pem:0644:0:0 mqtt-client.crt:client.crt:0644:0:0 "mqtt-client.key:client.key:0640:0:$APP_UID"; do
+  IFS=: read -r from name mode uid gid <<<"$pair"
+  if [ -s "$config/secrets/$from" ]; then
+    put "/etc/growoff/secrets/mqtt/$name" "$mode" "$uid:$gid" <"$config/secrets/$from"
+    mqtt_tls[$name]=$MQTT_TLS_IN_CONTAINER/$name
+  elif [ -e "$root/etc/growoff/secrets/mqtt/$name" ]; then
+    rm -f "$root/etc/growoff/secrets/mqtt/$name"
+    echo "removed /etc/growoff/secrets/mqtt/$name"
+    changed=$((changed + 1))
+  fi
+done
+
 declare -A wanted_keys=()
 for key in "${keys[@]}"; do
   name=$(basename "$key")
@@ -140,12 +186,19 @@ timezone=${timezone#*zoneinfo/}
 [[ "$timezone" =~ ^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$ ]] || timezone=UTC
 
 # app_env COMMENT — the first lines of an app container's environment: COMMENT, then what every
-# app shares (its module, broker, data volume and the local Telegraf listener).
+# app shares (its module, its broker and identity there, data volume and the local Telegraf listener).
 app_env() {
   echo "# Written by tools/base/install.sh. $1"
+  echo "GROWOFF_MODULE_ID=${conf[MODULE_ID]}"
+  echo "GROWOFF_MQTT_URL=${conf[MQTT_URL]}"
+  if [ -n "${conf[MQTT_USERNAME]:-}" ]; then echo "GROWOFF_MQTT_USERNAME=${conf[MQTT_USERNAME]}"; fi
+  if [ -n "$mqtt_password" ]; then echo "GROWOFF_MQTT_PASSWORD=$mqtt_password"; fi
+  if [ -n "${mqtt_tls[ca.pem]:-}" ]; then echo "GROWOFF_MQTT_CA=${mqtt_tls[ca.pem]}"; fi
+  if [ -n "${mqtt_tls[client.crt]:-}" ]; then
+    echo "GROWOFF_MQTT_CERT=${mqtt_tls[client.crt]}"
+    echo "GROWOFF_MQTT_KEY=${mqtt_tls[client.key]}"
+  fi
   cat <<EOF
-GROWOFF_MODULE_ID=${conf[MODULE_ID]}
-GROWOFF_MQTT_URL=${conf[MQTT_URL]}
 GROWOFF_DATA_DIR=/data
 GROWOFF_TELEMETRY_URL=http://127.0.0.1:8186
 GROWOFF_TELEMETRY_API=v2
@@ -170,7 +223,7 @@ GROWOFF_CORE_ENV_FILE=/etc/growoff/core.env
 GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%:*}
 GROWOFF_CORE_DEVICES=/dev/i2c-1
 GROWOFF_CORE_GROUPS=$i2c_gid
-GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro
+GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro,/etc/growoff/secrets/mqtt:$MQTT_TLS_IN_CONTAINER:ro
 EOF
 )
 

@@ -8,7 +8,9 @@
 # Idempotent: a file is rewritten only when its content differs; a second run prints "0 changed".
 # Refuses a tree that is not a Raspberry Pi OS layout.
 #
-# Usage: provision.sh --boot DIR --root DIR --config DIR
+# Usage: provision.sh [--boot DIR] --root DIR --config DIR
+#   --boot is the FAT boot partition; without it, ROOT/boot/firmware (where bookworm mounts it). The
+#   root partition's own /boot on bookworm holds only "moved to /boot/firmware" stubs: refused.
 #   DIR is the tools/base configuration folder (module.conf, secrets/, release-keys/) plus:
 #   DIR/os.conf                     KEY=VALUE: HOSTNAME, WIFI_SSID, WIFI_COUNTRY, LOCALE, TIMEZONE,
 #                                   KEYBOARD, ADMIN_USER (all optional; see tools/os/README.md)
@@ -29,13 +31,14 @@ while [ $# -gt 0 ]; do
     --boot) boot=${2:-}; shift 2 ;;
     --root) root=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
-    *) die "unknown argument '$1' (usage: provision.sh --boot DIR --root DIR --config DIR)" ;;
+    -h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (usage: provision.sh [--boot DIR] --root DIR --config DIR)" ;;
   esac
 done
-if [ -z "$boot" ] || [ -z "$root" ] || [ -z "$config" ]; then
-  die "--boot, --root and --config are required"
+if [ -z "$root" ] || [ -z "$config" ]; then
+  die "--root and --config are required"
 fi
+[ -n "$boot" ] || boot=$root/boot/firmware
 [ -d "$boot" ] || die "boot partition '$boot' is not a directory"
 [ -d "$root" ] || die "root partition '$root' is not a directory"
 [ -f "$config/module.conf" ] || die "'$config/module.conf' not found"
@@ -48,6 +51,11 @@ root=$(cd "$root" && pwd)
 # partition, and a Debian root that carries /etc/rpi-issue.
 for file in config.txt cmdline.txt; do
   [ -f "$boot/$file" ] || die "'$boot' is not a Raspberry Pi OS boot partition: $file is missing"
+  # Bookworm's root partition keeps a /boot whose config.txt and cmdline.txt only say where the
+  # real ones went; editing them would change nothing the firmware reads.
+  if grep -qi 'moved to /boot/firmware' "$boot/$file"; then
+    die "OS_BOOT_STUB: '$boot' holds only the \"moved to /boot/firmware\" stubs ($file): pass the boot partition itself, mounted at <root>/boot/firmware (the default without --boot) or on its own"
+  fi
 done
 for file in etc/os-release etc/rpi-issue; do
   [ -f "$root/$file" ] || die "'$root' is not a Raspberry Pi OS root partition: /$file is missing"
@@ -189,6 +197,30 @@ network={
 }
 EOF
   fi
+fi
+
+# The radio itself: current images ship it off until a country is set. NetworkManager keeps its
+# switch in NetworkManager.state, and systemd-rfkill restores a soft block per device from
+# /var/lib/systemd/rfkill at every boot; a unit clears the block of a device not listed there.
+if $wifi; then
+  if [ "$network" = networkmanager ]; then
+    nm_state=$root/var/lib/NetworkManager/NetworkManager.state
+    # shellcheck disable=SC2016 # an awk program, not shell
+    edit "$nm_state" 0644 awk '
+      /^\[/ { if (section == "[main]" && !done) { print "WirelessEnabled=true"; done = 1 } section = $0 }
+      section == "[main]" && /^WirelessEnabled=/ { if (!done) print "WirelessEnabled=true"; done = 1; next }
+      { print }
+      END {
+        if (!done) { if (section != "[main]") print "[main]"; print "WirelessEnabled=true" }
+      }'
+  fi
+  for state in "$root"/var/lib/systemd/rfkill/*:wlan; do
+    [ -f "$state" ] || continue
+    put "$state" 0644 <<<0
+  done
+  put "$root/usr/local/lib/growoff/wifi-unblock.sh" 0755 <"$here/files/wifi-unblock.sh"
+  put "$root/etc/systemd/system/growoff-wifi-unblock.service" 0644 <"$here/files/growoff-wifi-unblock.service"
+  link "$root/etc/systemd/system/multi-user.target.wants/growoff-wifi-unblock.service" /etc/systemd/system/growoff-wifi-unblock.service
 fi
 
 # Locale, timezone, keyboard (what raspi-config writes; locale-gen runs at first boot).

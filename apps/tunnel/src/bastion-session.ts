@@ -11,7 +11,8 @@ export interface BastionSessionOptions {
   port: number;
   username: string;
   privateKey: Buffer;
-  hostKeyFingerprint: string;
+  /** The pinned host keys (`SHA256:…`); the bastion must present one of them. */
+  hostKeyFingerprints: readonly string[];
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   connectTimeoutMs: number;
@@ -79,8 +80,8 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
             fail(
               new TunnelError(
                 'TUNNEL_HOSTKEY_MISMATCH',
-                `the bastion ${options.host}:${options.port} presented host key ${hostKeyMismatch}, not the pinned ${options.hostKeyFingerprint} (GROWOFF_BASTION_HOSTKEY); refusing to connect`,
-                { presented: hostKeyMismatch, pinned: options.hostKeyFingerprint },
+                `the bastion ${options.host}:${options.port} presented host key ${hostKeyMismatch}, not ${options.hostKeyFingerprints.length === 1 ? 'the pinned' : 'any of the pinned'} ${options.hostKeyFingerprints.join(', ')} (GROWOFF_BASTION_HOSTKEY); refusing to connect`,
+                { presented: hostKeyMismatch, pinned: [...options.hostKeyFingerprints] },
               ),
             );
           } else if (error.level === 'client-authentication') {
@@ -125,7 +126,7 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
         keepaliveInterval: options.keepaliveIntervalMs,
         keepaliveCountMax: options.keepaliveCountMax,
         hostVerifier: (key: Buffer) => {
-          if (matchesPinnedFingerprint(key, options.hostKeyFingerprint)) return true;
+          if (matchesPinnedFingerprint(key, options.hostKeyFingerprints)) return true;
           hostKeyMismatch = opensshFingerprint(key);
           return false;
         },

@@ -30,6 +30,14 @@ describe('tunnel configuration', () => {
     expect(config.keepaliveIntervalMs * (config.keepaliveCountMax + 1)).toBeLessThanOrEqual(30_000);
   });
 
+  it('takes one host key pin, or several comma-separated for a rotation', () => {
+    expect(tunnelConfigFromEnv(base).bastionHostKeys).toEqual([PIN]);
+    const next = 'SHA256:uwhOuvTkw7ccGDBJh0Ykn0TeSVZ7OEfWDSxnMBUrQ2c';
+    expect(
+      tunnelConfigFromEnv({ ...base, GROWOFF_BASTION_HOSTKEY: ` ${PIN} , ${next}` }).bastionHostKeys,
+    ).toEqual([PIN, next]);
+  });
+
   it('takes the port 22 when GROWOFF_BASTION has none, and seconds with fractions for intervals', () => {
     const config = tunnelConfigFromEnv({
       ...base,
@@ -47,6 +55,9 @@ describe('tunnel configuration', () => {
     ['GROWOFF_BASTION', 'host:99999', 'a port from 1 to 65535'],
     ['GROWOFF_BASTION', 'host:port', 'host:port of the bastion'],
     ['GROWOFF_BASTION_HOSTKEY', 'MD5:aa:bb', 'SHA256:'],
+    ['GROWOFF_BASTION_HOSTKEY', undefined, 'is required'],
+    ['GROWOFF_BASTION_HOSTKEY', `${PIN},MD5:aa:bb`, 'SHA256:'],
+    ['GROWOFF_BASTION_HOSTKEY', `${PIN},`, 'SHA256:'],
     ['GROWOFF_TUNNEL_REMOTE_PORT', undefined, 'is required'],
     ['GROWOFF_TUNNEL_REMOTE_PORT', '80', 'from 1024 to 65535'],
     ['GROWOFF_TUNNEL_LOCAL_PORT', 'ssh', 'a port from 1 to 65535'],

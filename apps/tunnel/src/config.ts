@@ -44,11 +44,10 @@ export const TunnelEnv = defineEnv({
     pattern: /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/,
     expected: 'a user name',
   }),
-  /** The bastion's host key, `SHA256:…` as OpenSSH prints it. */
-  bastionHostKey: variable.string('GROWOFF_BASTION_HOSTKEY', {
-    required: true,
+  /** The bastion's host keys, `SHA256:…` as OpenSSH prints them, comma-separated: any one may match. */
+  bastionHostKeys: variable.list('GROWOFF_BASTION_HOSTKEY', {
     pattern: FINGERPRINT_PATTERN,
-    expected: 'the SHA256:… fingerprint as `ssh-keygen -l -f <host key>.pub` prints it',
+    expected: 'a SHA256:… fingerprint as `ssh-keygen -l -f <host key>.pub` prints it',
   }),
   keyFile: variable.file('GROWOFF_TUNNEL_KEY', {
     default: '/run/secrets/tunnel_ed25519',
@@ -71,6 +70,8 @@ export const TunnelEnv = defineEnv({
   /** The end-to-end probe through the bastion while open; 0 turns it off. */
   probeIntervalMs: variable.seconds('GROWOFF_TUNNEL_PROBE_INTERVAL', { default: 60, min: 0, max: 3600 }),
   probeTimeoutMs: variable.seconds('GROWOFF_TUNNEL_PROBE_TIMEOUT', { default: 10, min: 0.1, max: 120 }),
+  /** Failed probes in a row before the session (and the engineers' connections in it) is remade. */
+  probeFailuresMax: variable.integer('GROWOFF_TUNNEL_PROBE_FAILURES', { default: 3, min: 1, max: 100 }),
   /** Reconnect delays: exponential from min to max, with jitter. */
   backoffMinMs: variable.seconds('GROWOFF_TUNNEL_BACKOFF_MIN', { default: 1, min: 0.01, max: 600 }),
   backoffMaxMs: variable.seconds('GROWOFF_TUNNEL_BACKOFF_MAX', { default: 60, min: 0.01, max: 3600 }),
@@ -92,6 +93,13 @@ export function tunnelConfigFromEnv(env: NodeJS.ProcessEnv): TunnelConfig {
           variable: 'GROWOFF_BASTION',
           expected: 'a port from 1 to 65535',
           got: String(c.bastion.port),
+        });
+      }
+      if (c.bastionHostKeys.length === 0) {
+        issues.push({
+          variable: 'GROWOFF_BASTION_HOSTKEY',
+          expected: 'the bastion host key fingerprint(s), SHA256:…, comma-separated',
+          missing: true,
         });
       }
       if (c.backoffMaxMs < c.backoffMinMs) {

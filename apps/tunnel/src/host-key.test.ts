@@ -19,14 +19,13 @@ describe('host key fingerprints', () => {
     expect(printed).toMatch(FINGERPRINT_PATTERN);
   });
 
-  it('match only the pinned key', () => {
-    expect(matchesPinnedFingerprint(blob, printed)).toBe(true);
-    expect(
-      matchesPinnedFingerprint(
-        blob,
-        printed.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
-      ),
-    ).toBe(false);
-    expect(matchesPinnedFingerprint(blob, '')).toBe(false);
+  it('match only a pinned key, among one or several pins', () => {
+    const other = printed.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect(matchesPinnedFingerprint(blob, [printed])).toBe(true);
+    expect(matchesPinnedFingerprint(blob, [other, printed])).toBe(true);
+    expect(matchesPinnedFingerprint(blob, [printed, other])).toBe(true);
+    expect(matchesPinnedFingerprint(blob, [other])).toBe(false);
+    expect(matchesPinnedFingerprint(blob, [''])).toBe(false);
+    expect(matchesPinnedFingerprint(blob, [])).toBe(false);
   });
 });

@@ -32,6 +32,11 @@ export interface TunnelSupervisorOptions {
   alwaysOn: boolean;
   probeIntervalMs: number;
   probeTimeoutMs: number;
+  /**
+   * Failed probes in a row before the session is remade. One failure alone (a busy bastion, a lost
+   * packet) must not cut the engineers' sessions that the forward carries.
+   */
+  probeFailuresMax: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   portBusyRetries: number;
@@ -49,9 +54,16 @@ interface Demand {
   until: number | null;
 }
 
+/** What one end-to-end probe found, and how many have failed in a row since the last good one. */
+export interface ProbeOutcome {
+  ok: boolean;
+  failuresInARow: number;
+}
+
 export interface TunnelSupervisorEvents {
   status: [TunnelSnapshot];
   audit: [AuditEvent];
+  probe: [ProbeOutcome];
 }
 
 /**
@@ -315,17 +327,36 @@ export class TunnelSupervisor extends EventEmitter<TunnelSupervisorEvents> {
       }
       session.once('closed', finish);
       this.wake = () => void session.close();
+      let failures = 0;
       const scheduleProbe = () => {
         if (this.options.probeIntervalMs <= 0) return;
         probeTimer = setTimeout(() => {
-          session.probe(this.options.probeTimeoutMs).then(scheduleProbe, (error: TunnelError) => {
-            if (session.isClosed) return;
-            cause = error;
-            this.audit('error', 'tunnel.probe.failed', `${error.message}; reconnecting`, {
-              code: error.code,
-            });
-            void session.close();
-          });
+          session.probe(this.options.probeTimeoutMs).then(
+            () => {
+              failures = 0;
+              this.emit('probe', { ok: true, failuresInARow: 0 });
+              scheduleProbe();
+            },
+            (error: TunnelError) => {
+              if (session.isClosed) return;
+              failures += 1;
+              const limit = this.options.probeFailuresMax;
+              const giveUp = failures >= limit;
+              this.emit('probe', { ok: false, failuresInARow: failures });
+              this.audit(
+                'error',
+                'tunnel.probe.failed',
+                `${error.message} (${failures} of ${limit} in a row); ${giveUp ? 'reconnecting' : 'keeping the session'}`,
+                { code: error.code },
+              );
+              if (!giveUp) {
+                scheduleProbe();
+                return;
+              }
+              cause = error;
+              void session.close();
+            },
+          );
         }, this.options.probeIntervalMs);
       };
       scheduleProbe();

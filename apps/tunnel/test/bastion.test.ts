@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
-import { freePort, portAnswers, stopProcess, waitUntil, type SshdInfo } from '@growoff/test-services';
+import { freePort, stopProcess, type SshdInfo } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   asModule,
@@ -12,6 +12,7 @@ import {
   startBastion,
   startModuleSshd,
   tempDir,
+  withReverseForward,
   type Bastion,
 } from './support';
 
@@ -30,25 +31,7 @@ describe('a bastion set up by tools/bastion', () => {
   });
 
   it('lets the module key listen on its own loopback port', async () => {
-    const ssh = spawn(
-      'ssh',
-      [
-        '-N',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ExitOnForwardFailure=yes',
-        '-R',
-        `localhost:${bastion.remotePort}:127.0.0.1:${moduleSshd.port}`,
-        ...asModule(bastion),
-      ],
-      { stdio: 'ignore' },
-    );
-    try {
-      await waitUntil('the forward', () => portAnswers(bastion.remotePort), 10_000, ssh.pid);
-    } finally {
-      ssh.kill();
-    }
+    await withReverseForward(asModule(bastion), bastion.remotePort, moduleSshd.port);
   });
 
   it('narrows only the tunnel account: other accounts keep local forwarding for ssh -J', () => {
@@ -65,7 +48,11 @@ describe('a bastion set up by tools/bastion', () => {
     expect(tunnelAccount).toMatch(/^permitopen none$/m);
     expect(tunnelAccount).toMatch(/^gatewayports no$/m);
     expect(tunnelAccount).toMatch(/^permittty no$/m);
-    expect(effective('engineer')).toMatch(/^allowtcpforwarding yes$/m);
+    expect(tunnelAccount).toMatch(/^exposeauthinfo yes$/m);
+    expect(tunnelAccount).toMatch(/^forcecommand \S+growoff-bastion\.sh probe --authorized-keys \S+$/m);
+    const engineer = effective('engineer');
+    expect(engineer).toMatch(/^allowtcpforwarding yes$/m);
+    expect(engineer).toMatch(/^forcecommand none$/m);
   });
 
   it('gives the module key no shell and runs none of its commands', async () => {

@@ -97,7 +97,7 @@ beforeAll(async () => {
   const wrongKey = `SHA256:${createHash('sha256').update(randomBytes(32)).digest('base64').replace(/=+$/, '')}`;
   const alwaysOn = new TunnelSupervisor(
     supervisorOptions(bastion, moduleSshd.port, {
-      session: sessionOptions(bastion, moduleSshd.port, { hostKeyFingerprint: wrongKey }),
+      session: sessionOptions(bastion, moduleSshd.port, { hostKeyFingerprints: [wrongKey] }),
       alwaysOn: true,
       backoffMinMs: 2000,
       backoffMaxMs: 5000,

@@ -1,8 +1,15 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, startSshd, stopProcess, type SshdInfo } from '@growoff/test-services';
+import {
+  freePort,
+  portAnswers,
+  startSshd,
+  stopProcess,
+  waitUntil,
+  type SshdInfo,
+} from '@growoff/test-services';
 import type { BastionSessionOptions } from '../src/bastion-session';
 import type { TunnelSnapshot, TunnelSupervisor, TunnelSupervisorOptions } from '../src/tunnel-supervisor';
 
@@ -22,6 +29,31 @@ export function sshKeygen(file: string): void {
 
 export function bastionScript(args: string[]): string {
   return execFileSync(BASTION_SCRIPT, args, { encoding: 'utf8' });
+}
+
+/** `add-key` of the bastion script (or of an installed copy of it): its output, `updated` or `unchanged`. */
+export function addModuleKey(
+  authorizedKeys: string,
+  moduleId: string,
+  port: number,
+  publicKey: string,
+  script = BASTION_SCRIPT,
+): string {
+  return execFileSync(
+    script,
+    [
+      'add-key',
+      '--authorized-keys',
+      authorizedKeys,
+      '--module',
+      moduleId,
+      '--port',
+      String(port),
+      '--public-key',
+      publicKey,
+    ],
+    { encoding: 'utf8' },
+  );
 }
 
 export interface Bastion {
@@ -47,6 +79,8 @@ export async function startBastion(label: string, clientAliveIntervalS = 1): Pro
     'sshd-config',
     '--user',
     userInfo().username,
+    '--authorized-keys',
+    join(dir, 'authorized_keys'),
     '--client-alive-interval',
     String(clientAliveIntervalS),
     '--client-alive-count-max',
@@ -54,17 +88,7 @@ export async function startBastion(label: string, clientAliveIntervalS = 1): Pro
   ]);
   const sshd = await startSshd({ dir, port: await freePort(), extraConfig });
   const remotePort = await freePort();
-  bastionScript([
-    'add-key',
-    '--authorized-keys',
-    sshd.authorizedKeys,
-    '--module',
-    moduleId,
-    '--port',
-    String(remotePort),
-    '--public-key',
-    `${moduleKey}.pub`,
-  ]);
+  addModuleKey(sshd.authorizedKeys, moduleId, remotePort, `${moduleKey}.pub`);
   return { dir, sshd, remotePort, moduleKey, moduleId, extraConfig };
 }
 
@@ -136,7 +160,7 @@ export function sessionOptions(
     port: bastion.sshd.port,
     username: userInfo().username,
     privateKey: readFileSync(bastion.moduleKey),
-    hostKeyFingerprint: bastion.sshd.hostKeyFingerprint,
+    hostKeyFingerprints: [bastion.sshd.hostKeyFingerprint],
     keepaliveIntervalMs: 300,
     keepaliveCountMax: 2,
     connectTimeoutMs: 5000,
@@ -158,6 +182,7 @@ export function supervisorOptions(
     alwaysOn: false,
     probeIntervalMs: 0,
     probeTimeoutMs: 2000,
+    probeFailuresMax: 3,
     backoffMinMs: 100,
     backoffMaxMs: 500,
     portBusyRetries: 2,
@@ -210,15 +235,11 @@ export function runSsh(args: string[], timeoutMs = 15_000): Promise<SshResult> {
   });
 }
 
-/** `ssh` as an engineer on the bastion: through the tunnel's loopback port into the module's sshd. */
-export function sshThroughTunnel(
-  moduleSshd: SshdInfo,
-  remotePort: number,
-  command: string,
-): Promise<SshResult> {
+/** `ssh` arguments of an engineer on the bastion: through the tunnel's loopback port into the module's sshd. */
+function engineerArgs(moduleSshd: SshdInfo, remotePort: number): string[] {
   const knownHosts = join(tempDir('known'), 'known_hosts');
   writeFileSync(knownHosts, `[127.0.0.1]:${remotePort} ${readFileSync(`${moduleSshd.hostKey}.pub`, 'utf8')}`);
-  return runSsh([
+  return [
     '-p',
     String(remotePort),
     '-i',
@@ -230,23 +251,118 @@ export function sshThroughTunnel(
     '-o',
     'StrictHostKeyChecking=yes',
     `${moduleSshd.user}@127.0.0.1`,
-    command,
-  ]);
+  ];
 }
 
-/** `ssh` options for logging in to the bastion with the module's own key. */
-export function asModule(bastion: Bastion): string[] {
+/** `ssh` as an engineer on the bastion: through the tunnel's loopback port into the module's sshd. */
+export function sshThroughTunnel(
+  moduleSshd: SshdInfo,
+  remotePort: number,
+  command: string,
+): Promise<SshResult> {
+  return runSsh([...engineerArgs(moduleSshd, remotePort), command]);
+}
+
+export interface InteractiveSsh {
+  /** Sends a line to the remote `cat` and resolves with the line it echoes. */
+  say(line: string): Promise<string>;
+  end(): void;
+}
+
+/** An engineer's long-lived session through the tunnel into the module's sshd: a remote `cat`. */
+export function interactiveThroughTunnel(moduleSshd: SshdInfo, remotePort: number): InteractiveSsh {
+  const ssh = spawn(
+    'ssh',
+    ['-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', ...engineerArgs(moduleSshd, remotePort), 'cat'],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let buffered = '';
+  let stderr = '';
+  const waiters: ((line: string | Error) => void)[] = [];
+  ssh.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  ssh.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      waiters.shift()?.(line);
+    }
+  });
+  ssh.once('exit', (code) => {
+    for (const waiter of waiters.splice(0)) waiter(new Error(`ssh exited (${code}): ${stderr}`));
+  });
+  return {
+    say: (line) =>
+      new Promise((resolvePromise, reject) => {
+        if (ssh.exitCode !== null) {
+          reject(new Error(`ssh exited (${ssh.exitCode}): ${stderr}`));
+          return;
+        }
+        waiters.push((got) => (got instanceof Error ? reject(got) : resolvePromise(got)));
+        ssh.stdin.write(`${line}\n`);
+      }),
+    end: () => {
+      ssh.stdin.end();
+      ssh.kill();
+    },
+  };
+}
+
+/** `ssh` options for logging in to a bastion on `port` as `user` with `key`. */
+export function loginArgs(port: number, key: string, user: string): string[] {
   return [
     '-p',
-    String(bastion.sshd.port),
+    String(port),
     '-i',
-    bastion.moduleKey,
+    key,
     '-o',
     'IdentitiesOnly=yes',
     '-o',
     'StrictHostKeyChecking=no',
     '-o',
     'UserKnownHostsFile=/dev/null',
-    `${userInfo().username}@127.0.0.1`,
+    `${user}@127.0.0.1`,
   ];
+}
+
+/** `ssh` options for logging in to the bastion with the module's own key. */
+export function asModule(bastion: Bastion): string[] {
+  return loginArgs(bastion.sshd.port, bastion.moduleKey, userInfo().username);
+}
+
+/**
+ * OpenSSH's `ssh -N -R localhost:remotePort:127.0.0.1:targetPort` with `login` (see `loginArgs`);
+ * resolves once the bastion listens, and ends the ssh when `use` is done.
+ */
+export async function withReverseForward(
+  login: string[],
+  remotePort: number,
+  targetPort: number,
+  use: () => Promise<void> = async () => {},
+): Promise<void> {
+  const ssh = spawn(
+    'ssh',
+    [
+      '-N',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ExitOnForwardFailure=yes',
+      '-o',
+      'LogLevel=ERROR',
+      '-R',
+      `localhost:${remotePort}:127.0.0.1:${targetPort}`,
+      ...login,
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise((resolve) => ssh.once('exit', resolve));
+  try {
+    await waitUntil('the reverse forward', () => portAnswers(remotePort), 10_000, ssh.pid);
+    await use();
+  } finally {
+    ssh.kill();
+    await exited;
+  }
 }

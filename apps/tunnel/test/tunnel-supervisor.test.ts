@@ -1,6 +1,6 @@
 import { portAnswers, stopProcess, type SshdInfo } from '@growoff/test-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TunnelSupervisor, type AuditEvent } from '../src/tunnel-supervisor';
+import { TunnelSupervisor, type AuditEvent, type ProbeOutcome } from '../src/tunnel-supervisor';
 import {
   descendantsOf,
   killBastion,
@@ -9,10 +9,16 @@ import {
   sshThroughTunnel,
   startBastion,
   startModuleSshd,
+  interactiveThroughTunnel,
   statusWhere,
   supervisorOptions,
   type Bastion,
 } from './support';
+
+/** The outcome of the supervisor's next end-to-end probe. */
+function nextProbe(s: TunnelSupervisor): Promise<ProbeOutcome> {
+  return new Promise((resolve) => s.once('probe', resolve));
+}
 
 describe('the tunnel supervisor against a real bastion', () => {
   let bastion: Bastion;
@@ -96,17 +102,31 @@ describe('the tunnel supervisor against a real bastion', () => {
     expect(audit.map((e) => e.type)).toEqual(['tunnel.requested', 'tunnel.opened', 'tunnel.expired']);
   });
 
-  it('refuses a bastion whose host key is not the pinned one, loudly and without opening', async () => {
+  it("opens when one of several pinned host keys is the bastion's (a rotation in progress)", async () => {
+    const { s } = supervisor({
+      session: {
+        ...supervisorOptions(bastion, moduleSshd.port).session,
+        hostKeyFingerprints: [moduleSshd.hostKeyFingerprint, bastion.sshd.hostKeyFingerprint],
+      },
+    });
+    s.open(60, 'rotation');
+    const open = await statusWhere(s, (x) => x.tunnel === 'open' || x.tunnel === 'error');
+    expect(open).toMatchObject({ tunnel: 'open', remotePort: bastion.remotePort });
+  });
+
+  it('refuses a bastion whose host key is none of the pinned ones, loudly and without opening', async () => {
+    const otherPin = `SHA256:${'A'.repeat(43)}`;
     const { s, audit } = supervisor({
       session: {
         ...supervisorOptions(bastion, moduleSshd.port).session,
-        hostKeyFingerprint: moduleSshd.hostKeyFingerprint,
+        hostKeyFingerprints: [moduleSshd.hostKeyFingerprint, otherPin],
       },
     });
     s.open(60, 'should not open');
     const error = await statusWhere(s, (x) => x.tunnel === 'error');
     expect(error.errorCode).toBe('TUNNEL_HOSTKEY_MISMATCH');
     expect(error.reason).toContain(bastion.sshd.hostKeyFingerprint);
+    expect(error.reason).toContain(`any of the pinned ${moduleSshd.hostKeyFingerprint}, ${otherPin}`);
     expect(audit.find((e) => e.type === 'tunnel.failed')).toMatchObject({ severity: 'critical' });
     expect(await portAnswers(bastion.remotePort)).toBe(false);
   });
@@ -158,8 +178,8 @@ describe('the tunnel supervisor against a real bastion', () => {
     );
   });
 
-  it('catches by the end-to-end probe a session that is up while its forward is dead, and re-establishes it', async () => {
-    const { s, audit } = supervisor({ probeIntervalMs: 1000, probeTimeoutMs: 15_000 });
+  it('catches by the end-to-end probe a session that is up while its forward is dead, and re-establishes it after the configured failures in a row', async () => {
+    const { s, audit } = supervisor({ probeIntervalMs: 1000, probeTimeoutMs: 15_000, probeFailuresMax: 2 });
     s.open(600, 'probe');
     await statusWhere(s, (x) => x.tunnel === 'open');
     const first = s.activeSession!;
@@ -167,12 +187,48 @@ describe('the tunnel supervisor against a real bastion', () => {
     await first.cancelForward();
     expect(first.isClosed).toBe(false);
     await statusWhere(s, (x) => x.tunnel === 'connecting');
-    expect(audit.find((e) => e.type === 'tunnel.probe.failed')?.data).toMatchObject({
-      code: 'TUNNEL_PROBE_FAILED',
-    });
+    const failed = audit.filter((e) => e.type === 'tunnel.probe.failed');
+    expect(failed.map((e) => [e.data, e.message.replace(/^.*\((\d of \d in a row)\).*$/, '$1')])).toEqual([
+      [{ code: 'TUNNEL_PROBE_FAILED' }, '1 of 2 in a row'],
+      [{ code: 'TUNNEL_PROBE_FAILED' }, '2 of 2 in a row'],
+    ]);
     await statusWhere(s, (x) => x.tunnel === 'open');
     expect(s.activeSession).not.toBe(first);
     const through = await sshThroughTunnel(moduleSshd, bastion.remotePort, 'echo probed');
     expect({ ...through, audit: audit.map((e) => e.type) }).toMatchObject({ stdout: 'probed\n' });
+  }, 60_000);
+
+  it("keeps an engineer's open session through a failed probe that the next one contradicts, as long as failures are not in a row", async () => {
+    const { s, audit } = supervisor({ probeIntervalMs: 1000, probeTimeoutMs: 15_000, probeFailuresMax: 2 });
+    s.open(600, 'engineer at work');
+    await statusWhere(s, (x) => x.tunnel === 'open');
+    const session = s.activeSession!;
+    const statuses: string[] = [];
+    s.on('status', (x) => statuses.push(x.tunnel));
+    const engineer = interactiveThroughTunnel(moduleSshd, bastion.remotePort);
+    try {
+      expect(await engineer.say('before')).toBe('before');
+      // Twice, with a good probe between: the forward drops (the bastion stops listening, so the
+      // probe's connection is refused), then comes back on the same session before the next probe.
+      for (let round = 1; round <= 2; round += 1) {
+        const failed = nextProbe(s);
+        await session.cancelForward();
+        expect(await failed).toEqual({ ok: false, failuresInARow: 1 });
+        const passed = nextProbe(s);
+        await session.forward(bastion.remotePort);
+        expect(await passed).toEqual({ ok: true, failuresInARow: 0 });
+        expect(await engineer.say(`after failure ${round}`)).toBe(`after failure ${round}`);
+      }
+      expect(s.activeSession).toBe(session);
+      expect(session.isClosed).toBe(false);
+      expect(statuses).toEqual([]);
+      expect(audit.filter((e) => e.type === 'tunnel.probe.failed').map((e) => e.message)).toEqual([
+        expect.stringContaining('(1 of 2 in a row); keeping the session'),
+        expect.stringContaining('(1 of 2 in a row); keeping the session'),
+      ]);
+      expect(audit.map((e) => e.type)).not.toContain('tunnel.lost');
+    } finally {
+      engineer.end();
+    }
   }, 60_000);
 });

@@ -116,7 +116,8 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_RELEASE_KEYS: '/etc/growoff/release-keys',
       GROWOFF_CORE_DEVICES: '/dev/i2c-1',
       GROWOFF_CORE_GROUPS: '998',
-      GROWOFF_CORE_VOLUMES: '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro',
+      GROWOFF_CORE_VOLUMES:
+        '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro,/etc/growoff/secrets/mqtt:/run/secrets/mqtt:ro',
       GROWOFF_CORE_ENV_FILE: '/etc/growoff/core.env',
       GROWOFF_TELEGRAF_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf',
     });
@@ -159,6 +160,7 @@ describe('tools/base install.sh against a folder', () => {
       ['etc/growoff/secrets', '711', 0],
       ['etc/growoff/secrets/aws-credentials', '600', 0],
       ['etc/growoff/secrets/tunnel_ed25519', '600', 1000],
+      ['etc/growoff/secrets/mqtt', '750', 0],
       ['etc/growoff/updater.env', '600', 0],
       ['etc/growoff/tunnel.env', '600', 0],
       ['etc/growoff/telegraf.env', '600', 0],
@@ -242,5 +244,145 @@ describe('tools/base install.sh against a folder', () => {
     const r = install(mkdtempSync(join(work, 'untouched-')), bad);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('MQTT_URL must not contain spaces');
+  });
+});
+
+describe('tools/base install.sh: the module identity (broker credentials, client certificate, bastion pins)', () => {
+  const PASSWORD = 'pw-Sup3r$ecret#9';
+  const KEY = '-----BEGIN PRIVATE KEY-----\nmodule-client-key-material\n-----END PRIVATE KEY-----\n';
+  const CERT = '-----BEGIN CERTIFICATE-----\nmodule-client-cert\n-----END CERTIFICATE-----\n';
+  const CA = '-----BEGIN CERTIFICATE-----\nfleet-ca\n-----END CERTIFICATE-----\n';
+  const NEXT_PIN = 'SHA256:QLQ7ZW5xk0x4pw6RY1MEXINSNLLII1GLlNfumH8qfws';
+  const PINS = `${MODULE_CONF.BASTION_HOSTKEY},${NEXT_PIN}`;
+  let work: string;
+  let root: string;
+  let config: string;
+  let run: ReturnType<typeof install>;
+
+  /** A configuration with the module's own identity: user and password, certificate, two pins. */
+  function identityConfig(dir: string, overrides: Record<string, string | undefined> = {}): string {
+    writeConfig(dir, {
+      MQTT_URL: 'mqtts://broker.example.invalid:8883',
+      MQTT_USERNAME: 'gw-test-0001',
+      BASTION_HOSTKEY: PINS,
+      ...overrides,
+    });
+    writeFileSync(join(dir, 'secrets/mqtt-password'), `${PASSWORD}\n`);
+    writeFileSync(join(dir, 'secrets/mqtt-client.key'), KEY);
+    writeFileSync(join(dir, 'secrets/mqtt-client.crt'), CERT);
+    writeFileSync(join(dir, 'secrets/mqtt-ca.pem'), CA);
+    return dir;
+  }
+
+  const log = (r: ReturnType<typeof install>) => `${r.stdout}${r.stderr}`;
+
+  beforeAll(() => {
+    if (process.getuid?.() !== 0) throw new Error('owners are set only as root: run this test as root');
+    work = mkdtempSync(join(tmpdir(), 'growoff-base-identity-'));
+    root = join(work, 'root');
+    mkdirSync(root);
+    config = identityConfig(join(work, 'config'));
+    run = install(root, config);
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('gives every app the broker user, password and TLS files, and the tunnel every bastion pin', () => {
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const identity = {
+      GROWOFF_MQTT_URL: 'mqtts://broker.example.invalid:8883',
+      GROWOFF_MQTT_USERNAME: 'gw-test-0001',
+      GROWOFF_MQTT_PASSWORD: PASSWORD,
+      GROWOFF_MQTT_CA: '/run/secrets/mqtt/ca.pem',
+      GROWOFF_MQTT_CERT: '/run/secrets/mqtt/client.crt',
+      GROWOFF_MQTT_KEY: '/run/secrets/mqtt/client.key',
+    };
+    for (const app of ['updater', 'core', 'tunnel'])
+      expect(envFile(join(root, `etc/growoff/${app}.env`)), app).toMatchObject(identity);
+    expect(envFile(join(root, 'etc/growoff/tunnel.env')).GROWOFF_BASTION_HOSTKEY).toBe(PINS);
+    // The core is started by the updater: its TLS files are mounted where core.env names them.
+    expect(envFile(join(root, 'etc/growoff/updater.env')).GROWOFF_CORE_VOLUMES).toContain(
+      '/etc/growoff/secrets/mqtt:/run/secrets/mqtt:ro',
+    );
+    expect(readFileSync(join(root, 'etc/growoff/secrets/mqtt/client.key'), 'utf8')).toBe(KEY);
+    expect(readFileSync(join(root, 'etc/growoff/secrets/mqtt/client.crt'), 'utf8')).toBe(CERT);
+    expect(readFileSync(join(root, 'etc/growoff/secrets/mqtt/ca.pem'), 'utf8')).toBe(CA);
+  });
+
+  it('keeps them root-owned: env files 0600, the key 0640 to the apps group, the folder 0750', () => {
+    const expected: [string, string, number, number][] = [
+      ['etc/growoff/updater.env', '600', 0, 0],
+      ['etc/growoff/core.env', '600', 0, 0],
+      ['etc/growoff/tunnel.env', '600', 0, 0],
+      ['etc/growoff/secrets/mqtt', '750', 0, 1000],
+      ['etc/growoff/secrets/mqtt/client.key', '640', 0, 1000],
+      ['etc/growoff/secrets/mqtt/client.crt', '644', 0, 0],
+      ['etc/growoff/secrets/mqtt/ca.pem', '644', 0, 0],
+    ];
+    for (const [path, mode, uid, gid] of expected) {
+      const st = statSync(join(root, path));
+      expect({ path, mode: modeOf(join(root, path)), uid: st.uid, gid: st.gid }).toEqual({
+        path,
+        mode,
+        uid,
+        gid,
+      });
+    }
+  });
+
+  it('never prints a secret, neither when installing nor when refusing one', () => {
+    expect(log(run)).not.toContain(PASSWORD);
+    expect(log(run)).not.toContain('module-client-key-material');
+    const spaced = identityConfig(join(work, 'spaced'));
+    writeFileSync(join(spaced, 'secrets/mqtt-password'), 'two words\n');
+    const refused = install(mkdtempSync(join(work, 'untouched-')), spaced);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(
+      'install.sh: secrets/mqtt-password must not contain spaces, quotes or backslashes (env files cannot carry them the same way)\n',
+    );
+    expect(log(refused)).not.toContain('two words');
+  });
+
+  it('removes the TLS files and variables dropped from the configuration, and changes nothing on a second run', () => {
+    expect(install(root, config).stdout).toBe('0 changed\n');
+    const plain = identityConfig(join(work, 'plain'));
+    for (const file of ['mqtt-client.key', 'mqtt-client.crt', 'mqtt-ca.pem'])
+      rmSync(join(plain, 'secrets', file));
+    const r = install(root, plain);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('removed /etc/growoff/secrets/mqtt/client.key\n');
+    expect(existsSync(join(root, 'etc/growoff/secrets/mqtt/client.key'))).toBe(false);
+    const tunnel = envFile(join(root, 'etc/growoff/tunnel.env'));
+    expect(tunnel.GROWOFF_MQTT_PASSWORD).toBe(PASSWORD);
+    expect(Object.keys(tunnel).filter((k) => /^GROWOFF_MQTT_(CA|CERT|KEY)$/.test(k))).toEqual([]);
+  });
+
+  it.each([
+    [
+      { BASTION_HOSTKEY: `${MODULE_CONF.BASTION_HOSTKEY},MD5:aa` },
+      'BASTION_HOSTKEY must be OpenSSH SHA256: fingerprints',
+    ],
+    [
+      { BASTION_HOSTKEY: `${MODULE_CONF.BASTION_HOSTKEY},` },
+      'BASTION_HOSTKEY must be OpenSSH SHA256: fingerprints',
+    ],
+    [{ MQTT_USERNAME: undefined }, 'secrets/mqtt-password is given but module.conf has no MQTT_USERNAME'],
+  ])('refuses %o before touching the root', (overrides, message) => {
+    const bad = identityConfig(mkdtempSync(join(work, 'bad-')), overrides);
+    const target = mkdtempSync(join(work, 'untouched-'));
+    const r = install(target, bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(snapshot(target).size).toBe(0);
+  });
+
+  it('refuses a client certificate without its key, before touching the root', () => {
+    const bad = identityConfig(join(work, 'no-key'));
+    rmSync(join(bad, 'secrets/mqtt-client.key'));
+    const target = mkdtempSync(join(work, 'untouched-'));
+    const r = install(target, bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the client certificate needs both its certificate and its key');
+    expect(snapshot(target).size).toBe(0);
   });
 });

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
+  mkdirSync,
+  writeFileSync,
   lstatSync,
   mkdtempSync,
   readFileSync,
@@ -95,6 +98,62 @@ describe('tools/os provision.sh on a bookworm image', () => {
     expect(read(join(boot, 'cmdline.txt'))).toBe(
       'console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootfstype=ext4 fsck.repair=yes rootwait cfg80211.ieee80211_regdom=DE\n',
     );
+  });
+
+  it('turns the radio on in a bookworm image that ships Wi-Fi disabled', () => {
+    expect(read(join(root, 'var/lib/NetworkManager/NetworkManager.state'))).toBe(
+      '[main]\nNetworkingEnabled=true\nWirelessEnabled=true\nWWANEnabled=true\n',
+    );
+    const rfkill = join(root, 'var/lib/systemd/rfkill');
+    expect(read(join(rfkill, 'platform-3f300000.mmcnr:wlan'))).toBe('0\n');
+    expect(read(join(rfkill, 'platform-fe300000.mmcnr:wlan'))).toBe('0\n');
+    // Only the Wi-Fi radios: Bluetooth keeps the state it shipped with.
+    expect(read(join(rfkill, 'platform-fe201000.serial:bluetooth'))).toBe('1\n');
+    // A radio systemd-rfkill has no state for is unblocked at boot, before the network starts.
+    const unit = read(join(root, 'etc/systemd/system/growoff-wifi-unblock.service'));
+    expect(unit).toMatch(/^After=systemd-rfkill\.service$/m);
+    expect(unit).toMatch(/^Before=.*\bNetworkManager\.service\b/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/local\/lib\/growoff\/wifi-unblock\.sh$/m);
+    expect(
+      readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/growoff-wifi-unblock.service')),
+    ).toBe('/etc/systemd/system/growoff-wifi-unblock.service');
+    expect(modeOf(join(root, 'usr/local/lib/growoff/wifi-unblock.sh'))).toBe('755');
+  });
+
+  it('unblocks at boot every soft-blocked Wi-Fi radio and nothing else', () => {
+    const sysfs = mkdtempSync(join(work, 'rfkill-'));
+    const radios = {
+      rfkill0: ['wlan', 'phy0', '1'],
+      rfkill1: ['bluetooth', 'hci0', '1'],
+      rfkill2: ['wlan', 'phy1', '0'],
+    };
+    for (const [name, [type, device, soft]] of Object.entries(radios)) {
+      mkdirSync(join(sysfs, name));
+      writeFileSync(join(sysfs, name, 'type'), `${type}\n`);
+      writeFileSync(join(sysfs, name, 'name'), `${device}\n`);
+      writeFileSync(join(sysfs, name, 'soft'), `${soft}\n`);
+    }
+    const r = spawnSync('sh', [join(root, 'usr/local/lib/growoff/wifi-unblock.sh'), sysfs], {
+      encoding: 'utf8',
+    });
+    expect(r).toMatchObject({ status: 0, stdout: 'unblocked phy0\n', stderr: '' });
+    expect(read(join(sysfs, 'rfkill0/soft'))).toBe('0\n');
+    expect(read(join(sysfs, 'rfkill1/soft'))).toBe('1\n');
+  });
+
+  it('orders the first boot after the clock is synchronised (a Pi has no RTC: apt and AWS signing need it)', () => {
+    const unit = read(join(root, 'etc/systemd/system/growoff-firstboot.service'));
+    const list = (key: string) =>
+      [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].flatMap((m) => m[1]!.trim().split(/\s+/));
+    for (const key of ['Wants', 'After']) {
+      expect(list(key), key).toEqual(
+        expect.arrayContaining([
+          'network-online.target',
+          'time-sync.target',
+          'systemd-time-wait-sync.service',
+        ]),
+      );
+    }
   });
 
   it('sets locale, timezone and keyboard', () => {
@@ -195,6 +254,7 @@ describe('tools/os provision.sh on older releases and other trees', () => {
     expect(read(conf)).toContain('country=NL\n');
     expect(read(conf)).toContain('\tssid="Greenhouse"\n\tpsk="grow-room-passphrase"\n');
     expect(existsSync(join(root, 'etc/NetworkManager'))).toBe(false);
+    expect(read(join(root, 'var/lib/systemd/rfkill/platform-fe300000.mmcnr:wlan'))).toBe('0\n');
   });
 
   it('refuses a root that is not Raspberry Pi OS, saying what is missing, and leaves it untouched', () => {
@@ -209,6 +269,36 @@ describe('tools/os provision.sh on older releases and other trees', () => {
       `provision.sh: '${root}' is not a Raspberry Pi OS root partition: /etc/rpi-issue is missing\n`,
     );
     expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses the root partition\'s /boot on bookworm, which holds only "moved to /boot/firmware" stubs, and leaves the tree untouched', () => {
+    const dir = mkdtempSync(join(work, 'stub-'));
+    const { root } = makeRaspberryPiOsTree(dir, 'bookworm');
+    writeOsConfig(join(dir, 'config'), { WIFI_SSID: 'Greenhouse' });
+    const before = snapshot(dir);
+    const r = run(join(root, 'boot'), root, join(dir, 'config'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `provision.sh: OS_BOOT_STUB: '${root}/boot' holds only the "moved to /boot/firmware" stubs (config.txt): pass the boot partition itself, mounted at <root>/boot/firmware (the default without --boot) or on its own\n`,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('uses <root>/boot/firmware without --boot, where bookworm mounts the boot partition', () => {
+    const dir = mkdtempSync(join(work, 'firmware-'));
+    const { boot, root } = makeRaspberryPiOsTree(dir, 'bookworm');
+    cpSync(boot, join(root, 'boot/firmware'), { recursive: true });
+    writeOsConfig(join(dir, 'config'), { WIFI_SSID: 'Greenhouse', WIFI_COUNTRY: 'NL' });
+    const stub = read(join(root, 'boot/config.txt'));
+    const r = spawnSync('bash', [provision, '--root', root, '--config', join(dir, 'config')], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(read(join(root, 'boot/firmware/config.txt'))).toContain('\ndtparam=i2c_arm=on\n');
+    expect(read(join(root, 'boot/firmware/cmdline.txt'))).toContain(' cfg80211.ieee80211_regdom=NL\n');
+    expect(existsSync(join(root, 'boot/firmware/ssh'))).toBe(true);
+    expect(read(join(root, 'boot/config.txt'))).toBe(stub);
   });
 
   it('refuses a boot folder without the firmware configuration', () => {
