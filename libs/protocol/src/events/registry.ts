@@ -331,7 +331,7 @@ export const EVENT_REGISTRY = {
   'tunnel.lost': event('warning', 'the session to the bastion ended', Type.Object({ code: Code })),
   'tunnel.probe.failed': event(
     'error',
-    'the end-to-end probe failed; reconnecting',
+    'the end-to-end probe failed; after GROWOFF_TUNNEL_PROBE_FAILURES in a row the session is remade',
     Type.Object({ code: Code }),
   ),
 } as const satisfies Record<string, EventTypeInfo>;
