@@ -375,6 +375,7 @@ export class Updater {
     if (type !== 'download.progress') {
       const app = (data as { app?: ManagedAppId } | undefined)?.app ?? 'core';
       this.journal.record({ ts: event.ts, app, type, message, data: data as Record<string, unknown> });
+      if (type === 'probation.passed') this.rememberGood(app);
     }
     this.link.publishEvent(event);
     for (const listener of this.listeners) listener(event);
