@@ -5,6 +5,7 @@ import {
   AppLink,
   createEvent,
   describeError,
+  inRollout,
   loadTrustedKeys,
   ReleaseDecision,
   settleWithin,
@@ -283,7 +284,6 @@ export class Updater {
       case 'release': {
         const apps = Object.entries(doc.apps).map(([app, ref]) => `${app} ${ref.version}`);
         const core = doc.apps.core;
-        const targets = this.decision.targets();
         this.emit(
           'release.accepted',
           'info',
@@ -297,7 +297,8 @@ export class Updater {
             version: core?.version,
             image: core?.image,
             sequence: doc.sequence,
-            inRollout: targets.release === doc,
+            inRollout:
+              'module' in doc.target || inRollout(this.options.config.moduleId, doc.target.rollout.percent),
           },
         );
         return;
