@@ -41,7 +41,11 @@ describe('a rollout percent across module ids', { timeout: 120_000 }, () => {
       GROWOFF_CORE_ENV_FILE: envFile,
       GROWOFF_UPDATER_HTTP_PORT: String(await freePort()),
     });
-    const updater = new Updater({ config, version: '0.0.0-test' });
+    const updater = new Updater({
+      config,
+      version: '0.0.0-test',
+      log: process.env.UPDATER_TEST_LOG ? (l) => console.log(id, l) : undefined,
+    });
     await updater.start();
     return { id, updater, container };
   }
