@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { FleetPayload, ReleaseApps, ReleaseDocument } from './fleet-documents';
+import {
+  isFleetReleaseName,
+  type FleetPayload,
+  type ReleaseApps,
+  type ReleaseDocument,
+} from './fleet-documents';
 import { signEnvelope } from './release-envelope';
 import { generateReleaseKeyPair, trustedKeyFromPem, type ReleaseKeyPair } from './release-keys';
 import {
+  installFloorOf,
   MemoryDecisionStore,
   ReleaseDecision,
   type DecisionVerdict,
@@ -288,5 +294,32 @@ describe('ReleaseDecision: key rotation', () => {
     expect(code(d.offer('keys', signed(bad as FleetPayload)))).toBe('BAD_KEY');
     expect(d.trustedKeys.map((k) => k.keyid)).toEqual([keys.keyid]);
     expect(d.snapshot.slots.keys).toBeUndefined();
+  });
+});
+
+describe('installFloorOf and fleet release names', () => {
+  it("gives a new module the lowest sequence of the fleet's current documents, so it accepts them all", () => {
+    expect(installFloorOf([{ sequence: 40 }, { sequence: 12 }, { sequence: 33 }])).toBe(12);
+    expect(installFloorOf([])).toBe(1);
+    const d = decision({ installFloor: installFloorOf([channelRelease(40, 1), revocation(12)]) });
+    expect(code(d.offer('revocations', signed(revocation(12))))).toBe('accepted');
+    expect(code(d.offer('channel', signed(channelRelease(40, 1))))).toBe('accepted');
+    expect(code(d.offer('pin', signed(pin(11, 2))))).toBe('REPLAYED');
+  });
+
+  it('knows vX.Y.Z and vX.Y.Z-rcN, and nothing else, as fleet release names', () => {
+    for (const name of ['v1.2.3', 'v0.0.1', 'v10.20.30-rc1', 'v1.2.3-rc12'])
+      expect(isFleetReleaseName(name)).toBe(true);
+    for (const name of [
+      '1.2.3',
+      'v1.2',
+      'v1.2.3-rc0',
+      'v1.2.3-beta1',
+      'v01.2.3',
+      'v1.2.3-rc1+x',
+      'v1.2.3 ',
+    ]) {
+      expect(isFleetReleaseName(name), name).toBe(false);
+    }
   });
 });
