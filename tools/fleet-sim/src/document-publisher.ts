@@ -54,6 +54,11 @@ export class DocumentPublisher {
     });
   }
 
+  /** The cumulative revocation list. */
+  revoke(revoked: Array<{ image: string; name: string; reason: string }>): Promise<FleetPayload> {
+    return this.publish(topics.fleetRevocations(), { ...this.issued(), kind: 'revocation', revoked });
+  }
+
   unpin(module: string): Promise<FleetPayload> {
     return this.publish(topics.release(module), { ...this.issued(), kind: 'unpin', module });
   }

@@ -58,6 +58,8 @@ export class SimulatedModule {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly decision: ReleaseDecision;
   private current: { version: string; image: string };
+  /** What it ran before, newest last: where a revoked image rolls back to, as the updater does. */
+  private readonly ran: ReleaseRef[] = [];
   private target: ReleaseRef | null = null;
   private readonly slots: ReadonlyMap<string, DocumentSlot>;
   private phase: UpdatePhase = 'idle';
@@ -209,7 +211,10 @@ export class SimulatedModule {
     this.installing = true;
     try {
       for (;;) {
-        const target = this.decision.targets().apps.core;
+        let target = this.decision.targets().apps.core;
+        if (this.decision.isRevoked(this.current.image) && (!target || target.image === this.current.image)) {
+          target = this.ran.findLast((r) => !this.decision.isRevoked(r.image));
+        }
         if (!target || (target.version === this.current.version && target.image === this.current.image)) {
           if (this.target !== null) {
             this.target = null;
@@ -234,6 +239,7 @@ export class SimulatedModule {
     this.publishEvent('update.downloaded', 'info', `pulled ${target.image}`, { bytes: total, total });
     await this.enter('installing');
     await delay(this.options.installMs / 2);
+    this.ran.push(this.current);
     this.current = { version: target.version, image: target.image };
     await this.publishCoreStatus();
     await this.enter('health-check');

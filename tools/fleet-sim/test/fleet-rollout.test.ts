@@ -137,6 +137,14 @@ describe('signed fleet documents driving a simulated fleet through a private Mos
     expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(pinned.slice(1));
   });
 
+  it('rolls the modules running a revoked candidate back to the release they ran before', async () => {
+    const stillPinned = ids.slice(1, 3);
+    expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(stillPinned);
+    await publisher.revoke([{ image: image('b'), name: 'v1.2.0-rc1', reason: 'test: bad candidate' }]);
+    await observer!.waitFor('all back on 1.1.0', (o) => o.installed('1.1.0').length === N, 30_000);
+    expect(observer!.installed('1.2.0-rc.1')).toEqual([]);
+  });
+
   it('kept publishing readings at the profile rates throughout', () => {
     const readings = observer!.readings();
     // Every module publishes ~1.9 readings/s at 0.5× intervals; the test has run for seconds.
