@@ -4,16 +4,19 @@
  * Measures, at N = 1000: connect time; time for all to see a 100 % release and report it installed;
  * time for a 10 % rollout to reach exactly the modules inRollout selects; reading rate and broker CPU.
  * Then the largest N (1000, 2000, 4000, 8000) at which readings still arrive within their interval.
+ * Every simulated module decides with the updater's own ReleaseDecision (libs/protocol); releases
+ * are signed fleet documents published as the release identity. Ends with one JSON line
+ * `{"bench":"fleet",...}`.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReleaseKeyPair, inRollout } from '@growoff/protocol';
 import { freePort, startMosquitto, stopProcess } from '@growoff/test-services';
-import { runFleet } from '../../tools/fleet/src/index';
 import {
   DEFAULT_SIM_SENSORS,
+  DocumentPublisher,
   FleetObserver,
   FleetSim,
   readingsPerSecond,
@@ -57,9 +60,8 @@ log(
 const creds = await writeFleetCredentials(dir, ids, process.getuid?.() === 0 ? 'mosquitto' : undefined);
 const broker = await startMosquitto({ dir, port: await freePort(), extraConfig: creds.broker.config });
 const keys = generateReleaseKeyPair();
-const keyPath = join(dir, 'release.key');
-writeFileSync(keyPath, keys.privateKeyPem, { mode: 0o600 });
-const releaseUrl = urlWithCredentials(broker.url, creds.release);
+const publisher = await DocumentPublisher.connect(urlWithCredentials(broker.url, creds.release), keys);
+const result: Record<string, unknown> = { bench: 'fleet', n: FIRST_N };
 const intervals = Object.fromEntries(DEFAULT_SIM_SENSORS.map((s) => [s.id, s.intervalMs]));
 const observer = await FleetObserver.connect({
   url: broker.url,
@@ -69,17 +71,6 @@ const observer = await FleetObserver.connect({
   readingIntervals: intervals,
 });
 const sims: FleetSim[] = [];
-
-async function fleet(...argv: string[]): Promise<void> {
-  let err = '';
-  const code = await runFleet([...argv, '--mqtt-url', releaseUrl, '--key', keyPath], {
-    env: {},
-    cwd: dir,
-    out: () => {},
-    err: (t) => (err += t),
-  });
-  if (code !== 0) throw new Error(`fleet ${argv[0]} failed: ${err}`);
-}
 
 async function grow(to: number): Promise<number> {
   const from = sims.reduce((n, s) => n + s.stats().modules, 0);
@@ -139,24 +130,13 @@ function windowLine(w: Awaited<ReturnType<typeof measureWindow>>): string {
 try {
   const connectMs = await grow(FIRST_N);
   await observer.waitFor('all online', (o) => o.installed('1.0.0').length === FIRST_N, 60_000);
+  result.connectMs = connectMs;
   log(`connected ${FIRST_N} modules (2 MQTT connections each) in ${(connectMs / 1000).toFixed(1)} s`);
 
   // 100 %: publish → every module has seen it (target or installed), then every module installed.
   const first = ids.slice(0, FIRST_N);
   const t100 = Date.now();
-  await fleet(
-    'publish',
-    '--channel',
-    'stable',
-    '--app',
-    'core',
-    '--version',
-    '1.1.0',
-    '--image',
-    image('a'),
-    '--percent',
-    '100',
-  );
+  await publisher.channel('stable', 'v1.1.0', { core: { version: '1.1.0', image: image('a') } }, 100);
   await observer.waitFor(
     'all saw 1.1.0',
     (o) =>
@@ -170,6 +150,7 @@ try {
   await observer.waitFor('all installed 1.1.0', (o) => o.installed('1.1.0').length === FIRST_N, 120_000);
   const installed100 = Date.now() - t100;
   const floor = DOWNLOAD_MS[1] + INSTALL_MS;
+  Object.assign(result, { seen100Ms: seen100, installed100Ms: installed100 });
   log(
     `100 % rollout to ${FIRST_N}: all saw the release in ${seen100} ms, all reported it installed in ${installed100} ms ` +
       `(simulated download+install at most ${floor} ms per module: ${(installed100 / floor).toFixed(2)}× that floor)`,
@@ -178,19 +159,7 @@ try {
   // 10 %: only the selected modules take 1.2.0.
   const selected = first.filter((id) => inRollout(id, 10));
   const t10 = Date.now();
-  await fleet(
-    'publish',
-    '--channel',
-    'stable',
-    '--app',
-    'core',
-    '--version',
-    '1.2.0',
-    '--image',
-    image('b'),
-    '--percent',
-    '10',
-  );
+  await publisher.channel('stable', 'v1.2.0', { core: { version: '1.2.0', image: image('b') } }, 10);
   await observer.waitFor(
     'the 10 % installed 1.2.0',
     (o) => o.installed('1.2.0').length >= selected.length,
@@ -207,6 +176,7 @@ try {
         const s = observer.updaters.get(id);
         return s?.current?.version === '1.1.0' && s.target === undefined;
       });
+  Object.assign(result, { installed10Ms: installed10, exact10: exact, selected10: selected.length });
   log(
     `10 % rollout: ${selected.length} of ${FIRST_N} selected by inRollout; installed in ${installed10} ms; ` +
       `exactly the selected set: ${exact ? 'yes' : 'NO'} (${got.length} installed 1.2.0, ${FIRST_N - got.length} stayed on 1.1.0)`,
@@ -227,12 +197,14 @@ try {
     await sleep(5_000); // let the connect burst and the first readings settle
     const w = await measureWindow(n);
     log(windowLine(w));
+    if (n === FIRST_N) Object.assign(result, { onTime1000: w.onTime, brokerCpu1000: w.brokerCpu });
     if (w.onTime < 0.99) {
       stoppedBy = `the first failure: N=${n} is under 99 % on time`;
       break;
     }
     largestOk = n;
   }
+  Object.assign(result, { largestOkN: largestOk, stoppedBy });
   log(
     `largest N with readings within their interval (>= 99 % on time): ${largestOk}; the search ended at ${stoppedBy}`,
   );
@@ -241,7 +213,10 @@ try {
       .map((l) => l.toFixed(2))
       .join(' ')} (shared machine, 2 cores)`,
   );
+  result.elapsedS = Math.round(elapsed() / 1000);
+  log(JSON.stringify(result));
 } finally {
+  await publisher.close();
   for (const s of sims) await s.stop();
   await observer.close();
   await stopProcess(broker.pid);

@@ -7,7 +7,9 @@
 # Idempotent: a file is rewritten only when its content differs, modes and owners are set every
 # time, so a second run with the same configuration changes nothing and prints "0 changed".
 #
-# Usage: install.sh --root DIR --config DIR
+# Usage: install.sh --root DIR --config DIR [--release-floor N]
+#   --release-floor N               the fleet's release floor now (the lowest sequence among the
+#                                   fleet's current signed documents): the updater refuses older ones
 #   DIR/module.conf                 KEY=VALUE lines (see tools/base/README.md)
 #   DIR/secrets/aws-credentials     AWS shared credentials file for ECR (installed 0600)
 #   DIR/secrets/tunnel_ed25519      the module's tunnel private key (installed 0600)
@@ -28,18 +30,23 @@ readonly APP_UID=1000
 
 root=''
 config=''
+release_floor=''
+floor_given=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=${2:-}; shift 2 ;;
     --config) config=${2:-}; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
-    *) die "unknown argument '$1' (usage: install.sh --root DIR --config DIR)" ;;
+    --release-floor) release_floor=${2:-}; floor_given=true; shift $(($# > 1 ? 2 : 1)) ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (usage: install.sh --root DIR --config DIR [--release-floor N])" ;;
   esac
 done
 [ -n "$root" ] || die "--root is required (use / on a module)"
 [ -n "$config" ] || die "--config is required"
 [ -d "$root" ] || die "target root '$root' is not a directory"
 [ -f "$config/module.conf" ] || die "'$config/module.conf' not found"
+! $floor_given || [[ "$release_floor" =~ ^[1-9][0-9]{0,14}$ ]] ||
+  die "--release-floor must be a whole number >= 1, not '$release_floor'"
 root=$(cd "$root" && pwd)
 [ "$root" = / ] && root=''
 
@@ -121,6 +128,20 @@ ensure_dir /var/lib/growoff 0755 0:0
 ensure_dir /var/lib/growoff/updater 0700 0:0
 ensure_dir /var/lib/growoff/core 0700 "$APP_UID:$APP_UID"
 ensure_dir /var/lib/growoff/tunnel 0700 "$APP_UID:$APP_UID"
+
+# write_release_floor N — the updater's release floor (its data folder, where it reads
+# GROWOFF_RELEASE_FLOOR_FILE by default): signed fleet documents below N are refused, so a new or
+# reset module never accepts an old release. A floor already higher is kept: raised, never lowered.
+write_release_floor() {
+  local file=/var/lib/growoff/updater/release-floor current
+  current=$(tr -dc '0-9' <"$root$file" 2>/dev/null || true)
+  if [ -n "$current" ] && [ "$current" -gt "$1" ]; then
+    echo "kept $file at $current (higher than $1)"
+    return
+  fi
+  put "$file" 0600 0:0 <<<"$1"
+}
+! $floor_given || write_release_floor "$release_floor"
 
 put /etc/docker/daemon.json 0644 0:0 <"$here/files/daemon.json"
 put /usr/local/lib/growoff/ecr-login.sh 0755 0:0 <"$here/scripts/ecr-login.sh"

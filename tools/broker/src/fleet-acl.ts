@@ -1,4 +1,4 @@
-import { TOPIC_ROOT } from '@growoff/protocol';
+import { topics, TOPIC_ROOT } from '@growoff/protocol';
 
 /** The identities of a fleet broker besides the modules themselves. */
 export interface FleetIdentities {
@@ -24,8 +24,15 @@ export const MODULE_WRITE_PATTERNS = [
   `${MODULE}/+/res/#`,
 ] as const;
 
-/** What a module may read: its own subtree (commands, requests, its pin) and the fleet channels. */
-export const MODULE_READ_PATTERNS = [`${MODULE}/#`, `${TOPIC_ROOT}/fleet/releases/#`] as const;
+/** Fleet-wide signed documents besides the channels: the revocation list and the trusted key-set. */
+const FLEET_DOCUMENTS = [topics.fleetRevocations(), topics.fleetKeys()] as const;
+
+/** What a module may read: its own subtree (commands, requests, its pin), the fleet channels and documents. */
+export const MODULE_READ_PATTERNS = [
+  `${MODULE}/#`,
+  `${TOPIC_ROOT}/fleet/releases/#`,
+  ...FLEET_DOCUMENTS,
+] as const;
 
 /**
  * A Mosquitto `acl_file` for a fleet. Module rules are `pattern` lines with `%u`, so one file
@@ -39,10 +46,11 @@ export function fleetAcl(identities: FleetIdentities): string {
     ...MODULE_READ_PATTERNS.map((t) => `pattern read ${t}`),
     ...MODULE_WRITE_PATTERNS.map((t) => `pattern write ${t}`),
     '',
-    '# The release identity: channel releases and per-module pins; reads statuses for its fleet view.',
+    '# The release identity: channel releases, pins, revocations and key-sets; reads statuses for its fleet view.',
     `user ${identities.release}`,
     `topic readwrite ${TOPIC_ROOT}/fleet/releases/#`,
     `topic readwrite ${TOPIC_ROOT}/modules/+/release`,
+    ...FLEET_DOCUMENTS.map((t) => `topic readwrite ${t}`),
     `topic read ${TOPIC_ROOT}/modules/+/+/status`,
     `topic read ${TOPIC_ROOT}/modules/+/events`,
   ];

@@ -9,6 +9,6 @@ export {
 export { renderProgress } from './progress-view';
 export { DEFAULT_SIM_SENSORS, readingsPerSecond, scaledSensors, type SimSensor } from './sim-profile';
 export { SimulatedModule, type SimulatedModuleOptions, type UpdatePhase } from './simulated-module';
-export { ReleaseDecision, type ReleaseTarget } from './release-decision';
 export type { WorkerStats } from './worker-protocol';
 export { writeFleetCredentials, urlWithCredentials, type FleetCredentials } from './fleet-credentials';
+export { DocumentPublisher } from './document-publisher';

@@ -1,6 +1,11 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { topics, type TrustedKey } from '@growoff/protocol';
-import { ReleaseDecision, type ReleaseTarget } from './release-decision';
+import {
+  ReleaseDecision,
+  topics,
+  type DocumentSlot,
+  type ReleaseRef,
+  type TrustedKey,
+} from '@growoff/protocol';
 import type { SimSensor } from './sim-profile';
 
 export type UpdatePhase = 'idle' | 'downloading' | 'installing' | 'health-check';
@@ -12,6 +17,8 @@ export interface SimulatedModuleOptions {
   password?: string;
   channel: string;
   trustedKeys: readonly TrustedKey[];
+  /** The installer's release floor (default 1: none). */
+  releaseFloor?: number;
   /** The core version the module runs at start. */
   version: string;
   image: string;
@@ -42,7 +49,8 @@ const UPDATER_VERSION = '0.1.0';
  * One simulated module speaking the core's and the updater's MQTT protocol over two real
  * connections (as on a device, where they are separate containers): retained `core/status` and
  * `updater/status` with an `offline` will each, retained readings at the profile's rates, and
- * release handling — verify, rollout, simulated download and install, report.
+ * release handling through the updater's own `ReleaseDecision` (libs/protocol) — verify, bind,
+ * replay floor, pin, rollout, revocation — then a simulated download and install, and the report.
  */
 export class SimulatedModule {
   private core?: MqttClient;
@@ -50,14 +58,28 @@ export class SimulatedModule {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly decision: ReleaseDecision;
   private current: { version: string; image: string };
-  private target: ReleaseTarget | null = null;
+  /** What it ran before, newest last: where a revoked image rolls back to, as the updater does. */
+  private readonly ran: ReleaseRef[] = [];
+  private target: ReleaseRef | null = null;
+  private readonly slots: ReadonlyMap<string, DocumentSlot>;
   private phase: UpdatePhase = 'idle';
   private lastResult?: { result: 'installed'; version: string; ts: number };
   private installing = false;
   private stopped = false;
 
   constructor(private readonly options: SimulatedModuleOptions) {
-    this.decision = new ReleaseDecision(options.moduleId, options.channel, options.trustedKeys);
+    this.decision = new ReleaseDecision({
+      moduleId: options.moduleId,
+      channel: options.channel,
+      trustedKeys: options.trustedKeys,
+      installFloor: options.releaseFloor,
+    });
+    this.slots = new Map<string, DocumentSlot>([
+      [topics.fleetKeys(), 'keys'],
+      [topics.fleetRevocations(), 'revocations'],
+      [topics.fleetRelease(options.channel), 'channel'],
+      [topics.release(options.moduleId), 'pin'],
+    ]);
     this.current = { version: options.version, image: options.image };
   }
 
@@ -75,15 +97,12 @@ export class SimulatedModule {
   }
 
   async start(): Promise<void> {
-    const id = this.options.moduleId;
     this.core = await this.connect('core');
     await this.publishCoreStatus();
     this.updater = await this.connect('updater');
     this.updater.on('message', (topic, payload) => this.onRelease(topic, payload));
     await this.publishUpdaterStatus();
-    await this.updater.subscribeAsync([topics.fleetRelease(this.options.channel), topics.release(id)], {
-      qos: 1,
-    });
+    await this.updater.subscribeAsync([...this.slots.keys()], { qos: 1 });
     for (const sensor of this.options.sensors) this.scheduleReadings(sensor);
   }
 
@@ -174,7 +193,8 @@ export class SimulatedModule {
   }
 
   private onRelease(topic: string, payload: Buffer): void {
-    const source = topic === topics.release(this.options.moduleId) ? 'pin' : 'channel';
+    const source = this.slots.get(topic);
+    if (!source) return;
     const offer = this.decision.offer(source, payload);
     if (offer.kind === 'rejected') {
       this.options.onEvent?.({ type: 'rejected', code: offer.code });
@@ -191,7 +211,10 @@ export class SimulatedModule {
     this.installing = true;
     try {
       for (;;) {
-        const target = this.decision.target();
+        let target = this.decision.targets().apps.core;
+        if (this.decision.isRevoked(this.current.image) && (!target || target.image === this.current.image)) {
+          target = this.ran.findLast((r) => !this.decision.isRevoked(r.image));
+        }
         if (!target || (target.version === this.current.version && target.image === this.current.image)) {
           if (this.target !== null) {
             this.target = null;
@@ -207,7 +230,7 @@ export class SimulatedModule {
     }
   }
 
-  private async install(target: ReleaseTarget): Promise<void> {
+  private async install(target: ReleaseRef): Promise<void> {
     this.target = target;
     const [min, max] = this.options.downloadMs;
     await this.enter('downloading');
@@ -216,6 +239,7 @@ export class SimulatedModule {
     this.publishEvent('update.downloaded', 'info', `pulled ${target.image}`, { bytes: total, total });
     await this.enter('installing');
     await delay(this.options.installMs / 2);
+    this.ran.push(this.current);
     this.current = { version: target.version, image: target.image };
     await this.publishCoreStatus();
     await this.enter('health-check');

@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFleet, type CliIo } from '@growoff/fleet-cli';
-import { generateReleaseKeyPair, inRollout } from '@growoff/protocol';
+import {
+  generateReleaseKeyPair,
+  inRollout,
+  signEnvelope,
+  topics,
+  type ReleaseKeyPair,
+} from '@growoff/protocol';
 import { freePort, startMosquitto, stopProcess, type MosquittoInfo } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEFAULT_SIM_SENSORS,
+  DocumentPublisher,
   FleetObserver,
   FleetSim,
   scaledSensors,
@@ -28,34 +34,17 @@ let broker: MosquittoInfo;
 let creds: FleetCredentials;
 let sim: FleetSim | undefined;
 let observer: FleetObserver | undefined;
-let keyPath: string;
-
-/** Runs the release CLI as the release identity; returns its output, failing on a non-zero exit. */
-async function fleet(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    env: {},
-    cwd: dir,
-    out: (t) => (out += t),
-    err: (t) => (err += t),
-  };
-  const code = await runFleet(
-    [...argv, '--mqtt-url', urlWithCredentials(broker.url, creds.release), '--key', keyPath],
-    io,
-  );
-  expect(code, err).toBe(0);
-  return out;
-}
+let keys: ReleaseKeyPair;
+let publisher: DocumentPublisher;
+const core = (version: string, hex: string) => ({ core: { version, image: image(hex) } });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fleet-sim-'));
   chmodSync(dir, 0o711);
   creds = await writeFleetCredentials(dir, ids, process.getuid?.() === 0 ? 'mosquitto' : undefined);
   broker = await startMosquitto({ dir, port: await freePort(), extraConfig: creds.broker.config });
-  const keys = generateReleaseKeyPair();
-  keyPath = join(dir, 'release.key');
-  writeFileSync(keyPath, keys.privateKeyPem, { mode: 0o600 });
+  keys = generateReleaseKeyPair();
+  publisher = await DocumentPublisher.connect(urlWithCredentials(broker.url, creds.release), keys);
   observer = await FleetObserver.connect({
     url: broker.url,
     username: creds.operator.username,
@@ -78,11 +67,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.stop();
   await observer?.close();
+  await publisher?.close();
   if (broker) await stopProcess(broker.pid);
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the release CLI driving a simulated fleet through a private Mosquitto with the fleet ACL', () => {
+describe('signed fleet documents driving a simulated fleet through a private Mosquitto with the fleet ACL', () => {
   it('brings every module online with its retained updater status, in two worker processes', async () => {
     await observer!.waitFor('all updaters online at 1.0.0', (o) => o.installed('1.0.0').length === N, 30_000);
     expect(sim!.pids).toHaveLength(2);
@@ -91,19 +81,7 @@ describe('the release CLI driving a simulated fleet through a private Mosquitto 
   });
 
   it('delivers a 20 % rollout to exactly the modules inRollout selects', async () => {
-    await fleet(
-      'publish',
-      '--channel',
-      CHANNEL,
-      '--app',
-      'core',
-      '--version',
-      '1.1.0',
-      '--image',
-      image('a'),
-      '--percent',
-      '20',
-    );
+    await publisher.channel(CHANNEL, 'v1.1.0', core('1.1.0', 'a'), 20);
     const selected = ids.filter((id) => inRollout(id, 20));
     expect(selected.length).toBeGreaterThan(0);
     await observer!.waitFor(
@@ -121,34 +99,50 @@ describe('the release CLI driving a simulated fleet through a private Mosquitto 
   });
 
   it('widens the rollout to 100 % and the whole fleet converges', async () => {
-    await fleet('rollout', '--channel', CHANNEL, '--percent', '100');
+    await publisher.channel(CHANNEL, 'v1.1.0', core('1.1.0', 'a'), 100);
     await observer!.waitFor('all installed 1.1.0', (o) => o.installed('1.1.0').length === N, 30_000);
     expect([...observer!.updaters.values()].every((s) => s.lastResult?.result === 'installed')).toBe(true);
   });
 
+  it('has every module refuse an old channel release replayed on the channel, through the shared decision', async () => {
+    const before = sim!.stats().rejected;
+    const old = { kind: 'release', sequence: 1, issuedAt: new Date().toISOString(), name: 'v1.0.5' } as const;
+    const envelope = signEnvelope(
+      { ...old, apps: core('1.0.5', 'c'), target: { channel: CHANNEL, rollout: { percent: 100 } } },
+      keys,
+    );
+    await publisher.publishRaw(topics.fleetRelease(CHANNEL), JSON.stringify(envelope));
+    const deadline = Date.now() + 30_000;
+    while (sim!.stats().rejected < before + N && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(sim!.stats().rejected - before).toBe(N);
+    expect(observer!.installed('1.1.0')).toHaveLength(N);
+    expect(observer!.installed('1.0.5')).toEqual([]);
+  });
+
   it('pins three modules to a release candidate and unpins one back to its channel', async () => {
     const pinned = ids.slice(0, 3);
-    for (const id of pinned) {
-      await fleet('pin', '--module', id, '--app', 'core', '--version', '1.2.0-rc.1', '--image', image('b'));
-    }
+    for (const id of pinned) await publisher.pin(id, 'v1.2.0-rc1', core('1.2.0-rc.1', 'b'));
     await observer!.waitFor('three on the candidate', (o) => o.installed('1.2.0-rc.1').length === 3, 30_000);
     expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(pinned);
+    expect(observer!.installed('1.1.0')).toHaveLength(N - 3);
 
-    const status = JSON.parse(await fleet('status', '--once', '--json')) as {
-      modules: Array<{ moduleId: string; current: string; pinned?: string; phase: string }>;
-    };
-    const rows = status.modules.filter((m) => ids.includes(m.moduleId));
-    expect(rows).toHaveLength(N);
-    expect(rows.filter((r) => r.pinned === '1.2.0-rc.1').map((r) => r.moduleId)).toEqual(pinned);
-    expect(rows.filter((r) => r.current === '1.1.0')).toHaveLength(N - 3);
-
-    await fleet('unpin', '--module', pinned[0]!);
+    await publisher.unpin(pinned[0]!);
     await observer!.waitFor(
       'the unpinned module back on 1.1.0',
       (o) => o.installed('1.1.0').includes(pinned[0]!),
       30_000,
     );
     expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(pinned.slice(1));
+  });
+
+  it('rolls the modules running a revoked candidate back to the release they ran before', async () => {
+    const stillPinned = ids.slice(1, 3);
+    expect(observer!.installed('1.2.0-rc.1').sort()).toEqual(stillPinned);
+    await publisher.revoke([{ image: image('b'), name: 'v1.2.0-rc1', reason: 'test: bad candidate' }]);
+    await observer!.waitFor('all back on 1.1.0', (o) => o.installed('1.1.0').length === N, 30_000);
+    expect(observer!.installed('1.2.0-rc.1')).toEqual([]);
   });
 
   it('kept publishing readings at the profile rates throughout', () => {
