@@ -20,6 +20,8 @@ export interface HarnessOptions {
   tokenTtlSeconds?: number;
   sharedBytes?: number;
   env?: Record<string, string>;
+  /** A broker of the test's own (one it may stop) instead of the shared Mosquitto. */
+  mqttUrl?: string;
 }
 
 /** The next event of `type` (matching `where`) from `updater`, registered now so nothing is missed. */
@@ -73,7 +75,7 @@ export class UpdaterHarness {
         `GROWOFF_HTTP_PORT=${corePort}`,
         'GROWOFF_HTTP_HOST=127.0.0.1',
         `GROWOFF_MODULE_ID=${this.moduleId}`,
-        `GROWOFF_MQTT_URL=${getService('mosquitto').url}`,
+        `GROWOFF_MQTT_URL=${this.mqttUrl}`,
         '',
       ].join('\n'),
     );
@@ -86,6 +88,10 @@ export class UpdaterHarness {
     return new UpdaterHarness(images, ecr, await freePort(), await freePort(), options);
   }
 
+  get mqttUrl(): string {
+    return this.options.mqttUrl ?? getService('mosquitto').url;
+  }
+
   get dataDir(): string {
     return join(this.dir, 'data');
   }
@@ -93,7 +99,7 @@ export class UpdaterHarness {
   env(): Record<string, string> {
     return {
       GROWOFF_MODULE_ID: this.moduleId,
-      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_MQTT_URL: this.mqttUrl,
       GROWOFF_DOCKER_HOST: getService('docker').host,
       GROWOFF_ECR_ENDPOINT: this.ecr.url,
       AWS_REGION: 'eu-central-1',
@@ -161,7 +167,7 @@ export class UpdaterHarness {
 
   /** Publishes a retained release text on the channel (default) or this module's pin topic. */
   async publishRaw(text: string, target: 'channel' | 'pin' = 'channel'): Promise<void> {
-    this.publisher ??= await mqtt.connectAsync(getService('mosquitto').url, {
+    this.publisher ??= await mqtt.connectAsync(this.mqttUrl, {
       clientId: `updater-test-pub-${this.id}`,
     });
     const topic = target === 'channel' ? topics.fleetRelease(this.channel) : topics.release(this.moduleId);

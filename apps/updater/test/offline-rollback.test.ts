@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  freePort,
+  portAnswers,
+  startRegistry,
+  stopProcess,
+  waitUntil,
+  type RegistryInfo,
+} from '@growoff/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UpdaterEvent } from '../src/updater';
+import { UpdaterHarness } from './support/harness';
+
+describe('rollback without the network', { timeout: 120_000 }, () => {
+  let h: UpdaterHarness;
+  let registry: RegistryInfo;
+  let dir: string;
+  let good: string;
+  let crashing: string;
+
+  beforeAll(async () => {
+    // A registry of this test's own: it is stopped, the shared one never is.
+    dir = mkdtempSync(join(tmpdir(), 'updater-offline-'));
+    registry = await startRegistry({ dir, port: await freePort() });
+    h = await UpdaterHarness.create({
+      registry,
+      env: { GROWOFF_PROBATION_S: '8', GROWOFF_PULL_RETRY_S: '600' },
+    });
+    good = h.images.build({ version: '1.0.0' });
+    crashing = h.images.build({ version: '1.1.0', mode: 'crash', crashAfterS: 6 });
+    await h.startUpdater();
+  }, 180_000);
+
+  afterAll(async () => {
+    await h?.cleanup();
+    await stopProcess(registry.pid);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rolls a crash-looping core back to the image on disk while the registry is down, at once', async () => {
+    const passed = h.nextEvent('probation.passed', (e) => e.data?.image === good);
+    await h.publish(good, '1.0.0');
+    await passed;
+
+    const committed = h.nextEvent('install.committed', (e) => e.data?.image === crashing);
+    await h.publish(crashing, '1.1.0');
+    await committed;
+    // In probation the previous image stays on the engine: it is the way back.
+    const digests = (await h.docker.listImages()).flatMap((i) => i.RepoDigests ?? []);
+    expect(digests).toContain(good);
+
+    process.kill(registry.pid, 'SIGKILL');
+    await waitUntil(
+      'the private registry to be down',
+      async () => !(await portAnswers(registry.port)),
+      10_000,
+    );
+    const seen: UpdaterEvent[] = [];
+    const off = h.updater!.onEvent((e) => seen.push(e));
+    const crashLoop = h.nextEvent('probation.crash_loop', () => true, 60_000);
+    const restored = h.nextEvent('install.committed', (e) => e.data?.image === good, 60_000);
+    await crashLoop;
+    const loopAt = Date.now();
+    await restored;
+    off();
+
+    // Well inside the pull retry window (600 s): nothing waited for the registry.
+    expect(Date.now() - loopAt).toBeLessThan(45_000);
+    expect(seen.filter((e) => e.type === 'download.retry' || e.type === 'download.failed')).toEqual([]);
+    expect(seen.find((e) => e.type === 'download.completed')?.data).toMatchObject({
+      image: good,
+      local: true,
+      bytesDownloaded: 0,
+    });
+    expect(await h.coreHealth()).toBe('1.0.0');
+    expect((await h.coreContainers()).filter((c) => c.running)).toEqual([
+      expect.objectContaining({ image: good }),
+    ]);
+    expect(h.updater!.status().apps.core?.lastKnownGood?.image).toBe(good);
+    expect(h.updater!.journal.app('core').failedImages).toContain(crashing);
+    expect(await portAnswers(registry.port)).toBe(false);
+  });
+});
