@@ -396,6 +396,7 @@ export class Updater {
       firstInstallSpec,
       probationMs: config.probationMs,
       crashLoopRestarts: config.crashLoopRestarts,
+      pullRetryMs: config.pullRetryMs,
       lockMaxHoldMs: config.updateLockMaxMs,
       emit: this.emit,
       setPhase: (phase, target) => {

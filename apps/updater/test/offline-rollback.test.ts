@@ -19,6 +19,7 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
   let dir: string;
   let good: string;
   let crashing: string;
+  let fresh: string;
 
   beforeAll(async () => {
     // A registry of this test's own: it is stopped, the shared one never is.
@@ -26,10 +27,11 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
     registry = await startRegistry({ dir, port: await freePort() });
     h = await UpdaterHarness.create({
       registry,
-      env: { GROWOFF_PROBATION_S: '8', GROWOFF_PULL_RETRY_S: '600' },
+      env: { GROWOFF_PROBATION_S: '8', GROWOFF_PULL_RETRY_S: '20' },
     });
     good = h.images.build({ version: '1.0.0' });
     crashing = h.images.build({ version: '1.1.0', mode: 'crash', crashAfterS: 6 });
+    fresh = h.images.build({ version: '1.2.0' });
     await h.startUpdater();
   }, 180_000);
 
@@ -66,7 +68,7 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
     await restored;
     off();
 
-    // Well inside the pull retry window (600 s): nothing waited for the registry.
+    // Nothing waited for the registry.
     expect(Date.now() - loopAt).toBeLessThan(45_000);
     expect(seen.filter((e) => e.type === 'download.retry' || e.type === 'download.failed')).toEqual([]);
     expect(seen.find((e) => e.type === 'download.completed')?.data).toMatchObject({
@@ -81,5 +83,25 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
     expect(h.updater!.status().apps.core?.lastKnownGood?.image).toBe(good);
     expect(h.updater!.journal.app('core').failedImages).toContain(crashing);
     expect(await portAnswers(registry.port)).toBe(false);
+  });
+
+  it('pulls with the registry down in slices that never hold the work queue for the retry window', async () => {
+    // The registry is still down: the release's image is not on the engine.
+    let failedAt: number | undefined;
+    const off = h.updater!.onEvent((e) => {
+      if (e.type === 'download.failed') failedAt ??= Date.now();
+    });
+    const retrying = h.nextEvent('download.retry', (e) => e.data?.app === 'core');
+    const failed = h.nextEvent('download.failed', (e) => e.data?.image === fresh, 60_000);
+    const published = Date.now();
+    await h.publish(fresh, '1.2.0');
+    await retrying;
+    // The queue comes back after a slice (a quarter of the 20 s window), not after the window.
+    await h.updater!.check();
+    expect(failedAt).toBeUndefined();
+    expect((await failed).data?.error).toMatchObject({ code: 'REGISTRY_UNREACHABLE' });
+    off();
+    expect(failedAt! - published).toBeGreaterThanOrEqual(20_000);
+    expect(await h.coreHealth()).toBe('1.0.0');
   });
 });

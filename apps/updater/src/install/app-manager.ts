@@ -37,17 +37,22 @@ export interface AppManagerOptions {
   lockMaxHoldMs: number;
   probationMs: number;
   crashLoopRestarts: number;
+  /** How long a release's pull keeps being retried before it fails for good (GROWOFF_PULL_RETRY_S). */
+  pullRetryMs: number;
   emit: EmitEvent;
   setPhase(phase: Phase, target?: ReleaseRef): void;
 }
 
-/** `deferred`: the update lock holds it back; `retryAt` says when to try again. */
+/** `deferred`: an update lock or a failing pull holds it back; `retryAt` says when to try again. */
 export type InstallResult = 'committed' | 'rolled-back' | 'failed' | 'deferred';
 
 /** A rollback pulls (only when the old image is gone) for at most this long, then tries again later. */
 const ROLLBACK_PULL_RETRY_MS = 30_000;
 const ROLLBACK_RETRY_MIN_MS = 30_000;
 const ROLLBACK_RETRY_MAX_MS = 10 * 60_000;
+/** One pull holds the work queue for at most this long (or a quarter of the retry window); then it is tried again after a pause. */
+const PULL_SLICE_MS = 60_000;
+const PULL_PAUSE_MS = 5000;
 /** How often a held update lock is asked again, each time outside the work queue. */
 const LOCK_POLL_MS = 5000;
 /** When an image whose gate failed only on a broker outage is tried again (or when the broker is back). */
@@ -68,7 +73,9 @@ const CONTAINERS_TOUCHED: readonly InstallStep[] = [
 export class AppManager {
   /** The last failure, for the status. */
   lastError?: { code: string; message: string; ts: number };
-  private readonly retry = new Map<string, { at: number; why: 'lock' | 'broker' }>();
+  private readonly retry = new Map<string, { at: number; why: 'lock' | 'broker' | 'pull' }>();
+  /** Since when the pull of an image has kept failing (the pull retry window). */
+  private readonly pullFailing = new Map<string, number>();
   private lockWait?: { image: string; since: number; overridden?: boolean };
   private rollbackRetry = { at: 0, backoffMs: 0 };
 
@@ -171,11 +178,12 @@ export class AppManager {
     }
     this.o.setPhase('downloading', target);
     emit('download.started', 'info', `downloading ${app} ${target.version}`, { app, ...target });
+    const pullStarted = Date.now();
     try {
-      const pulled = await this.o.puller.pull(
-        target.image,
-        rollback ? { retryForMs: ROLLBACK_PULL_RETRY_MS } : {},
-      );
+      const pulled = await this.o.puller.pull(target.image, {
+        retryForMs: rollback ? ROLLBACK_PULL_RETRY_MS : Math.min(PULL_SLICE_MS, this.o.pullRetryMs / 4),
+      });
+      this.pullFailing.delete(target.image);
       emit('download.completed', 'info', `downloaded ${app} ${target.version}`, {
         app,
         ...target,
@@ -185,6 +193,17 @@ export class AppManager {
       journal.updateAppBestEffort(app, (s) => (s.pending = undefined));
       this.settlePhase();
       this.lastError = { ...describeError(error), ts: Date.now() };
+      // Pulls run in slices so the work queue (probation, rollbacks) is never held for the whole window.
+      const failingSince = this.pullFailing.get(target.image) ?? pullStarted;
+      const transient = ['REGISTRY_UNREACHABLE', 'REGISTRY_AUTH_FAILED', 'PULL_FAILED'].includes(
+        describeError(error).code,
+      );
+      if (!rollback && transient && Date.now() - failingSince < this.o.pullRetryMs) {
+        this.pullFailing.set(target.image, failingSince);
+        this.retry.set(target.image, { at: Date.now() + PULL_PAUSE_MS, why: 'pull' });
+        return 'deferred';
+      }
+      this.pullFailing.delete(target.image);
       emit(
         'download.failed',
         'error',
@@ -294,8 +313,8 @@ export class AppManager {
   }
 
   /**
-   * When the next attempt at `image` may run (an update lock holds it, or its gate failed on a broker
-   * outage), or undefined when it may run now.
+   * When the next attempt at `image` may run (an update lock holds it, its pull keeps failing, or its
+   * gate failed on a broker outage), or undefined when it may run now.
    */
   retryAt(image: string): number | undefined {
     const at = this.retry.get(image)?.at;
