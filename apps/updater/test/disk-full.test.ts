@@ -60,9 +60,7 @@ describe('a full or read-only disk at each install step', { timeout: 120_000 }, 
     v2 = h.images.build({ version: '2.0.0' });
     broken = h.images.build({ version: '2.1.0', mode: 'unhealthy' });
     await h.startUpdater();
-    const passed = h.nextEvent('probation.passed');
-    await h.publish(v1, '1.0.0');
-    await passed;
+    await h.installed(v1, '1.0.0');
   }, 180_000);
 
   afterAll(async () => {

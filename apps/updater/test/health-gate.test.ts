@@ -22,9 +22,7 @@ describe('the health gate', { timeout: 120_000 }, () => {
     });
     v1 = h.images.build({ version: '1.0.0' });
     await h.startUpdater();
-    const passed = h.nextEvent('probation.passed');
-    await h.publish(v1, '1.0.0');
-    await passed;
+    await h.installed(v1, '1.0.0');
   }, 180_000);
 
   afterAll(async () => {
@@ -105,9 +103,7 @@ describe('a health gate that fails while the broker is down', { timeout: 150_000
     v1 = h.images.build({ version: '1.0.0' });
     v2 = h.images.build({ version: '2.0.0' });
     await h.startUpdater();
-    const passed = h.nextEvent('probation.passed');
-    await h.publish(v1, '1.0.0');
-    await passed;
+    await h.installed(v1, '1.0.0');
   }, 180_000);
 
   afterAll(async () => {

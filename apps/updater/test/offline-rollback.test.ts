@@ -1,32 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  freePort,
-  portAnswers,
-  startRegistry,
-  stopProcess,
-  waitUntil,
-  type RegistryInfo,
-} from '@growoff/test-services';
+import { portAnswers } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UpdaterEvent } from '../src/updater';
-import { UpdaterHarness } from './support/harness';
+import { PrivateRegistry, UpdaterHarness } from './support/harness';
 
 describe('rollback without the network', { timeout: 120_000 }, () => {
   let h: UpdaterHarness;
-  let registry: RegistryInfo;
-  let dir: string;
+  let registry: PrivateRegistry;
   let good: string;
   let crashing: string;
   let fresh: string;
 
   beforeAll(async () => {
     // A registry of this test's own: it is stopped, the shared one never is.
-    dir = mkdtempSync(join(tmpdir(), 'updater-offline-'));
-    registry = await startRegistry({ dir, port: await freePort() });
+    registry = await PrivateRegistry.start();
     h = await UpdaterHarness.create({
-      registry,
+      registry: registry.info,
       env: { GROWOFF_PROBATION_S: '8', GROWOFF_PULL_RETRY_S: '20' },
     });
     good = h.images.build({ version: '1.0.0' });
@@ -37,14 +25,11 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
 
   afterAll(async () => {
     await h?.cleanup();
-    await stopProcess(registry.pid);
-    rmSync(dir, { recursive: true, force: true });
+    await registry?.close();
   });
 
   it('rolls a crash-looping core back to the image on disk while the registry is down, at once', async () => {
-    const passed = h.nextEvent('probation.passed', (e) => e.data?.image === good);
-    await h.publish(good, '1.0.0');
-    await passed;
+    await h.installed(good, '1.0.0');
 
     const committed = h.nextEvent('install.committed', (e) => e.data?.image === crashing);
     await h.publish(crashing, '1.1.0');
@@ -53,12 +38,7 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
     const digests = (await h.docker.listImages()).flatMap((i) => i.RepoDigests ?? []);
     expect(digests).toContain(good);
 
-    process.kill(registry.pid, 'SIGKILL');
-    await waitUntil(
-      'the private registry to be down',
-      async () => !(await portAnswers(registry.port)),
-      10_000,
-    );
+    await registry.kill();
     const seen: UpdaterEvent[] = [];
     const off = h.updater!.onEvent((e) => seen.push(e));
     const crashLoop = h.nextEvent('probation.crash_loop', () => true, 60_000);
@@ -82,7 +62,7 @@ describe('rollback without the network', { timeout: 120_000 }, () => {
     ]);
     expect(h.updater!.status().apps.core?.lastKnownGood?.image).toBe(good);
     expect(h.updater!.journal.app('core').failedImages).toContain(crashing);
-    expect(await portAnswers(registry.port)).toBe(false);
+    expect(await portAnswers(registry.info.port)).toBe(false);
   });
 
   it('pulls with the registry down in slices that never hold the work queue for the retry window', async () => {

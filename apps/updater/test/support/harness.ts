@@ -6,7 +6,15 @@ import Docker from 'dockerode';
 import mqtt, { type MqttClient } from 'mqtt';
 import { generateReleaseKeyPair, signEnvelope, topics, type ReleasePayload } from '@growoff/protocol';
 import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
-import { freePort, getService, type RegistryInfo } from '@growoff/test-services';
+import {
+  freePort,
+  getService,
+  portAnswers,
+  startRegistry,
+  stopProcess,
+  waitUntil,
+  type RegistryInfo,
+} from '@growoff/test-services';
 import { updaterConfigFromEnv } from '../../src/config/updater-config';
 import { Updater, type UpdaterEvent } from '../../src/updater';
 import { TestImages } from './test-images';
@@ -22,6 +30,40 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** A broker of the test's own (one it may stop) instead of the shared Mosquitto. */
   mqttUrl?: string;
+}
+
+/** A registry of the test's own, to stop and start again; the shared one is never stopped. */
+export class PrivateRegistry {
+  private constructor(
+    public info: RegistryInfo,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<PrivateRegistry> {
+    const dir = mkdtempSync(join(tmpdir(), 'updater-registry-'));
+    return new PrivateRegistry(await startRegistry({ dir, port: await freePort() }), dir);
+  }
+
+  /** Kills it (SIGKILL) and waits until its port refuses. */
+  async kill(): Promise<void> {
+    process.kill(this.info.pid, 'SIGKILL');
+    await waitUntil(
+      'the private registry to be down',
+      async () => !(await portAnswers(this.info.port)),
+      10_000,
+    );
+  }
+
+  /** Starts it again on the same port, with the same data and login. */
+  async restart(): Promise<void> {
+    const { port, username, password } = this.info;
+    this.info = await startRegistry({ dir: this.dir, port, username, password });
+  }
+
+  async close(): Promise<void> {
+    await stopProcess(this.info.pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** The next event of `type` (matching `where`) from `updater`, registered now so nothing is missed. */
@@ -150,6 +192,13 @@ export class UpdaterHarness {
   ): Promise<UpdaterEvent> {
     if (!this.updater) throw new Error('start the updater first');
     return nextEvent(this.updater, type, where, timeoutMs);
+  }
+
+  /** Publishes a release and waits until it passed probation (the module's settled starting point). */
+  async installed(image: string, version: string): Promise<void> {
+    const passed = this.nextEvent('probation.passed', (e) => e.data?.image === image);
+    await this.publish(image, version);
+    await passed;
   }
 
   payload(image: string, version: string, over: Partial<ReleasePayload> = {}): ReleasePayload {
