@@ -85,13 +85,16 @@ export class AppManager {
     return this.o.app;
   }
 
-  /** After a start (or a crash): exactly one container of the app, the journal's current one. */
+  /**
+   * After a start (or a crash): exactly one container of the app, the journal's current one. Its
+   * journal writes are best effort: each records what the journal on disk already leads back to.
+   */
   async reconcile(): Promise<void> {
     const { journal, containers, app, emit } = this.o;
     this.o.setPhase('reconciling');
     const pending = journal.app(app).pending;
     if (pending && !CONTAINERS_TOUCHED.includes(pending.step)) {
-      journal.updateApp(app, (s) => (s.pending = undefined));
+      journal.updateAppBestEffort(app, (s) => (s.pending = undefined));
       emit(
         'reconcile.resumed',
         'warning',
@@ -106,7 +109,7 @@ export class AppManager {
         if (c.id !== pending.previousContainerId) await containers.remove(c.id);
       }
       if (pending.previousContainerId) await containers.start(pending.previousContainerId);
-      journal.updateApp(app, (s) => (s.pending = undefined));
+      journal.updateAppBestEffort(app, (s) => (s.pending = undefined));
       emit(
         'reconcile.rolled_back',
         'warning',
@@ -133,7 +136,7 @@ export class AppManager {
       if (!current) {
         const spec = state.spec ?? this.o.firstInstallSpec();
         const id = await containers.create(state.current, spec);
-        journal.updateApp(app, (s) => {
+        journal.updateAppBestEffort(app, (s) => {
           if (s.current) s.current.containerId = id;
         });
         await containers.start(id);
@@ -441,7 +444,8 @@ export class AppManager {
     }
     if (Date.now() >= state.probation.until) {
       const current = state.current;
-      journal.updateApp(app, (s) => {
+      // Best effort: on disk the probation stays, and after a restart it passes again at once.
+      journal.updateAppBestEffort(app, (s) => {
         s.probation = undefined;
         s.lastKnownGood = { version: current.version, image: current.image };
       });
