@@ -1,29 +1,33 @@
 /**
- * The updater's cost of an update versus doing it by hand with the docker CLI, on the same images in
- * the same run: the core's downtime (longest gap in /health answers polled every 50 ms), the time
- * from publishing the release (or starting `docker pull`) to the new core answering, and the bytes
- * pulled against the sizes of the layers the engine did not have.
+ * Core downtime during an update with the real core image (docker/app/Dockerfile, APP=core, built
+ * here as the image tests build it), the updater against the docker CLI doing it by hand
+ * (`docker stop` + `docker run` of the same images, already pulled), in one run. Downtime is the
+ * longest gap in the core's /health answers, polled every 50 ms. Ends with one JSON line.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, waitUntil } from '@growoff/test-services';
+import { freePort, getService, waitUntil } from '@growoff/test-services';
+import { buildImage } from '../../tools/images/src';
 import { UpdaterHarness } from '../../apps/updater/test/support/harness';
 
 const execFileAsync = promisify(execFile);
 
-const SHARED_BYTES = 24 * 1024 * 1024;
-const UNIQUE_BYTES = 4 * 1024 * 1024;
-
 interface Measure {
   downtimeMs: number;
-  toHealthyMs: number;
-  bytesPulled: number;
-  newLayerBytes: number;
+  /** From the release's publication (or `docker stop`) to the new core's first answer. */
+  toNewMs: number;
 }
 
-/** Polls /health every 50 ms and records the longest run without an answer. */
-function watchHealth(port: number, expectVersion: string) {
+/**
+ * Polls /health every 50 ms: the longest run without an answer, and when the new core first answers
+ * (the first answer after a miss: both ways stop the old core before they start the new one, and
+ * both releases report the same version).
+ */
+function watchHealth(port: number) {
   let lastOk = Date.now();
+  let missed = false;
   let longestGap = 0;
   let firstNew: number | undefined;
   let running = true;
@@ -32,14 +36,17 @@ function watchHealth(port: number, expectVersion: string) {
       const tick = Date.now();
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(500) });
-        const body = (await res.json()) as { version?: string };
+        await res.arrayBuffer();
         if (res.status === 200) {
           longestGap = Math.max(longestGap, Date.now() - lastOk);
           lastOk = Date.now();
-          if (body.version === expectVersion) firstNew ??= Date.now();
+          if (missed) firstNew ??= Date.now();
+        } else {
+          missed = true;
         }
       } catch {
         // no answer: part of the gap
+        missed = true;
       }
       await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - tick))));
     }
@@ -54,31 +61,52 @@ function watchHealth(port: number, expectVersion: string) {
   };
 }
 
-async function viaUpdater(h: UpdaterHarness, v1: string, v2: string): Promise<Measure> {
-  await h.startUpdater({ GROWOFF_PROBATION_S: '1' });
-  const first = h.nextEvent('install.committed');
-  await h.publish(v1, '1.0.0');
-  await first;
-  await waitUntil('v1 healthy', async () => (await h.coreHealth()) === '1.0.0', 30_000);
-  const watch = watchHealth(h.corePort, '2.0.0');
-  const downloaded = h.nextEvent('download.completed');
-  const committed = h.nextEvent('install.committed');
-  const published = Date.now();
-  await h.publish(v2, '2.0.0');
-  const pull = (await downloaded).data as { bytesDownloaded: number; missingBytes: number };
-  await committed;
-  await waitUntil('v2 answering', () => watch.firstNew() !== undefined, 30_000);
-  const downtimeMs = await watch.stop();
-  const toHealthyMs = watch.firstNew()! - published;
-  await h.stopUpdater();
-  for (const c of await h.coreContainers()) await h.docker.getContainer(c.id).remove({ force: true });
-  return { downtimeMs, toHealthyMs, bytesPulled: pull.bytesDownloaded, newLayerBytes: pull.missingBytes };
+/** A core answering /health. */
+async function settled(port: number): Promise<void> {
+  await waitUntil(
+    'the core answering',
+    async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/health`);
+        await res.arrayBuffer();
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    120_000,
+  );
 }
 
-/** The manual way: docker pull, docker stop, docker rm, docker run. */
-async function viaDockerCli(h: UpdaterHarness, v1: string, v2: string, port: number): Promise<Measure> {
-  const name = `updater-bench-${h.id}`;
-  const env = ['-e', `GROWOFF_HTTP_PORT=${port}`, '-e', `GROWOFF_MODULE_ID=${h.moduleId}-cli`];
+async function viaUpdater(
+  h: UpdaterHarness,
+  version: string,
+  r1: string,
+  r2: string,
+  dataDir: string,
+): Promise<Measure> {
+  // The real core writes its data dir; a loaded machine may take a while to start it.
+  await h.startUpdater({ GROWOFF_CORE_VOLUMES: `${dataDir}:/data`, GROWOFF_HEALTH_TIMEOUT_S: '180' });
+  const first = h.nextEvent('install.committed', () => true, 180_000);
+  await h.publish(r1, version);
+  await first;
+  await settled(h.corePort);
+  const watch = watchHealth(h.corePort);
+  const committed = h.nextEvent('install.committed', () => true, 180_000);
+  const published = Date.now();
+  await h.publish(r2, version);
+  // Committed: the new core answered its gate, so the gap is behind.
+  await committed;
+  const downtimeMs = await watch.stop();
+  const toNewMs = (watch.firstNew() ?? Date.now()) - published;
+  await h.stopUpdater();
+  for (const c of await h.coreContainers()) await h.docker.getContainer(c.id).remove({ force: true });
+  return { downtimeMs, toNewMs };
+}
+
+/** By hand: docker stop, docker run (the images are on the engine already, as the updater's are). */
+async function viaDockerCli(h: UpdaterHarness, r1: string, r2: string, dataDir: string): Promise<Measure> {
+  const port = await freePort();
   const dockerEnv = {
     ...process.env,
     DOCKER_HOST: h.images.dockerHost,
@@ -86,7 +114,7 @@ async function viaDockerCli(h: UpdaterHarness, v1: string, v2: string, port: num
   };
   // Asynchronous, so the /health poll keeps running while the CLI works.
   const docker = async (args: string[]) => (await execFileAsync('docker', args, { env: dockerEnv })).stdout;
-  const run = (image: string) =>
+  const run = (name: string, image: string) =>
     docker([
       'run',
       '-d',
@@ -94,90 +122,89 @@ async function viaDockerCli(h: UpdaterHarness, v1: string, v2: string, port: num
       name,
       '--network',
       'host',
+      '--restart',
+      'unless-stopped',
       '--label',
       `growoff.managed-by=${h.managedBy}`,
-      ...env,
+      '-v',
+      `${dataDir}:/data`,
+      '-e',
+      `GROWOFF_HTTP_PORT=${port}`,
+      '-e',
+      `GROWOFF_MODULE_ID=${h.moduleId}-cli`,
+      '-e',
+      `GROWOFF_MQTT_URL=${getService('mosquitto').url}`,
       image,
     ]);
-  await docker(['pull', v1]);
-  await run(v1);
-  await waitUntil('cli v1 healthy', async () => (await healthVersion(port)) === '1.0.0', 30_000);
-  const watch = watchHealth(port, '2.0.0');
+  const old = `updater-bench-${h.id}-1`;
+  await run(old, r1);
+  await settled(port);
+  const watch = watchHealth(port);
   const started = Date.now();
-  const output = await docker(['pull', v2]);
-  await docker(['stop', name]);
-  await docker(['rm', name]);
-  await run(v2);
-  await waitUntil('cli v2 answering', () => watch.firstNew() !== undefined, 30_000);
+  await docker(['stop', old]);
+  await run(`updater-bench-${h.id}-2`, r2);
+  // After `docker run`, an answer can only come from the new core.
+  await settled(port);
+  const toNewMs = Date.now() - started;
   const downtimeMs = await watch.stop();
-  const toHealthyMs = watch.firstNew()! - started;
-  h.images.docker(['rm', '-f', name]);
-  const pulledIds = [...output.matchAll(/^([a-f0-9]{12}): Pull complete/gm)].map((m) => m[1]!);
-  const layers = layerSizes(h, v2);
-  const bytesPulled = layers
-    .filter((l) => pulledIds.includes(l.digest.slice(7, 19)))
-    .reduce((s, l) => s + l.size, 0);
-  return { downtimeMs, toHealthyMs, bytesPulled, newLayerBytes: bytesPulled };
+  await docker(['rm', '-f', old, `updater-bench-${h.id}-2`]);
+  return { downtimeMs, toNewMs };
 }
-
-async function healthVersion(port: number): Promise<string | null> {
-  try {
-    return ((await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { version: string }).version;
-  } catch {
-    return null;
-  }
-}
-
-function layerSizes(h: UpdaterHarness, image: string): Array<{ digest: string; size: number }> {
-  const manifest = JSON.parse(
-    execFileSync(
-      'curl',
-      [
-        '-s',
-        '-u',
-        `${h.images.registry.username}:${h.images.registry.password}`,
-        '-H',
-        'Accept: application/vnd.docker.distribution.manifest.v2+json',
-        `${h.images.registry.url}/v2/${h.images.repository}/manifests/${image.split('@')[1]}`,
-      ],
-      { encoding: 'utf8' },
-    ),
-  ) as {
-    layers: Array<{ digest: string; size: number }>;
-  };
-  return manifest.layers;
-}
-
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
 
 async function main(): Promise<void> {
-  const h = await UpdaterHarness.create({ sharedBytes: SHARED_BYTES });
+  const h = await UpdaterHarness.create();
+  const docker = getService('docker');
   try {
-    const images = {
-      u1: h.images.build({ version: '1.0.0', uniqueBytes: UNIQUE_BYTES }),
-      u2: h.images.build({ version: '2.0.0', uniqueBytes: UNIQUE_BYTES }),
-    };
-    h.images.dropBase();
-    const updater = await viaUpdater(h, images.u1, images.u2);
-    // The baseline gets its own images (same sizes) so its pulls start from the same engine state.
-    h.images.docker(['rmi', '-f', images.u1, images.u2]);
-    const c1 = h.images.build({ version: '1.0.0', uniqueBytes: UNIQUE_BYTES });
-    const c2 = h.images.build({ version: '2.0.0', uniqueBytes: UNIQUE_BYTES });
-    h.images.dropBase();
-    const cli = await viaDockerCli(h, c1, c2, await freePort());
-    const row = (label: string, a: number, b: number, unit: (n: number) => string) =>
-      console.log(
-        `${label.padEnd(26)} updater ${unit(a).padStart(12)}   docker CLI ${unit(b).padStart(12)}   ratio ${(a / b).toFixed(2)}`,
+    const base = `${h.images.repo}:bench-base`;
+    const built = await buildImage({
+      app: 'core',
+      tag: base,
+      baseImage: docker.nodeBaseImage,
+      deps: 'prepared',
+      dockerHost: docker.host,
+    });
+    // Two releases of the same core: a label apart, so two digests with the same layers.
+    const releases = ['1', '2'].map((n) => {
+      const tag = `${h.images.repo}:bench-${n}`;
+      h.images.docker(
+        ['build', '-q', '-t', tag, '--label', `growoff.bench-release=${n}`, '-'],
+        `FROM ${base}\n`,
       );
-    const ms = (n: number) => `${n} ms`;
-    console.log(`images: shared layer ${mb(SHARED_BYTES)}, per-release layer ${mb(UNIQUE_BYTES)}`);
-    row('core downtime (50 ms poll)', updater.downtimeMs, cli.downtimeMs, ms);
-    row('publish/pull -> healthy', updater.toHealthyMs, cli.toHealthyMs, ms);
-    row('bytes pulled', updater.bytesPulled, cli.bytesPulled, mb);
+      const digest = /digest: (sha256:[a-f0-9]{64})/.exec(h.images.docker(['push', tag]))?.[1];
+      if (!digest) throw new Error(`no digest pushing ${tag}`);
+      return `${h.images.repo}@${digest}`;
+    });
+    const [r1, r2] = releases as [string, string];
+    const dataDir = join(h.dir, 'core-data');
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o777);
+    const updater = await viaUpdater(h, built.version, r1, r2, dataDir);
+    const cli = await viaDockerCli(h, r1, r2, dataDir);
+    const ratio = updater.downtimeMs / Math.max(1, cli.downtimeMs);
+    console.log(`real core image ${built.tag} (${built.version}), /health polled every 50 ms`);
     console.log(
-      `updater: pulled ${mb(updater.bytesPulled)} for ${mb(updater.newLayerBytes)} of new layers (ratio ${(updater.bytesPulled / Math.max(1, updater.newLayerBytes)).toFixed(2)}; shared layers not fetched again)`,
+      `core downtime      updater ${String(updater.downtimeMs).padStart(6)} ms   docker stop + run ${String(cli.downtimeMs).padStart(6)} ms   ratio ${ratio.toFixed(2)}`,
+    );
+    console.log(
+      `to the new core    updater ${String(updater.toNewMs).padStart(6)} ms   docker stop + run ${String(cli.toNewMs).padStart(6)} ms   (the updater's includes the pull by digest)`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'updater',
+        measure: updater.downtimeMs,
+        baseline: cli.downtimeMs,
+        ratio: Number(ratio.toFixed(3)),
+        unit: 'ms core downtime',
+      }),
     );
   } finally {
+    for (const image of ['bench-1', 'bench-2', 'bench-base'].map((t) => `${h.images.repo}:${t}`)) {
+      try {
+        h.images.docker(['rmi', '-f', image]);
+      } catch {
+        // already gone
+      }
+    }
     await h.cleanup();
   }
 }

@@ -185,12 +185,18 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       const devicesOk = Object.values(halHealth.devices).every((d) => d.state === 'ok');
       const actuatorsKnown = store.actuatorEntries().every(([, a]) => !isUnknown(a.state));
       const hw = hardware.health();
-      const status: 'ok' | 'degraded' =
-        mqtt.connected && sensorsOk && devicesOk && actuatorsKnown && hw.missing.length === 0
-          ? 'ok'
-          : 'degraded';
+      // Named so the updater's health gate can tolerate some of them (GROWOFF_HEALTH_TOLERATE).
+      const reasons = [
+        ...(mqtt.connected ? [] : ['mqtt']),
+        ...(sensorsOk ? [] : ['sensors']),
+        ...(devicesOk ? [] : ['devices']),
+        ...(actuatorsKnown ? [] : ['actuators']),
+        ...(hw.missing.length === 0 ? [] : ['hardware']),
+      ];
+      const status: 'ok' | 'degraded' = reasons.length === 0 ? 'ok' : 'degraded';
       return {
         status,
+        ...(reasons.length > 0 ? { reasons } : {}),
         version: CORE_VERSION,
         moduleId: config.moduleId,
         uptimeS: Math.round((Date.now() - startedAt) / 1000),

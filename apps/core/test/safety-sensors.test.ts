@@ -114,7 +114,7 @@ describe('sensor safety of the built core', { timeout: 120_000 }, () => {
 
     const health = await rest(core, 'GET', '/health');
     expect(health.status).toBe(200);
-    expect(health.body).toMatchObject({ status: 'degraded' });
+    expect(health.body).toMatchObject({ status: 'degraded', reasons: expect.arrayContaining(['hardware']) });
     const missing = (health.body as unknown as { missing: { device: string; error: string }[] }).missing;
     expect(missing.map((m) => m.device)).toEqual(expect.arrayContaining(['pca9685', 'mcp23017', 'sht3x']));
     expect(missing.find((m) => m.device === 'pca9685')!.error).toContain(`/dev/i2c-${bus}`);

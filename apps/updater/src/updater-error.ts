@@ -12,7 +12,12 @@ export type UpdaterErrorCode =
   | 'CRASH_LOOP'
   | 'NO_CONTAINER_SPEC'
   | 'ENGINE_FAILED'
-  | 'JOURNAL_CORRUPT';
+  | 'JOURNAL_CORRUPT'
+  | 'JOURNAL_WRITE_FAILED'
+  | 'HEALTH_VERSION_MISMATCH'
+  | 'HEALTH_DEGRADED'
+  | 'BROKER_DOWN'
+  | 'ROLLBACK_FAILED';
 
 export class UpdaterError extends CodedError<UpdaterErrorCode> {
   override readonly name = 'UpdaterError';

@@ -37,6 +37,8 @@ export interface UpdaterStatus {
   target?: ReleaseRef;
   phase: Phase;
   lastResult?: { result: string; version?: string; ts: number; message?: string };
+  /** The last failure of an install, rollback or journal write, with its code. */
+  lastError?: { code: string; message: string; ts: number; app?: ManagedAppId };
   ts: number;
   apps: Record<
     string,
@@ -83,6 +85,7 @@ export class Updater {
   private readonly link: AppLink;
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
+  private retryTimer?: { at: number; timer: NodeJS.Timeout };
   private lastResult?: UpdaterStatus['lastResult'];
   private checkRequested = false;
   private probationQueued = false;
@@ -133,6 +136,11 @@ export class Updater {
           onMessage: (payload) => this.coreStatus.offer(payload),
         },
       ],
+      onConnectionChange: (connected) => {
+        if (!connected) return;
+        for (const manager of this.managers.values()) manager.brokerBack();
+        void this.check();
+      },
       onRejected: ({ target, error }) =>
         this.emit('command.rejected', 'warning', `updater/req/${target}: ${error.message}`, {
           target,
@@ -162,6 +170,7 @@ export class Updater {
   async stop(deadlineMs = 5000): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
     const goodbyeMs = Math.min(1500, deadlineMs / 4);
     await settleWithin(this.queue, deadlineMs - goodbyeMs);
     await this.link.stop(goodbyeMs);
@@ -203,11 +212,62 @@ export class Updater {
         }
         if (!target || target.image === running?.image) continue;
         if (state.failedImages.includes(target.image) || this.decision.isRevoked(target.image)) continue;
+        // Held back (update lock, broker outage): asked again by a timer, never waited for here.
+        const notBefore = manager.retryAt(target.image);
+        if (notBefore !== undefined) {
+          this.checkAt(notBefore);
+          continue;
+        }
         const result = await manager.install(target);
         this.lastResult = { result, version: target.version, ts: Date.now() };
+        const retryAt = manager.retryAt(target.image);
+        if (retryAt !== undefined) this.checkAt(retryAt);
         this.publishStatus();
       }
     });
+  }
+
+  /** A check at `at` (the earliest asked for wins). */
+  private checkAt(at: number): void {
+    if (this.stopped || (this.retryTimer && this.retryTimer.at <= at)) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.retryTimer = undefined;
+        void this.check();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.retryTimer = { at, timer };
+  }
+
+  /**
+   * `ok`, or `degraded` with its reasons: `docker` when the engine does not answer (nothing can be
+   * installed or rolled back), `journal` when the journal cannot be written (nothing is installed).
+   */
+  async health(): Promise<{
+    status: 'ok' | 'degraded';
+    reasons?: string[];
+    errors?: Record<string, string>;
+  }> {
+    const errors: Record<string, string> = {};
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.docker.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('the engine did not answer a ping within 2 s')), 2000);
+        }),
+      ]);
+    } catch (error) {
+      errors.docker = `${describeError(error).code}: ${describeError(error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
+    const journal = this.journal.writeFailure;
+    if (journal) errors.journal = `${journal.code}: ${journal.message}`;
+    const reasons = Object.keys(errors);
+    return reasons.length === 0 ? { status: 'ok' } : { status: 'degraded', reasons, errors };
   }
 
   status(): UpdaterStatus {
@@ -225,6 +285,12 @@ export class Updater {
     const targets = this.decision.targets();
     const channelTarget =
       targets.release && 'channel' in targets.release.target ? targets.release.target : undefined;
+    let lastError: UpdaterStatus['lastError'];
+    for (const [app, manager] of this.managers) {
+      if (manager.lastError && (!lastError || manager.lastError.ts > lastError.ts)) {
+        lastError = { ...manager.lastError, app };
+      }
+    }
     return {
       state: 'online',
       version: this.options.version,
@@ -232,6 +298,7 @@ export class Updater {
       target: targets.apps.core,
       phase: apps.core?.phase ?? 'idle',
       lastResult: this.lastResult,
+      lastError,
       ts: Date.now(),
       apps,
       release: {
@@ -430,18 +497,23 @@ export class Updater {
       firstInstallSpec,
       probationMs: config.probationMs,
       crashLoopRestarts: config.crashLoopRestarts,
+      pullRetryMs: config.pullRetryMs,
+      lockMaxHoldMs: config.updateLockMaxMs,
       emit: this.emit,
       setPhase: (phase, target) => {
         this.phases.set(app, { phase, target });
         this.publishStatus();
       },
-      healthGate: (containerId, spec) => {
+      healthGate: (containerId, spec, version) => {
         const port = httpPortOf(spec.env, config.coreHttpPort);
         return runHealthGate({
           containers,
           containerId,
           deadlineMs: config.healthTimeoutMs,
           healthUrl: app === 'core' ? `http://127.0.0.1:${port}/health` : undefined,
+          expectVersion: version,
+          tolerate: config.healthTolerate,
+          brokerReachable: () => this.link.connected,
           coreStatus: app === 'core' && config.healthRequiresMqtt ? this.coreStatus : undefined,
           settleMs: app === 'core' ? 0 : Math.min(5000, config.healthTimeoutMs / 2),
         });

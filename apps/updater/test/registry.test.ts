@@ -1,16 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  freePort,
-  portAnswers,
-  startRegistry,
-  stopProcess,
-  waitUntil,
-  type RegistryInfo,
-} from '@growoff/test-services';
+import { waitUntil } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UpdaterHarness } from './support/harness';
+import { PrivateRegistry, UpdaterHarness } from './support/harness';
 
 describe('registry access', { timeout: 90_000 }, () => {
   describe('with a short-lived ECR token', () => {
@@ -97,22 +87,19 @@ describe('registry access', { timeout: 90_000 }, () => {
 
   describe('when the registry goes down in the middle of a pull', () => {
     let h: UpdaterHarness;
-    let registry: RegistryInfo;
-    let dir: string;
+    let registry: PrivateRegistry;
     let image: string;
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'updater-registry-'));
-      registry = await startRegistry({ dir, port: await freePort() });
-      h = await UpdaterHarness.create({ registry, env: { GROWOFF_PROBATION_S: '1' } });
+      registry = await PrivateRegistry.start();
+      h = await UpdaterHarness.create({ registry: registry.info, env: { GROWOFF_PROBATION_S: '1' } });
       image = h.images.build({ version: '4.0.0', uniqueBytes: 48 * 1024 * 1024 });
       await h.startUpdater();
     }, 180_000);
 
     afterAll(async () => {
       await h?.cleanup();
-      await stopProcess(registry.pid);
-      rmSync(dir, { recursive: true, force: true });
+      await registry?.close();
     });
 
     it('retries until the registry is back and installs the release', async () => {
@@ -124,20 +111,10 @@ describe('registry access', { timeout: 90_000 }, () => {
       const committed = h.nextEvent('install.committed');
       await h.publish(image, '4.0.0');
       await transferring;
-      process.kill(registry.pid, 'SIGKILL');
-      await waitUntil(
-        'the private registry to be down',
-        async () => !(await portAnswers(registry.port)),
-        10_000,
-      );
+      await registry.kill();
       off();
       expect(completed).toBe(false);
-      registry = await startRegistry({
-        dir,
-        port: registry.port,
-        username: registry.username,
-        password: registry.password,
-      });
+      await registry.restart();
       await committed;
       expect(await h.coreHealth()).toBe('4.0.0');
     });

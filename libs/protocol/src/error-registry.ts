@@ -73,6 +73,19 @@ export const ERROR_REGISTRY = {
   NO_CONTAINER_SPEC: code(500, false, 'no container settings to create the app from'),
   ENGINE_FAILED: code(502, true, 'the Docker engine refused or failed a call'),
   JOURNAL_CORRUPT: code(500, false, 'the update journal on disk cannot be read'),
+  JOURNAL_WRITE_FAILED: code(
+    507,
+    true,
+    'the update journal cannot be written (full or read-only disk); the running release is kept',
+  ),
+  HEALTH_VERSION_MISMATCH: code(502, false, 'the new container runs another version than the release names'),
+  HEALTH_DEGRADED: code(502, false, "the new container's /health is not ok for a reason not tolerated"),
+  BROKER_DOWN: code(503, true, 'the health gate could not finish because the MQTT broker was unreachable'),
+  ROLLBACK_FAILED: code(
+    500,
+    true,
+    'the previous release could not be restored (image missing and not pullable)',
+  ),
 
   // The core.
   CORE_CONFIG_FILE_INVALID: code(

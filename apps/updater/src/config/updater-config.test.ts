@@ -18,6 +18,8 @@ describe('updaterConfigFromEnv', () => {
       httpPort: 8081,
       healthRequiresMqtt: true,
       healthTimeoutMs: 120_000,
+      healthTolerate: [],
+      updateLockMaxMs: 900_000,
       diskReserveBytes: 256 * 1024 * 1024,
       dockerHost: 'unix:///var/run/docker.sock',
       awsRegion: 'eu-central-1',
@@ -32,6 +34,8 @@ describe('updaterConfigFromEnv', () => {
     ['GROWOFF_MQTT_URL', 'nonsense'],
     ['GROWOFF_HEALTH_TIMEOUT_S', '-1'],
     ['GROWOFF_HEALTH_REQUIRE_MQTT', 'maybe'],
+    ['GROWOFF_HEALTH_TOLERATE', 'sensors,everything'],
+    ['GROWOFF_UPDATE_LOCK_MAX_S', '0'],
     ['GROWOFF_MODULE_ID', 'has space'],
     ['GROWOFF_CORE_DEVICES', 'dev/i2c-1'],
     ['GROWOFF_CORE_VOLUMES', '/var/lib/growoff/core'],
@@ -47,6 +51,15 @@ describe('updaterConfigFromEnv', () => {
         message: expect.stringContaining(`${name}: expected`),
       }),
     );
+  });
+
+  it('reads the tolerated degraded reasons and the update lock bound', () => {
+    const config = updaterConfigFromEnv({
+      ...base,
+      GROWOFF_HEALTH_TOLERATE: 'sensors,hardware',
+      GROWOFF_UPDATE_LOCK_MAX_S: '60',
+    });
+    expect(config).toMatchObject({ healthTolerate: ['sensors', 'hardware'], updateLockMaxMs: 60_000 });
   });
 
   it('accepts broker credentials and TLS like every app', () => {

@@ -8,6 +8,7 @@ import {
   type ConfigOf,
 } from '@growoff/config';
 import { Type } from '@sinclair/typebox';
+import { CORE_HEALTH_REASONS } from '../install/health-gate';
 
 const ABSOLUTE = String.raw`\/[^:,\s]*`;
 const DEVICE = new RegExp(`^${ABSOLUTE}(:${ABSOLUTE})?$`);
@@ -84,6 +85,13 @@ export const UpdaterEnv = defineEnv({
   healthTimeoutMs: variable.seconds('GROWOFF_HEALTH_TIMEOUT_S', { default: 120, above: 0, max: 86_400 }),
   probationMs: variable.seconds('GROWOFF_PROBATION_S', { default: 300, above: 0, max: 86_400 }),
   crashLoopRestarts: variable.integer('GROWOFF_CRASHLOOP_RESTARTS', { default: 3, min: 1, max: 100 }),
+  /** `degraded` reasons of the core's /health that still pass the gate (the core names them). */
+  healthTolerate: variable.list('GROWOFF_HEALTH_TOLERATE', {
+    pattern: new RegExp(`^(${CORE_HEALTH_REASONS.join('|')})$`),
+    expected: `a reason the core's /health gives: ${CORE_HEALTH_REASONS.join(', ')}`,
+  }),
+  /** The longest the core's update lock may hold one release back; then the update goes ahead. */
+  updateLockMaxMs: variable.seconds('GROWOFF_UPDATE_LOCK_MAX_S', { default: 900, above: 0, max: 86_400 }),
   /** Whether the health gate waits for a retained `core/status` online from the new core. */
   healthRequiresMqtt: variable.boolean('GROWOFF_HEALTH_REQUIRE_MQTT', { default: true }),
   checkIntervalMs: variable.seconds('GROWOFF_CHECK_INTERVAL_S', { default: 300, above: 0, max: 86_400 }),

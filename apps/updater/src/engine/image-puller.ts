@@ -19,6 +19,8 @@ export interface PullResult {
   layersReused: number;
   /** Sum of the sizes of the layers that were not on the engine before the pull. */
   missingBytes: number;
+  /** True when the engine already had the image by this digest: nothing was asked of the registry. */
+  local: boolean;
 }
 
 export interface ImagePullerOptions {
@@ -44,14 +46,29 @@ interface ProgressEvent {
 
 /**
  * Pulls an image by digest only, with the registry token from ECR, after checking the engine's disk
- * has room for the layers it does not have yet. A failed pull (registry down, connection dropped) is
- * retried with backoff until `retryForMs` has passed; the engine keeps the layers already fetched.
+ * has room for the layers it does not have yet. An image the engine already holds by that digest is
+ * used as it is, without the network (a rollback on an offline module). A failed pull (registry
+ * down, connection dropped) is retried with backoff until `retryForMs` has passed; the engine keeps
+ * the layers already fetched.
  */
 export class ImagePuller {
   constructor(private readonly options: ImagePullerOptions) {}
 
-  async pull(image: string): Promise<PullResult> {
+  /** `retryForMs` bounds this pull's retries below the configured window (a rollback's pull). */
+  async pull(image: string, options: { retryForMs?: number } = {}): Promise<PullResult> {
     parseImageByDigest(image);
+    const localId = await this.localImageId(image);
+    if (localId) {
+      return {
+        imageId: localId,
+        bytesDownloaded: 0,
+        layersDownloaded: 0,
+        layersReused: 0,
+        missingBytes: 0,
+        local: true,
+      };
+    }
+    const retryForMs = Math.min(options.retryForMs ?? Infinity, this.options.retryForMs);
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -59,7 +76,7 @@ export class ImagePuller {
       } catch (error) {
         const described = describeError(error);
         const permanent = ['DISK_SPACE_LOW', 'IMAGE_NOT_BY_DIGEST'].includes(described.code);
-        if (permanent || Date.now() - started > this.options.retryForMs) throw error;
+        if (permanent || Date.now() - started > retryForMs) throw error;
         if (described.code === 'REGISTRY_AUTH_FAILED') this.options.credentials.invalidate();
         this.options.onRetry(attempt, described);
         await delay(Math.min(500 * 2 ** (attempt - 1), 10_000));
@@ -82,6 +99,16 @@ export class ImagePuller {
       }
     }
     return { layers, missing: layers.filter((l) => !local.has(l.diffId)) };
+  }
+
+  /** The engine's id of `repo@digest` when it holds the image by that digest (a tag is not enough). */
+  private async localImageId(image: string): Promise<string | null> {
+    try {
+      const info = await this.options.docker.getImage(image).inspect();
+      return (info.RepoDigests ?? []).includes(image) ? info.Id : null;
+    } catch {
+      return null;
+    }
   }
 
   private async attempt(image: string): Promise<PullResult> {
@@ -145,20 +172,20 @@ export class ImagePuller {
         },
       );
     });
-    const info = await this.options.docker.getImage(image).inspect();
-    const { repository, digest, host } = parseImageByDigest(image);
-    if (!(info.RepoDigests ?? []).includes(`${host}/${repository}@${digest}`)) {
-      throw new UpdaterError('PULL_FAILED', `the engine's image does not carry the digest ${digest}`);
+    const imageId = await this.localImageId(image);
+    if (!imageId) {
+      throw new UpdaterError('PULL_FAILED', `the engine's image does not carry the digest of ${image}`);
     }
     const values = [...perLayer.values()];
     const downloaded = values.filter((l) => !l.reused);
     report(true);
     return {
-      imageId: info.Id,
+      imageId,
       bytesDownloaded: downloaded.reduce((s, l) => s + Math.max(l.current, l.total), 0),
       layersDownloaded: downloaded.length,
       layersReused: values.length - downloaded.length,
       missingBytes,
+      local: false,
     };
   }
 

@@ -1,18 +1,24 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** Replaces a file so that after a crash or power loss it holds either the old or the new text. */
 export function writeFileDurably(path: string, text: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    // A half-written temporary file on a full disk would only hold on to the space it took.
+    rmSync(tmp, { force: true });
+    throw error;
   }
-  renameSync(tmp, path);
   fsyncDirectory(dirname(path));
 }
 
@@ -26,6 +32,12 @@ export function appendLineDurably(path: string, line: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Renames `from` over `to` and makes the rename durable. */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  fsyncDirectory(dirname(to));
 }
 
 function fsyncDirectory(dir: string): void {

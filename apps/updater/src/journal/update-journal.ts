@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionState, DecisionStore } from '@growoff/protocol';
+import { describeError } from '@growoff/protocol';
 import { UpdaterError } from '../updater-error';
-import { appendLineDurably, writeFileDurably } from './durable-file';
+import { appendLineDurably, renameDurably, writeFileDurably } from './durable-file';
 
 export type ManagedAppId = 'core' | 'telegraf';
 
@@ -83,19 +84,39 @@ const emptyState = (): JournalState => ({
   goodReleases: {},
 });
 
+/** History entries kept in the current file before it is rotated (the rotated file keeps as many). */
+export const DEFAULT_HISTORY_ENTRIES = 2000;
+
 /**
  * The updater's crash-safe memory: a state file replaced atomically (fsync'd) at every step and an
  * fsync'd history log. Everything the updater does to containers is recorded here before it is done.
+ *
+ * A write that fails (full or read-only disk) throws JOURNAL_WRITE_FAILED and leaves the state as it
+ * was, except through `updateAppBestEffort`, which the way back to the running release uses.
  */
 export class UpdateJournal implements DecisionStore {
   private state: JournalState;
   private readonly statePath: string;
   private readonly historyPath: string;
+  private readonly rotatedHistoryPath: string;
+  private historyEntries: number;
+  private historyTorn = false;
+  private failure?: UpdaterError;
 
-  constructor(dataDir: string) {
+  constructor(
+    dataDir: string,
+    private readonly options: { historyEntries?: number } = {},
+  ) {
     this.statePath = join(dataDir, 'updater-state.json');
     this.historyPath = join(dataDir, 'updater-history.jsonl');
+    this.rotatedHistoryPath = join(dataDir, 'updater-history.1.jsonl');
     this.state = this.read();
+    this.historyEntries = readLines(this.historyPath).length;
+  }
+
+  /** The last write failure, until a write succeeds again. */
+  get writeFailure(): UpdaterError | undefined {
+    return this.failure;
   }
 
   get snapshot(): Readonly<JournalState> {
@@ -111,6 +132,23 @@ export class UpdateJournal implements DecisionStore {
     const next = structuredClone(this.state);
     change(next.apps[id]);
     this.commit(next);
+  }
+
+  /**
+   * Applies a change in memory even when it cannot be written; returns the write's failure. Only for
+   * changes that the state on disk already implies after a restart (the way back to the running
+   * release): the next successful write carries them.
+   */
+  updateAppBestEffort(id: ManagedAppId, change: (state: AppState) => void): UpdaterError | undefined {
+    const next = structuredClone(this.state);
+    change(next.apps[id]);
+    try {
+      this.commit(next);
+      return undefined;
+    } catch (error) {
+      this.state = next;
+      return error as UpdaterError;
+    }
   }
 
   /** The release decision's record (DecisionStore). */
@@ -134,14 +172,32 @@ export class UpdateJournal implements DecisionStore {
     this.commit(next);
   }
 
-  record(entry: HistoryEntry): void {
-    appendLineDurably(this.historyPath, JSON.stringify(entry));
+  /**
+   * Appends to the history; false when the disk refused it (the history is a record, not a step: a
+   * full disk must not stop an install or its rollback). A full file is rotated: the newest entries
+   * stay in the current file and the one before in `updater-history.1.jsonl`; older ones are dropped.
+   */
+  record(entry: HistoryEntry): boolean {
+    try {
+      if (this.historyEntries >= (this.options.historyEntries ?? DEFAULT_HISTORY_ENTRIES)) {
+        renameDurably(this.historyPath, this.rotatedHistoryPath);
+        this.historyEntries = 0;
+        this.historyTorn = false;
+      }
+      // After a failed append the file may end in a torn line; a newline keeps the next entry whole.
+      appendLineDurably(this.historyPath, `${this.historyTorn ? '\n' : ''}${JSON.stringify(entry)}`);
+      this.historyTorn = false;
+      this.historyEntries++;
+      return true;
+    } catch {
+      this.historyTorn = true;
+      return false;
+    }
   }
 
-  /** The newest `limit` history entries, newest last. A torn last line (power loss) is skipped. */
+  /** The newest `limit` history entries, newest last. A torn line (power loss, full disk) is skipped. */
   history(limit = 200): HistoryEntry[] {
-    if (!existsSync(this.historyPath)) return [];
-    const lines = readFileSync(this.historyPath, 'utf8').split('\n').filter(Boolean);
+    const lines = [...readLines(this.rotatedHistoryPath), ...readLines(this.historyPath)];
     const entries: HistoryEntry[] = [];
     for (const line of lines.slice(-limit)) {
       try {
@@ -154,7 +210,18 @@ export class UpdateJournal implements DecisionStore {
   }
 
   private commit(next: JournalState): void {
-    writeFileDurably(this.statePath, JSON.stringify(next, null, 2));
+    try {
+      writeFileDurably(this.statePath, JSON.stringify(next, null, 2));
+    } catch (error) {
+      const { code, message } = describeError(error);
+      this.failure = new UpdaterError(
+        'JOURNAL_WRITE_FAILED',
+        `cannot write the journal ${this.statePath}: ${message}`,
+        { errno: (error as NodeJS.ErrnoException).code ?? code },
+      );
+      throw this.failure;
+    }
+    this.failure = undefined;
     this.state = next;
   }
 
@@ -182,4 +249,9 @@ export class UpdateJournal implements DecisionStore {
       goodReleases: { ...state.goodReleases },
     };
   }
+}
+
+function readLines(path: string): string[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean);
 }

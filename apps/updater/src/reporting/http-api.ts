@@ -7,7 +7,7 @@ export async function startHttpApi(updater: Updater, port: number): Promise<Fast
   const app = Fastify({ logger: false });
   app.get('/health', async () => {
     const { phase, version } = updater.status();
-    return { status: 'ok', phase, version };
+    return { ...(await updater.health()), phase, version };
   });
   app.get('/status', async () => updater.status());
   app.get('/history', async () => ({ entries: updater.history() }));

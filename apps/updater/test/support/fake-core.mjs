@@ -1,5 +1,7 @@
 // A stand-in core for the updater's tests: serves /health and /api/v1/update-lock on
 // GROWOFF_HTTP_PORT and announces core/status online over a minimal MQTT 3.1.1 client.
+// Like the real core, /health says degraded (reason mqtt) while it is not on the broker;
+// FAKE_MODE=degraded adds the reasons in FAKE_REASONS.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -14,17 +16,21 @@ process.on('SIGTERM', () => process.exit(0));
 if (mode === 'crash') setTimeout(() => process.exit(1), Number(process.env.FAKE_CRASH_AFTER_S || 1) * 1000);
 
 const lockS = Number(process.env.FAKE_LOCK_S || 0);
+const mqttUrl = process.env.GROWOFF_MQTT_URL;
+let onBroker = false;
+function health() {
+  const reasons = [
+    ...(mqttUrl && !onBroker ? ['mqtt'] : []),
+    ...(mode === 'degraded' ? (process.env.FAKE_REASONS || 'sensors').split(',') : []),
+  ];
+  if (mode === 'unhealthy') return { status: 'down', version };
+  return reasons.length > 0 ? { status: 'degraded', reasons, version } : { status: 'ok', version };
+}
 http
   .createServer((req, res) => {
     if (req.url === '/health') {
       res.writeHead(mode === 'unhealthy' ? 503 : 200, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          status: mode === 'unhealthy' ? 'down' : 'ok',
-          version,
-          uptimeS: (Date.now() - started) / 1000,
-        }),
-      );
+      res.end(JSON.stringify({ ...health(), uptimeS: (Date.now() - started) / 1000 }));
     } else if (req.url === '/api/v1/update-lock') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -55,14 +61,15 @@ function packet(type, body) {
   return Buffer.concat([Buffer.from([type, ...len]), body]);
 }
 
-const mqttUrl = process.env.GROWOFF_MQTT_URL;
 const moduleId = process.env.GROWOFF_MODULE_ID;
 if (mqttUrl && moduleId && mode !== 'unhealthy') {
   const url = new URL(mqttUrl);
   const topic = `growoff/v1/modules/${moduleId}/core/status`;
   const socket = net.connect(Number(url.port || 1883), url.hostname);
   socket.on('error', () => undefined);
+  socket.on('close', () => (onBroker = false));
   socket.on('connect', () => {
+    onBroker = true;
     const connect = Buffer.concat([
       str('MQTT'),
       Buffer.from([4, 2, 0, 60]),

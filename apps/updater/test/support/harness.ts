@@ -15,7 +15,15 @@ import {
   type ReleaseKeyPair,
 } from '@growoff/protocol';
 import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
-import { freePort, getService, type RegistryInfo } from '@growoff/test-services';
+import {
+  freePort,
+  getService,
+  portAnswers,
+  startRegistry,
+  stopProcess,
+  waitUntil,
+  type RegistryInfo,
+} from '@growoff/test-services';
 import { updaterConfigFromEnv } from '../../src/config/updater-config';
 import { Updater, type UpdaterEvent } from '../../src/updater';
 import { TestImages } from './test-images';
@@ -41,6 +49,42 @@ export interface HarnessOptions {
   tokenTtlSeconds?: number;
   sharedBytes?: number;
   env?: Record<string, string>;
+  /** A broker of the test's own (one it may stop) instead of the shared Mosquitto. */
+  mqttUrl?: string;
+}
+
+/** A registry of the test's own, to stop and start again; the shared one is never stopped. */
+export class PrivateRegistry {
+  private constructor(
+    public info: RegistryInfo,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<PrivateRegistry> {
+    const dir = mkdtempSync(join(tmpdir(), 'updater-registry-'));
+    return new PrivateRegistry(await startRegistry({ dir, port: await freePort() }), dir);
+  }
+
+  /** Kills it (SIGKILL) and waits until its port refuses. */
+  async kill(): Promise<void> {
+    process.kill(this.info.pid, 'SIGKILL');
+    await waitUntil(
+      'the private registry to be down',
+      async () => !(await portAnswers(this.info.port)),
+      10_000,
+    );
+  }
+
+  /** Starts it again on the same port, with the same data and login. */
+  async restart(): Promise<void> {
+    const { port, username, password } = this.info;
+    this.info = await startRegistry({ dir: this.dir, port, username, password });
+  }
+
+  async close(): Promise<void> {
+    await stopProcess(this.info.pid);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** The next event of `type` (matching `where`) from `updater`, registered now so nothing is missed. */
@@ -96,7 +140,7 @@ export class UpdaterHarness {
         `GROWOFF_HTTP_PORT=${corePort}`,
         'GROWOFF_HTTP_HOST=127.0.0.1',
         `GROWOFF_MODULE_ID=${this.moduleId}`,
-        `GROWOFF_MQTT_URL=${getService('mosquitto').url}`,
+        `GROWOFF_MQTT_URL=${this.mqttUrl}`,
         '',
       ].join('\n'),
     );
@@ -109,6 +153,10 @@ export class UpdaterHarness {
     return new UpdaterHarness(images, ecr, await freePort(), await freePort(), options);
   }
 
+  get mqttUrl(): string {
+    return this.options.mqttUrl ?? getService('mosquitto').url;
+  }
+
   get dataDir(): string {
     return join(this.dir, 'data');
   }
@@ -116,7 +164,7 @@ export class UpdaterHarness {
   env(): Record<string, string> {
     return {
       GROWOFF_MODULE_ID: this.moduleId,
-      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_MQTT_URL: this.mqttUrl,
       GROWOFF_DOCKER_HOST: getService('docker').host,
       GROWOFF_ECR_ENDPOINT: this.ecr.url,
       AWS_REGION: 'eu-central-1',
@@ -169,6 +217,13 @@ export class UpdaterHarness {
     return nextEvent(this.updater, type, where, timeoutMs);
   }
 
+  /** Publishes a release and waits until it passed probation (the module's settled starting point). */
+  async installed(image: string, version: string): Promise<void> {
+    const passed = this.nextEvent('probation.passed', (e) => e.data?.image === image);
+    await this.publish(image, version);
+    await passed;
+  }
+
   /** The next sequence of the harness's fleet counter. */
   nextSequence(): number {
     return ++this.sequence;
@@ -210,7 +265,7 @@ export class UpdaterHarness {
 
   /** Publishes a retained text on a slot's topic (default the channel). */
   async publishRaw(text: string, slot: DocumentSlot = 'channel'): Promise<void> {
-    this.publisher ??= await mqtt.connectAsync(getService('mosquitto').url, {
+    this.publisher ??= await mqtt.connectAsync(this.mqttUrl, {
       clientId: `updater-test-pub-${this.id}`,
     });
     if (slot === 'revocations' || slot === 'keys') this.publishedFleetWide = true;

@@ -7,7 +7,9 @@ import { getService, NODE_BASE_IMAGE, type RegistryInfo } from '@growoff/test-se
 
 export interface FakeCoreImage {
   version: string;
-  mode?: 'healthy' | 'unhealthy' | 'crash';
+  mode?: 'healthy' | 'unhealthy' | 'crash' | 'degraded';
+  /** With mode `degraded`: the reasons its /health gives (default `sensors`). */
+  reasons?: string[];
   crashAfterS?: number;
   lockS?: number;
   /** Bytes of a layer only this image has. */
@@ -102,6 +104,7 @@ export class TestImages {
         `FROM ${base}`,
         'COPY unique.bin /opt/unique.bin',
         `ENV FAKE_MODE=${image.mode ?? 'healthy'} FAKE_VERSION=${image.version} FAKE_CRASH_AFTER_S=${image.crashAfterS ?? 1} FAKE_LOCK_S=${image.lockS ?? 0}`,
+        ...(image.reasons ? [`ENV FAKE_REASONS=${image.reasons.join(',')}`] : []),
         ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
         'HEALTHCHECK --interval=1s --timeout=3s --retries=3 CMD wget -q -O /dev/null "http://127.0.0.1:$GROWOFF_HTTP_PORT/health" || exit 1',
         'CMD ["node", "/opt/fake-core.mjs"]',

@@ -283,6 +283,21 @@ export const EVENT_REGISTRY = {
     'the app holds its update lock; the install waits',
     Type.Object({ app: App }),
   ),
+  'install.lock_overridden': event(
+    'warning',
+    'the app held its update lock longer than the updater allows; the install goes ahead',
+    Type.Object({ app: App, heldS: N, maxS: N }),
+  ),
+  'install.failed': event(
+    'error',
+    'an install stopped on a local failure (full or read-only disk, engine); the running release is kept',
+    Type.Object({ ...Release, step: S, error: DescribedError }),
+  ),
+  'install.retry_later': event(
+    'warning',
+    'a health gate failed only because the broker was down; the image is not blamed and is tried again later',
+    Type.Object({ ...Release, reason: S, retryAt: N }),
+  ),
   'install.stopping_old': event('info', 'the running release is being stopped', Type.Object({ app: App })),
   'install.starting_new': event('info', 'the new release is being started', Type.Object(Release)),
   'install.health_gate': event('info', 'waiting for the new release to be healthy', Type.Object(Release)),
@@ -294,7 +309,7 @@ export const EVENT_REGISTRY = {
   'install.rolled_back': event(
     'error',
     'the new release failed and was rolled back',
-    Type.Object({ ...Release, reason: S }),
+    Type.Object({ ...Release, reason: S, code: opt(Code) }),
   ),
   'probation.crash_loop': event(
     'error',
@@ -305,6 +320,11 @@ export const EVENT_REGISTRY = {
     'info',
     'a release passed probation and is the last known good',
     Type.Object(Release),
+  ),
+  'rollback.failed': event(
+    'critical',
+    'the previous release could not be restored; tried again later',
+    Type.Object({ ...Release, error: DescribedError }),
   ),
   'rollback.impossible': event('critical', 'no earlier release to roll back to', Type.Object({ app: App })),
   'images.pruned': event(
