@@ -1,6 +1,6 @@
 /**
  * The built apps as a module runs them: `node <flags> apps/<app>/dist/main.js` with the V8 flags of
- * the image (docker/app/node-flags), each against the shared services, nothing simulated but the
+ * the image's CMD (docker/app/Dockerfile), each against the shared services, nothing simulated but the
  * hardware (core: default profile) and the ECR endpoint (updater: a loopback port nothing answers,
  * never asked since no release is published on its channel).
  *  - core start to healthy: spawn to the first 200 from GET /health;
@@ -22,12 +22,13 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const TELEGRAF = process.env.BENCH_TELEGRAF_CONTAINER ?? 'growoff-telegraf';
 
-/** The V8 flags the image's CMD gives node (one per line; # comments). */
-export function imageNodeFlags(): string[] {
-  return readFileSync(join(ROOT, 'docker/app/node-flags'), 'utf8')
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
+/** The flags the image's `CMD ["node", …flags, "dist/main.js"]` gives node. */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(ROOT, 'docker/app/Dockerfile'), 'utf8');
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
+  if (!cmd) throw new Error('docker/app/Dockerfile: no CMD line');
+  const argv = JSON.parse(cmd[1]!) as string[];
+  return argv.slice(1, -1);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-apps-'));
@@ -42,8 +43,12 @@ interface Started {
   output: () => string;
 }
 
-function start(name: string, env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [...flags, join(ROOT, `apps/${name}/dist/main.js`)], {
+function start(
+  name: string,
+  env: Record<string, string>,
+  entry = [join(ROOT, `apps/${name}/dist/main.js`)],
+): Started {
+  const child = spawn(process.execPath, [...flags, ...entry], {
     cwd: dir,
     env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,7 +122,10 @@ const tunnel = start('tunnel', {
   GROWOFF_DATA_DIR: join(dir, 'tunnel'),
 });
 
-const apps = [core, updater, tunnel];
+// The baseline: an idle node with the same flags and nothing loaded.
+const bare = start('node', {}, ['-e', 'setInterval(() => {}, 1000)']);
+
+const apps = [core, updater, tunnel, bare];
 const measured: Record<string, { rssMb: number; peakMb: number }> = {};
 for (const app of apps) {
   await until(app.startedAt + IDLE_SECONDS * 1000 - performance.now());
@@ -125,7 +133,9 @@ for (const app of apps) {
   measured[app.name] = memoryOf(app.child.pid!);
 }
 for (const app of apps) app.child.kill('SIGTERM');
-await Promise.all(apps.map((a) => new Promise((r) => (a.child.exitCode !== null ? r(0) : a.child.once('exit', r)))));
+await Promise.all(
+  apps.map((a) => new Promise((r) => (a.child.exitCode !== null ? r(0) : a.child.once('exit', r)))),
+);
 
 /** Telegraf's memory from its container's stats, when one runs on the engine. */
 function telegrafMb(): number | undefined {
@@ -143,22 +153,25 @@ function telegrafMb(): number | undefined {
   }
 }
 const telegraf = telegrafMb();
-const sum = Object.values(measured).reduce((a, m) => a + m.rssMb, 0) + (telegraf ?? 0);
+const { node: bareNode, ...appMemory } = measured;
+const sum = Object.values(appMemory).reduce((a, m) => a + m.rssMb, 0) + (telegraf ?? 0);
 
 const mb = (n: number) => `${n.toFixed(1)} MiB`;
 console.log(`built apps (node ${flags.join(' ')}), idle after ${IDLE_SECONDS} s`);
 console.log(`core start to healthy: ${healthyMs.toFixed(0)} ms`);
 for (const [name, m] of Object.entries(measured))
-  console.log(`${name.padEnd(8)} idle RSS ${mb(m.rssMb)}, peak ${mb(m.peakMb)}`);
+  console.log(
+    `${name.padEnd(8)} idle RSS ${mb(m.rssMb)}, peak ${mb(m.peakMb)}${name === 'node' ? ' (bare node, the baseline)' : ''}`,
+  );
 console.log(
   `module memory: ${mb(sum)} (${telegraf === undefined ? `apps only: no ${TELEGRAF} container on the engine` : `Telegraf ${mb(telegraf)}`})`,
 );
 
 benchResult('apps', [
   { id: 'core.startToHealthy', value: healthyMs, unit: 'ms' },
-  ...Object.entries(measured).flatMap(([name, m]) => [
-    { id: `${name}.idleRss`, value: m.rssMb, unit: 'MiB' },
-    { id: `${name}.peakRss`, value: m.peakMb, unit: 'MiB' },
+  ...Object.entries(appMemory).flatMap(([name, m]) => [
+    { id: `${name}.idleRss`, value: m.rssMb, baseline: bareNode!.rssMb, unit: 'MiB' },
+    { id: `${name}.peakRss`, value: m.peakMb, baseline: bareNode!.peakMb, unit: 'MiB' },
   ]),
   {
     id: 'module.memory',

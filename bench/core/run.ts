@@ -15,6 +15,7 @@ import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
 import { startCore } from '../../apps/core/src/core';
+import { benchResult } from '../result';
 
 const fromCore = createRequire(new URL('../../apps/core/package.json', import.meta.url));
 const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
@@ -189,4 +190,9 @@ console.log(
 console.log(
   `idle demo: RSS ${demo.rssMb.toFixed(1)} MiB, CPU ${demo.cpuPct.toFixed(2)} % | idle node+tsx: RSS ${idleNode.rssMb.toFixed(1)} MiB, CPU ${idleNode.cpuPct.toFixed(2)} % | RSS ratio ${ratio(demo.rssMb, idleNode.rssMb)}`,
 );
+benchResult('core', [
+  { id: 'core.commandP99', value: pct(coreTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
+  { id: 'core.commandP50', value: pct(coreTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
+  { id: 'core.sensorsRps', value: coreRps, baseline: bareRps, unit: 'req/s' },
+]);
 process.exit(0);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { generateReleaseKeyPair, inRollout } from '@growoff/protocol';
 import { freePort, startMosquitto, stopProcess } from '@growoff/test-services';
 import { runFleet } from '../../tools/fleet/src/index';
+import { benchResult } from '../result';
 import {
   DEFAULT_SIM_SENSORS,
   FleetObserver,
@@ -236,6 +237,7 @@ try {
   log(
     `largest N with readings within their interval (>= 99 % on time): ${largestOk}; the search ended at ${stoppedBy}`,
   );
+  benchResult('fleet', [{ id: 'fleet.largestN', value: largestOk, unit: 'modules' }]);
   log(
     `bench took ${(elapsed() / 1000).toFixed(0)} s; load average now ${loadavg()
       .map((l) => l.toFixed(2))

@@ -21,6 +21,7 @@ import {
   type SshdInfo,
 } from '@growoff/test-services';
 import { TunnelSupervisor, type TunnelSnapshot } from '../../apps/tunnel/src/tunnel-supervisor';
+import { benchResult } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
 const PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -239,4 +240,7 @@ console.log(
 await supervisor.shutdown();
 await stopProcess(sshd.pid);
 sink.close();
+benchResult('tunnel', [
+  { id: 'tunnel.throughput', value: median(ours), baseline: median(openssh), unit: 'MiB/s' },
+]);
 process.exit(0);

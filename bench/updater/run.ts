@@ -8,6 +8,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { freePort, waitUntil } from '@growoff/test-services';
 import { UpdaterHarness } from '../../apps/updater/test/support/harness';
+import { benchResult } from '../result';
 
 const execFileAsync = promisify(execFile);
 
@@ -177,6 +178,10 @@ async function main(): Promise<void> {
     console.log(
       `updater: pulled ${mb(updater.bytesPulled)} for ${mb(updater.newLayerBytes)} of new layers (ratio ${(updater.bytesPulled / Math.max(1, updater.newLayerBytes)).toFixed(2)}; shared layers not fetched again)`,
     );
+    benchResult('updater', [
+      { id: 'updater.downtime', value: updater.downtimeMs, baseline: cli.downtimeMs, unit: 'ms' },
+      { id: 'updater.toHealthy', value: updater.toHealthyMs, baseline: cli.toHealthyMs, unit: 'ms' },
+    ]);
   } finally {
     await h.cleanup();
   }
