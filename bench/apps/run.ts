@@ -5,8 +5,10 @@
  * never asked since no release is published on its channel).
  *  - core start to healthy: spawn to the first 200 from GET /health;
  *  - idle RSS of each app 30 s after its start (BENCH_IDLE_SECONDS), and its peak (VmHWM);
- *  - the module's memory: the sum of the three, plus Telegraf's container when one runs
- *    (BENCH_TELEGRAF_CONTAINER, default growoff-telegraf, on the shared Docker engine).
+ *  - the module's memory: the three apps' RSS added up, and what they really take together: each
+ *    one's private (anonymous) memory plus, once, the file pages they share (most of it the node
+ *    binary's code, about 35 MB of every Node process's RSS); plus Telegraf's container when one
+ *    runs (BENCH_TELEGRAF_CONTAINER, default growoff-telegraf, on the shared Docker engine).
  * Run from the repository root after `pnpm nx run-many -t build -p core updater tunnel`:
  *   pnpm exec tsx bench/apps/run.ts
  */
@@ -59,10 +61,15 @@ function start(
   return { name, child, startedAt: performance.now(), output: () => out };
 }
 
-function memoryOf(pid: number): { rssMb: number; peakMb: number } {
+function memoryOf(pid: number): { rssMb: number; peakMb: number; anonMb: number; fileMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)![1]);
-  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  return {
+    rssMb: kb('VmRSS') / 1024,
+    peakMb: kb('VmHWM') / 1024,
+    anonMb: kb('RssAnon') / 1024,
+    fileMb: kb('RssFile') / 1024,
+  };
 }
 
 const until = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
@@ -126,7 +133,7 @@ const tunnel = start('tunnel', {
 const bare = start('node', {}, ['-e', 'setInterval(() => {}, 1000)']);
 
 const apps = [core, updater, tunnel, bare];
-const measured: Record<string, { rssMb: number; peakMb: number }> = {};
+const measured: Record<string, ReturnType<typeof memoryOf>> = {};
 for (const app of apps) {
   await until(app.startedAt + IDLE_SECONDS * 1000 - performance.now());
   if (!isAlive(app.child.pid!)) throw new Error(`${app.name} exited:\n${app.output()}`);
@@ -154,17 +161,20 @@ function telegrafMb(): number | undefined {
 }
 const telegraf = telegrafMb();
 const { node: bareNode, ...appMemory } = measured;
-const sum = Object.values(appMemory).reduce((a, m) => a + m.rssMb, 0) + (telegraf ?? 0);
+const apps3 = Object.values(appMemory);
+const rssSum = apps3.reduce((a, m) => a + m.rssMb, 0) + (telegraf ?? 0);
+const sum =
+  apps3.reduce((a, m) => a + m.anonMb, 0) + Math.max(...apps3.map((m) => m.fileMb)) + (telegraf ?? 0);
 
 const mb = (n: number) => `${n.toFixed(1)} MiB`;
 console.log(`built apps (node ${flags.join(' ')}), idle after ${IDLE_SECONDS} s`);
 console.log(`core start to healthy: ${healthyMs.toFixed(0)} ms`);
 for (const [name, m] of Object.entries(measured))
   console.log(
-    `${name.padEnd(8)} idle RSS ${mb(m.rssMb)}, peak ${mb(m.peakMb)}${name === 'node' ? ' (bare node, the baseline)' : ''}`,
+    `${name.padEnd(8)} idle RSS ${mb(m.rssMb)} (private ${mb(m.anonMb)}, file pages ${mb(m.fileMb)}), peak ${mb(m.peakMb)}${name === 'node' ? ' (bare node, the baseline)' : ''}`,
   );
 console.log(
-  `module memory: ${mb(sum)} (${telegraf === undefined ? `apps only: no ${TELEGRAF} container on the engine` : `Telegraf ${mb(telegraf)}`})`,
+  `module memory: ${mb(sum)} private + shared once, ${mb(rssSum)} RSS added up (${telegraf === undefined ? `apps only: no ${TELEGRAF} container on the engine` : `Telegraf ${mb(telegraf)}`})`,
 );
 
 benchResult('apps', [
@@ -172,12 +182,19 @@ benchResult('apps', [
   ...Object.entries(appMemory).flatMap(([name, m]) => [
     { id: `${name}.idleRss`, value: m.rssMb, baseline: bareNode!.rssMb, unit: 'MiB' },
     { id: `${name}.peakRss`, value: m.peakMb, baseline: bareNode!.peakMb, unit: 'MiB' },
+    { id: `${name}.privateMemory`, value: m.anonMb, baseline: bareNode!.anonMb, unit: 'MiB' },
   ]),
   {
     id: 'module.memory',
     value: sum,
     unit: 'MiB',
-    note: telegraf === undefined ? 'Telegraf not measured (no container here)' : 'with Telegraf',
+    note: telegraf === undefined ? 'Telegraf not measured: no container here' : 'with Telegraf',
+  },
+  {
+    id: 'module.rssSum',
+    value: rssSum,
+    unit: 'MiB',
+    note: telegraf === undefined ? 'Telegraf not measured: no container here' : 'with Telegraf',
   },
 ]);
 process.exit(0);
