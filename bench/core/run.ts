@@ -131,6 +131,12 @@ const coreRps = await reqPerSecond(`${core.httpUrl}/api/v1/sensors`);
 const bareRps = await reqPerSecond(`http://127.0.0.1:${bareAddress.port}/api/v1/sensors`);
 await bare.close();
 await core.stop();
+// The ratios for `npm run bench` now, so that a slow idle measurement below cannot lose them.
+benchResult('core', [
+  { id: 'core.commandP99', value: pct(coreTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
+  { id: 'core.commandP50', value: pct(coreTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
+  { id: 'core.sensorsRps', value: coreRps, baseline: bareRps, unit: 'req/s' },
+]);
 
 // 3. Idle footprint of the demo process (embedded broker, simulated cabinet) vs an idle node with the same loader.
 async function footprint(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean) {
@@ -190,9 +196,4 @@ console.log(
 console.log(
   `idle demo: RSS ${demo.rssMb.toFixed(1)} MiB, CPU ${demo.cpuPct.toFixed(2)} % | idle node+tsx: RSS ${idleNode.rssMb.toFixed(1)} MiB, CPU ${idleNode.cpuPct.toFixed(2)} % | RSS ratio ${ratio(demo.rssMb, idleNode.rssMb)}`,
 );
-benchResult('core', [
-  { id: 'core.commandP99', value: pct(coreTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
-  { id: 'core.commandP50', value: pct(coreTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
-  { id: 'core.sensorsRps', value: coreRps, baseline: bareRps, unit: 'req/s' },
-]);
 process.exit(0);
