@@ -15,6 +15,7 @@ import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
 import { startCore } from '../../apps/core/src/core';
+import { benchResult } from '../result';
 
 const fromCore = createRequire(new URL('../../apps/core/package.json', import.meta.url));
 const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
@@ -130,6 +131,12 @@ const coreRps = await reqPerSecond(`${core.httpUrl}/api/v1/sensors`);
 const bareRps = await reqPerSecond(`http://127.0.0.1:${bareAddress.port}/api/v1/sensors`);
 await bare.close();
 await core.stop();
+// The ratios for `npm run bench` now, so that a slow idle measurement below cannot lose them.
+benchResult('core', [
+  { id: 'core.commandP99', value: pct(coreTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
+  { id: 'core.commandP50', value: pct(coreTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
+  { id: 'core.sensorsRps', value: coreRps, baseline: bareRps, unit: 'req/s' },
+]);
 
 // 3. Idle footprint of the demo process (embedded broker, simulated cabinet) vs an idle node with the same loader.
 async function footprint(args: string[], env: NodeJS.ProcessEnv, ready: (out: string) => boolean) {

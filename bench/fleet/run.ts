@@ -5,8 +5,8 @@
  * time for a 10 % rollout to reach exactly the modules inRollout selects; reading rate and broker CPU.
  * Then the largest N (1000, 2000, 4000, 8000) at which readings still arrive within their interval.
  * Every simulated module decides with the updater's own ReleaseDecision (libs/protocol); releases
- * are signed fleet documents published as the release identity. Ends with one JSON line
- * `{"bench":"fleet",...}`.
+ * are signed fleet documents published as the release identity. Ends with its BENCH_RESULT line
+ * (bench/result.ts), which `npm run bench` collects.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateReleaseKeyPair, inRollout } from '@growoff/protocol';
 import { freePort, startMosquitto, stopProcess } from '@growoff/test-services';
+import { benchResult } from '../result';
 import {
   DEFAULT_SIM_SENSORS,
   DocumentPublisher,
@@ -214,7 +215,12 @@ try {
       .join(' ')} (shared machine, 2 cores)`,
   );
   result.elapsedS = Math.round(elapsed() / 1000);
-  log(JSON.stringify(result));
+  benchResult('fleet', [
+    { id: 'fleet.largestN', value: largestOk, unit: 'modules' },
+    ...(typeof result.installed100Ms === 'number'
+      ? [{ id: 'fleet.installed100', value: result.installed100Ms, unit: 'ms', note: `${FIRST_N} modules` }]
+      : []),
+  ]);
 } finally {
   await publisher.close();
   for (const s of sims) await s.stop();

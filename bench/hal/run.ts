@@ -18,6 +18,7 @@ import {
   withBusErrors,
   type SensorDriver,
 } from '@growoff/hal';
+import { benchResult } from '../result';
 
 const TIME_SCALE = 100_000; // conversion waits shrink to microseconds; the same for both paths
 const ROUND_MS = 4000;
@@ -152,3 +153,11 @@ console.log(
 console.log(
   `overhead ratio (raw / HAL readings per second): ${(raw / hal).toFixed(2)}x, i.e. ${((1 / hal - 1 / raw) * 1e6).toFixed(0)} µs per reading`,
 );
+benchResult('hal', [
+  {
+    id: 'hal.i2cOverhead',
+    value: i2cUs(runs.hal) / i2cOnly.length,
+    baseline: i2cUs(runs.raw) / i2cOnly.length,
+    unit: 'µs/reading',
+  },
+]);

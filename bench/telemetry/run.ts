@@ -19,6 +19,7 @@ import { runInNewContext } from 'node:vm';
 import { DEFAULT_SENSOR_IDS } from '@growoff/hal';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import { freePort, getService } from '@growoff/test-services';
+import { benchResult } from '../result';
 
 // The client is a dependency of @growoff/telemetry, not of the root: resolve it from there.
 const fromTelemetry = createRequire(new URL('../../libs/telemetry/package.json', import.meta.url));
@@ -278,6 +279,9 @@ try {
     );
     await memoryWithMillionWaiting();
     await lagWhileDraining();
+    benchResult('telemetry', [
+      { id: 'telemetry.throughput', value: best(durableV2), baseline: best(bare), unit: 'points/s' },
+    ]);
   }
 } finally {
   translation?.close();

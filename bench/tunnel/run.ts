@@ -22,6 +22,7 @@ import {
 } from '@growoff/test-services';
 import { TunnelSupervisor, type TunnelSnapshot } from '../../apps/tunnel/src/tunnel-supervisor';
 import { loginArgs, withReverseForward } from '../../apps/tunnel/test/support';
+import { benchResult } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
 const PAYLOAD_BYTES = 64 * 1024 * 1024;
@@ -216,4 +217,7 @@ console.log(
 await supervisor.shutdown();
 await stopProcess(sshd.pid);
 sink.close();
+benchResult('tunnel', [
+  { id: 'tunnel.throughput', value: median(ours), baseline: median(openssh), unit: 'MiB/s' },
+]);
 process.exit(0);

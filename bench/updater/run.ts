@@ -2,7 +2,7 @@
  * Core downtime during an update with the real core image (docker/app/Dockerfile, APP=core, built
  * here as the image tests build it), the updater against the docker CLI doing it by hand
  * (`docker stop` + `docker run` of the same images, already pulled), in one run. Downtime is the
- * longest gap in the core's /health answers, polled every 50 ms. Ends with one JSON line.
+ * longest gap in the core's /health answers, polled every 50 ms. Ends with its BENCH_RESULT line (bench/result.ts).
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { buildImage } from '../../tools/images/src';
 import { UpdaterHarness } from '../../apps/updater/test/support/harness';
+import { benchResult } from '../result';
 
 const execFileAsync = promisify(execFile);
 
@@ -188,15 +189,10 @@ async function main(): Promise<void> {
     console.log(
       `to the new core    updater ${String(updater.toNewMs).padStart(6)} ms   docker stop + run ${String(cli.toNewMs).padStart(6)} ms   (the updater's includes the pull by digest)`,
     );
-    console.log(
-      JSON.stringify({
-        bench: 'updater',
-        measure: updater.downtimeMs,
-        baseline: cli.downtimeMs,
-        ratio: Number(ratio.toFixed(3)),
-        unit: 'ms core downtime',
-      }),
-    );
+    benchResult('updater', [
+      { id: 'updater.downtime', value: updater.downtimeMs, baseline: cli.downtimeMs, unit: 'ms' },
+      { id: 'updater.toNewCore', value: updater.toNewMs, baseline: cli.toNewMs, unit: 'ms' },
+    ]);
   } finally {
     for (const image of ['bench-1', 'bench-2', 'bench-base'].map((t) => `${h.images.repo}:${t}`)) {
       try {

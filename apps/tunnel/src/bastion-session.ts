@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-// ssh2 is CommonJS: Node's ESM loader sees only its default export.
-import ssh2, { type Client, type ClientChannel, type TcpConnectionDetails } from 'ssh2';
+import type { Client, ClientChannel, TcpConnectionDetails } from 'ssh2';
 import { matchesPinnedFingerprint, opensshFingerprint } from './host-key';
 import { TunnelError } from './tunnel-error';
 
@@ -57,7 +56,10 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
   }
 
   /** Connects and authenticates; rejects with a coded error (host key mismatch first of all). */
-  static connect(options: BastionSessionOptions): Promise<BastionSession> {
+  static async connect(options: BastionSessionOptions): Promise<BastionSession> {
+    // Loaded at the first tunnel, not at start: most of a module's life no tunnel is open, and ssh2
+    // is several MB of memory. It is CommonJS: Node's ESM loader sees only its default export.
+    const { default: ssh2 } = await import('ssh2');
     const client = new ssh2.Client();
     const session = new BastionSession(client, options);
     return new Promise((resolve, reject) => {

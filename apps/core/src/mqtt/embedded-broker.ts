@@ -1,5 +1,4 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
 
 export interface EmbeddedBroker {
   url: string;
@@ -9,6 +8,8 @@ export interface EmbeddedBroker {
 
 /** An in-process MQTT 3.1.1 broker (aedes) for the demo and for running without a cloud broker. */
 export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
+  // Loaded only when no broker URL is set: a module with a cloud broker never pays for aedes.
+  const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

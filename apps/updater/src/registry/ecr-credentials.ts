@@ -1,4 +1,4 @@
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { describeError } from '@growoff/protocol';
 import { UpdaterError } from '../updater-error';
 
@@ -19,13 +19,29 @@ export interface RegistryToken {
 
 export type TokenSource = () => Promise<Omit<RegistryToken, 'issuedAt'>>;
 
-/** GetAuthorizationToken through @aws-sdk/client-ecr; `endpoint` points it at a non-AWS ECR API. */
+/**
+ * GetAuthorizationToken through @aws-sdk/client-ecr; `endpoint` points it at a non-AWS ECR API.
+ * The SDK is loaded at the first token, not at start: most days the updater pulls nothing, and the
+ * SDK with its credential chain is several MB of a module's memory.
+ */
 export function ecrTokenSource(options: { region: string; endpoint?: string }): TokenSource {
-  const client = new ECRClient({ region: options.region, endpoint: options.endpoint, maxAttempts: 2 });
+  let client: Promise<{ ecr: ECRClient; sdk: typeof import('@aws-sdk/client-ecr') }> | undefined;
+  const ecr = () =>
+    (client ??= import('@aws-sdk/client-ecr').then(
+      (sdk) => ({
+        sdk,
+        ecr: new sdk.ECRClient({ region: options.region, endpoint: options.endpoint, maxAttempts: 2 }),
+      }),
+      (error: unknown) => {
+        client = undefined; // the next token tries again
+        throw error;
+      },
+    ));
   return async () => {
     let data;
     try {
-      const answer = await client.send(new GetAuthorizationTokenCommand({}));
+      const { sdk, ecr: c } = await ecr();
+      const answer = await c.send(new sdk.GetAuthorizationTokenCommand({}));
       data = answer.authorizationData?.[0];
     } catch (error) {
       throw new UpdaterError(

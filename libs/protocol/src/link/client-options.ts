@@ -10,6 +10,9 @@ export function mqttClientOptions(connection: MqttConnection): IClientOptions {
   const { protocolVersion, username, password, caFile, certFile, keyFile } = connection;
   return {
     protocolVersion,
+    // mqtt.js otherwise pre-builds 65,536 two-byte Buffers (about 8 MB of heap, 15 MB of RSS) to
+    // save one tiny allocation per packet id; a module sends a few packets a second.
+    writeCache: false,
     ...(username === undefined ? {} : { username }),
     ...(password === undefined ? {} : { password }),
     ...(caFile === undefined ? {} : { ca: readFileSync(caFile) }),

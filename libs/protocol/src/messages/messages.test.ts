@@ -79,6 +79,11 @@ describe('message schemas', () => {
     expect(parseJsonPayload(Buffer.from([0xff, 0xfe, 0x7b]))).toEqual({ ok: false });
   });
 
+  it('reads a good payload right after one cut in the middle of a UTF-8 sequence', () => {
+    expect(parseJsonPayload(Buffer.from([0x22, 0xe2, 0x82]))).toEqual({ ok: false });
+    expect(parseJsonPayload(Buffer.from('"€"'))).toEqual({ ok: true, value: '€' });
+  });
+
   it('carries a code on every protocol error', () => {
     const e = new ProtocolError('UNKNOWN_SENSOR', 'no sensor "x"');
     expect(e.code).toBe('UNKNOWN_SENSOR');
