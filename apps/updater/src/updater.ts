@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import {
   AppLink,
@@ -12,19 +11,16 @@ import {
 } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
-import { httpPortOf, ManagedContainers } from './engine/managed-containers';
+import { httpPortOf, LABEL_APP, ManagedContainers } from './engine/managed-containers';
 import { AppManager, type EmitEvent, type Phase } from './install/app-manager';
 import { CoreStatusWatch } from './install/core-status-watch';
 import { runHealthGate } from './install/health-gate';
 import { lockRemainingMs, readUpdateLock } from './install/update-lock';
-import {
-  UpdateJournal,
-  type ContainerSpec,
-  type ManagedAppId,
-  type ReleaseRef,
-} from './journal/update-journal';
+import { UpdateJournal, type ManagedAppId, type ReleaseRef } from './journal/update-journal';
 import { DesiredRelease, type ReleaseSource } from './release/desired-release';
 import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
+import { SelfUpdate } from './self/self-update';
+import { appSpec, moduleLayout, resolveSpec, type ModuleLayout } from './spec/app-spec';
 
 export interface UpdaterStatus {
   state: 'online' | 'offline';
@@ -56,7 +52,18 @@ export interface UpdaterOptions {
   /** Overrides the ECR token source (tests of token renewal use the stand-in through the real client). */
   tokenSource?: TokenSource;
   log?: (line: string) => void;
+  /**
+   * Called when a new updater is healthy beside this one: stop, free the journal lock and exit so
+   * it takes over. This updater runs nothing more once it is called.
+   */
+  onHandOver?: () => void;
 }
+
+/** The release's image per app: what the updater brings each managed app to. */
+export type ReleaseTargets = Partial<Record<ManagedAppId, ReleaseRef>>;
+
+/** The apps the updater installs by stopping the old container and starting the new one. */
+const REPLACED_APPS = ['core', 'telegraf', 'tunnel'] as const;
 
 /**
  * The updater: follows the signed releases on MQTT, keeps the core (and Telegraf) at them through
@@ -79,6 +86,8 @@ export class Updater {
   private probationQueued = false;
   private stopped = false;
   private readonly listeners = new Set<(event: UpdaterEvent) => void>();
+  private readonly layout: ModuleLayout;
+  private readonly selfUpdate?: SelfUpdate;
 
   constructor(private readonly options: UpdaterOptions) {
     const { config } = options;
@@ -122,15 +131,39 @@ export class Updater {
         }),
       log: (line) => options.log?.(`[warning] ${line}`),
     });
+    this.layout = moduleLayout(config);
     this.managers.set('core', this.createManager('core', config.coreImageRepo));
     if (config.telegrafImageRepo)
       this.managers.set('telegraf', this.createManager('telegraf', config.telegrafImageRepo));
+    if (config.tunnelImageRepo)
+      this.managers.set('tunnel', this.createManager('tunnel', config.tunnelImageRepo));
+    if (config.updaterImageRepo && config.selfContainer) {
+      this.selfUpdate = new SelfUpdate({
+        journal: this.journal,
+        containers: new ManagedContainers(this.docker, 'updater', config.managedBy),
+        puller: this.createPuller('updater'),
+        spec: () => resolveSpec(appSpec('updater', this.layout)),
+        selfContainer: config.selfContainer,
+        version: options.version,
+        dataDir: config.dataDir,
+        healthTimeoutMs: config.healthTimeoutMs,
+        emit: this.emit,
+        setPhase: (phase, target) => {
+          this.phases.set('updater', { phase, target });
+          this.publishStatus();
+        },
+      });
+    }
   }
 
   async start(): Promise<void> {
     const { config } = this.options;
     await this.serialized(async () => {
-      for (const manager of this.managers.values()) await manager.reconcile();
+      await this.selfUpdate?.reconcile();
+      for (const manager of this.managers.values()) {
+        await this.removeUnitContainer(manager.app);
+        await manager.reconcile();
+      }
     });
     this.link.start();
     this.timers.push(setInterval(() => void this.check(), config.checkIntervalMs));
@@ -155,16 +188,29 @@ export class Updater {
     this.checkRequested = true;
     return this.serialized(async () => {
       this.checkRequested = false;
-      const targets = this.desired.targets();
+      const targets = this.releaseTargets();
       for (const [app, manager] of this.managers) {
-        const target = targets[app];
         const state = this.journal.app(app);
+        const target = targets[app] ?? (state.current ? undefined : this.installedImage(app));
         if (!target || state.pending || target.image === state.current?.image) continue;
         if (state.failedImages.includes(target.image)) continue;
         const result = await manager.install(target);
         this.lastResult = { result, version: target.version, ts: Date.now() };
         this.publishStatus();
       }
+      // Last: a hand-over ends this updater's work.
+      const self = this.selfUpdate && (await this.selfUpdate.self());
+      const target = targets.updater;
+      const state = this.journal.app('updater');
+      if (!this.selfUpdate || !self || !target || target.image === self.image) return;
+      if (state.failedImages.includes(target.image)) return;
+      const result = await this.selfUpdate.install(target);
+      this.lastResult = { result, version: target.version, ts: Date.now() };
+      if (result === 'handed-over') {
+        this.stopped = true;
+        setImmediate(() => this.options.onHandOver?.());
+      }
+      this.publishStatus();
     });
   }
 
@@ -285,11 +331,57 @@ export class Updater {
     this.link.publishStatus();
   }
 
-  private createManager(app: ManagedAppId, imageRepo: string): AppManager {
+  /**
+   * The targets of the accepted release. Today's release names the core and Telegraf; the tunnel's
+   * and the updater's images are read from the same signed payload's `tunnel` and `updater` fields
+   * until the fleet release (#14) names every app, each checked against its trusted repository.
+   */
+  private releaseTargets(): ReleaseTargets {
     const { config } = this.options;
-    const containers = new ManagedContainers(this.docker, app, config.managedBy);
-    const baseName = app === 'core' ? config.coreContainerName : config.telegrafContainerName;
-    const puller = new ImagePuller({
+    const desired = this.desired.targets();
+    const targets: ReleaseTargets = { core: desired.core, telegraf: desired.telegraf };
+    const named = desired.release as { tunnel?: ReleaseRef; updater?: ReleaseRef; app?: string } | undefined;
+    const repos = { tunnel: config.tunnelImageRepo, updater: config.updaterImageRepo };
+    for (const app of ['tunnel', 'updater'] as const) {
+      const ref = named?.[app];
+      const repo = repos[app];
+      if (ref && repo && ref.image.startsWith(`${repo}@sha256:`)) {
+        targets[app] = { version: ref.version, image: ref.image };
+      }
+    }
+    return targets;
+  }
+
+  /** The image tools/base installed for `app`, run until a release names one. */
+  private installedImage(app: ManagedAppId): ReleaseRef | undefined {
+    const { config } = this.options;
+    const image =
+      app === 'telegraf' ? config.telegrafImage : app === 'tunnel' ? config.tunnelImage : undefined;
+    return image ? { version: 'installed', image } : undefined;
+  }
+
+  /**
+   * A container named exactly as the app's spec, without our labels, is what an earlier tools/base
+   * unit started (the updater's own are `<name>-<random>`): removed so exactly one of the app runs.
+   */
+  private async removeUnitContainer(app: ManagedAppId): Promise<void> {
+    const name = this.layout.names[app];
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      if (info.Config.Labels?.[LABEL_APP]) return;
+      await this.docker.getContainer(name).remove({ force: true });
+      this.emit('reconcile.removed', 'warning', `removed the ${app} container a tools/base unit started`, {
+        app,
+        container: info.Id,
+      });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  private createPuller(app: ManagedAppId): ImagePuller {
+    const { config } = this.options;
+    return new ImagePuller({
       docker: this.docker,
       credentials: this.credentials,
       diskReserveBytes: config.diskReserveBytes,
@@ -309,24 +401,19 @@ export class Updater {
           },
         ),
     });
-    const core = app === 'core';
-    const firstInstallSpec = (): ContainerSpec => ({
-      name: baseName,
-      env: core && config.coreEnvFile ? readEnvFile(config.coreEnvFile) : [],
-      binds: core ? config.coreVolumes : [],
-      devices: core ? config.coreDevices.map(deviceMapping) : [],
-      networkMode: 'host',
-      labels: {},
-      privileged: false,
-      groupAdd: core ? config.coreGroups : [],
-    });
+  }
+
+  private createManager(app: ManagedAppId, imageRepo: string): AppManager {
+    const { config } = this.options;
+    const containers = new ManagedContainers(this.docker, app, config.managedBy);
+    const puller = this.createPuller(app);
     return new AppManager({
       app,
       journal: this.journal,
       containers,
       puller,
       imageRepo,
-      firstInstallSpec,
+      spec: () => resolveSpec(appSpec(app, this.layout)),
       probationMs: config.probationMs,
       crashLoopRestarts: config.crashLoopRestarts,
       emit: this.emit,
@@ -360,18 +447,4 @@ function dockerConnection(host: string): Docker.DockerOptions {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   const url = new URL(host.replace(/^tcp:/, 'http:'));
   return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
-}
-
-/** KEY=VALUE lines; blank lines and # comments skipped. */
-export function readEnvFile(path: string): string[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#') && l.includes('='));
-}
-
-/** `/dev/i2c-1` or `/dev/host:/dev/container` as the engine's device mapping (read and write). */
-function deviceMapping(device: string): ContainerSpec['devices'][number] {
-  const [onHost, inContainer = onHost] = device.split(':') as [string, string?];
-  return { PathOnHost: onHost, PathInContainer: inContainer, CgroupPermissions: 'rwm' };
 }

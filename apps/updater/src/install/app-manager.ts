@@ -26,8 +26,8 @@ export interface AppManagerOptions {
   containers: ManagedContainers;
   puller: ImagePuller;
   imageRepo: string;
-  /** Settings for a first install, when no container of the app exists to carry them from. */
-  firstInstallSpec(): ContainerSpec;
+  /** The app's container settings from its declarative spec (every install and recreation). */
+  spec(): ContainerSpec;
   healthGate(containerId: string, spec: ContainerSpec): Promise<HealthGateResult>;
   /** Milliseconds the running container's update lock still holds an update back (0: go). */
   lockRemainingMs(container: ManagedContainer): Promise<number>;
@@ -106,7 +106,7 @@ export class AppManager {
     if (state.current) {
       const current = await containers.inspect(state.current.containerId);
       if (!current) {
-        const spec = state.spec ?? this.o.firstInstallSpec();
+        const spec = this.o.spec();
         const id = await containers.create(state.current, spec);
         journal.updateApp(app, (s) => {
           if (s.current) s.current.containerId = id;
@@ -163,10 +163,7 @@ export class AppManager {
 
     const state = journal.app(app);
     const old = state.current ? await containers.inspect(state.current.containerId) : null;
-    const spec = old
-      ? await containers.specOf(old.id, state.spec?.name ?? this.o.firstInstallSpec().name)
-      : (state.spec ?? this.o.firstInstallSpec());
-    journal.updateApp(app, (s) => (s.spec = spec));
+    const spec = this.o.spec();
 
     if (old?.running && !options.rollback) {
       let announced = false;
@@ -310,7 +307,7 @@ export class AppManager {
     let restored = 'nothing to restore';
     if (oldId) {
       await containers.start(oldId);
-      const gate = await this.o.healthGate(oldId, journal.app(app).spec ?? this.o.firstInstallSpec());
+      const gate = await this.o.healthGate(oldId, this.o.spec());
       restored = gate.ok
         ? 'the previous release is healthy again'
         : `the previous release is not healthy: ${gate.reason}`;

@@ -1,26 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ContainerSpec, ManagedAppId } from '../spec/app-spec';
 import { UpdaterError } from '../updater-error';
 import { appendLineDurably, writeFileDurably } from './durable-file';
 
-export type ManagedAppId = 'core' | 'telegraf';
+export type { ContainerSpec, ManagedAppId };
 
 /** An image pinned by digest and the version it claims. */
 export interface ReleaseRef {
   version: string;
   image: string;
-}
-
-/** The settings a container of a managed app is created with; carried from one release to the next. */
-export interface ContainerSpec {
-  name: string;
-  env: string[];
-  binds: string[];
-  devices: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>;
-  networkMode: string;
-  labels: Record<string, string>;
-  privileged: boolean;
-  groupAdd: string[];
 }
 
 /**
@@ -77,7 +66,12 @@ export interface HistoryEntry {
 
 const emptyState = (): JournalState => ({
   format: 1,
-  apps: { core: { failedImages: [] }, telegraf: { failedImages: [] } },
+  apps: {
+    core: { failedImages: [] },
+    telegraf: { failedImages: [] },
+    tunnel: { failedImages: [] },
+    updater: { failedImages: [] },
+  },
   sequences: {},
 });
 
@@ -163,6 +157,8 @@ export class UpdateJournal {
       apps: {
         core: { ...fresh.apps.core, ...state.apps.core },
         telegraf: { ...fresh.apps.telegraf, ...state.apps.telegraf },
+        tunnel: { ...fresh.apps.tunnel, ...state.apps.tunnel },
+        updater: { ...fresh.apps.updater, ...state.apps.updater },
       },
       sequences: { ...state.sequences },
     };
