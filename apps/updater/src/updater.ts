@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import {
   AppLink,
@@ -110,7 +111,8 @@ export class Updater {
       app: 'updater',
       moduleId: config.moduleId,
       version: options.version,
-      clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
+      // Random too: in a container every updater is pid 1, and an old one's session may linger.
+      clientId: `growoff-updater-${config.moduleId}-${process.pid}-${randomBytes(3).toString('hex')}`,
       statusFields: (_state, will) => {
         if (will) return { phase: 'idle' };
         const { state: _s, version: _v, ts: _t, ...fields } = this.status();

@@ -72,9 +72,12 @@ export class SelfUpdate {
         s.failedImages.push(launcher.failed);
       }
     });
+    // The launcher falls back to `previous`: never to an image that failed.
+    const before = launcher.current && launcher.current !== self.image ? launcher.current : launcher.previous;
+    const failed = journal.app('updater').failedImages;
     writeLauncherState(this.launcherStatePath, {
       current: self.image,
-      previous: launcher.current && launcher.current !== self.image ? launcher.current : launcher.previous,
+      previous: before && before !== self.image && !failed.includes(before) ? before : undefined,
     });
     if (pending?.target.image === self.image) {
       emit('install.committed', 'info', `updater ${this.o.version} took over and is committed`, {
