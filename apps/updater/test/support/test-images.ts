@@ -14,6 +14,8 @@ export interface FakeCoreImage {
   uniqueBytes?: number;
   /** More ENV baked into the image (e.g. a fixed GROWOFF_HTTP_PORT for a Telegraf stand-in). */
   env?: Record<string, string>;
+  /** An account the image has beside root and node (uid and gid 999), e.g. Telegraf's `telegraf`. */
+  user?: string;
 }
 
 /**
@@ -96,11 +98,19 @@ export class TestImages {
     const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
     mkdirSync(ctx);
     writeFileSync(join(ctx, 'unique.bin'), randomBytes(image.uniqueBytes ?? 1024));
+    if (image.user) {
+      // The base image's accounts (tools/docker/build-node-base-image.sh) plus this one.
+      writeFileSync(
+        join(ctx, 'passwd'),
+        `root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\n${image.user}:x:999:999::/tmp:/bin/sh\n`,
+      );
+    }
     writeFileSync(
       join(ctx, 'Dockerfile'),
       [
         `FROM ${base}`,
         'COPY unique.bin /opt/unique.bin',
+        ...(image.user ? ['COPY passwd /etc/passwd'] : []),
         `ENV FAKE_MODE=${image.mode ?? 'healthy'} FAKE_VERSION=${image.version} FAKE_CRASH_AFTER_S=${image.crashAfterS ?? 1} FAKE_LOCK_S=${image.lockS ?? 0}`,
         ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
         'HEALTHCHECK --interval=1s --timeout=3s --retries=3 CMD wget -q -O /dev/null "http://127.0.0.1:$GROWOFF_HTTP_PORT/health" || exit 1',
