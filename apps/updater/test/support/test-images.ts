@@ -120,11 +120,30 @@ export class TestImages {
     );
     const tag = `${this.repo}:${image.version}-${randomBytes(3).toString('hex')}`;
     this.docker(['build', '-q', '-t', tag, ctx]);
+    rmSync(ctx, { recursive: true, force: true });
+    return this.push(tag);
+  }
+
+  /**
+   * Pushes `base` (a local image) again as a new release of this repository: the same layers under
+   * a label of its own, so a distinct digest; returns `repo@sha256:…`.
+   */
+  variant(base: string, version: string): string {
+    const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nLABEL growoff.test.release=${version}\n`);
+    const tag = `${this.repo}:${version}-${randomBytes(3).toString('hex')}`;
+    this.docker(['build', '-q', '-t', tag, ctx]);
+    rmSync(ctx, { recursive: true, force: true });
+    return this.push(tag);
+  }
+
+  /** Pushes a local tag, removes it locally, and returns the pushed `repo@sha256:…`. */
+  private push(tag: string): string {
     const output = this.docker(['push', tag]);
     const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
     if (!digest) throw new Error(`no digest in docker push output: ${output}`);
     this.docker(['rmi', tag]);
-    rmSync(ctx, { recursive: true, force: true });
     const ref = `${this.repo}@${digest}`;
     this.pushed.push(ref);
     return ref;
