@@ -178,8 +178,9 @@ GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
 }
 
-# The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
-# URL may carry credentials, so they are 0600 too.
+# The env files are `docker run --env-file` input; the broker URL may carry credentials, so they
+# are 0600. The updater sees no /var/lib/docker: its free-space check reads its own data folder,
+# on the same root filesystem as the engine's (GROWOFF_DOCKER_DATA_ROOT=/data).
 put /etc/growoff/updater.env 0600 0:0 < <(
   app_env 'The launcher renders the updater'"'"'s container with it; the updater reads the others'"'"' env files.'
   cat <<EOF
@@ -187,6 +188,7 @@ GROWOFF_CHANNEL=${conf[CHANNEL]}
 GROWOFF_CORE_IMAGE_REPO=${conf[CORE_IMAGE_REPO]}
 GROWOFF_RELEASE_KEYS=/etc/growoff/release-keys
 GROWOFF_UPDATER_HTTP_PORT=${conf[UPDATER_HTTP_PORT]}
+GROWOFF_DOCKER_DATA_ROOT=/data
 AWS_REGION=${conf[AWS_REGION]}
 AWS_SHARED_CREDENTIALS_FILE=/etc/growoff/secrets/aws-credentials
 GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}

@@ -63,9 +63,6 @@ export interface UpdaterOptions {
 /** The release's image per app: what the updater brings each managed app to. */
 export type ReleaseTargets = Partial<Record<ManagedAppId, ReleaseRef>>;
 
-/** The apps the updater installs by stopping the old container and starting the new one. */
-const REPLACED_APPS = ['core', 'telegraf', 'tunnel'] as const;
-
 /**
  * The updater: follows the signed releases on MQTT, keeps the core (and Telegraf) at them through
  * the AppManagers, and reports on MQTT and its REST API. One operation runs at a time.

@@ -42,7 +42,6 @@ describe('the updater replacing itself by hand-over', () => {
   let h: UpdaterHarness;
   let updaterImages: TestImages;
   let core: string;
-  let built: string;
   const releases: string[] = [];
   let launcher: Launcher | undefined;
   let events: MqttClient;
@@ -75,6 +74,8 @@ describe('the updater replacing itself by hand-over', () => {
       GROWOFF_UPDATER_IMAGE_REPO: updaterImages.repo,
       GROWOFF_UPDATER_CONTAINER: `updater-test-updater-${h.id}`,
       GROWOFF_CHECK_INTERVAL_S: '5',
+      // As tools/base sets it: the data folder is on the engine's filesystem (here both are in /tmp).
+      GROWOFF_DOCKER_DATA_ROOT: '/data',
     };
     writeFileSync(
       join(h.dir, 'updater.env'),

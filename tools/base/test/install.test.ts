@@ -143,6 +143,7 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_CORE_GROUPS: '998',
       GROWOFF_CORE_VOLUMES: '/sys/bus/w1:/sys/bus/w1:ro',
       GROWOFF_DOCKER_GID: '995',
+      GROWOFF_DOCKER_DATA_ROOT: '/data',
       GROWOFF_TELEGRAF_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf',
       GROWOFF_TELEGRAF_IMAGE: MODULE_CONF.TELEGRAF_IMAGE,
       GROWOFF_TUNNEL_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel',
