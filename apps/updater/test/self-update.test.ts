@@ -177,6 +177,7 @@ describe('the updater replacing itself by hand-over', () => {
   }, 240_000);
 
   // Each row: the event of the hand-over to wait for, then whom a SIGKILL (or power cut) hits.
+  const whomText = { old: 'the old updater', new: 'the new updater', both: 'both (a power cut)' };
   const steps: Array<[string, 'old' | 'new' | 'both']> = [
     ['download.started', 'old'],
     ['install.starting_new', 'old'],
@@ -185,9 +186,9 @@ describe('the updater replacing itself by hand-over', () => {
     ['install.handing_over', 'both'],
     ['install.committed', 'new'],
   ];
-  it.each(steps.map(([event, whom], i) => [event, whom, i] as const))(
-    'ends with exactly one updater, old or new, after a SIGKILL at %s of the %s one',
-    async (event, whom, i) => {
+  it.each(steps.map(([event, whom], i) => [event, whomText[whom], whom, i] as const))(
+    'ends with exactly one updater, old or new, after a SIGKILL at %s of %s',
+    async (event, _text, whom, i) => {
       const old = releases[i]!;
       const target = releases[i + 1]!;
       const reached = nextEvent(event, 'updater');
