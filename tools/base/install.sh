@@ -109,6 +109,10 @@ done
 # Earlier versions ran the tunnel and Telegraf from units of their own, beside the updater's; the
 # updater removes their containers, and these units must not start them again.
 for unit in growoff-tunnel growoff-telegraf; do
+  # On a running module (root /), stop it first: systemd would restart its container otherwise.
+  if [ -z "$root" ] && [ -d /run/systemd/system ] && [ -e "/etc/systemd/system/$unit.service" ]; then
+    systemctl stop "$unit.service" || true
+  fi
   for path in "/etc/systemd/system/multi-user.target.wants/$unit.service" "/etc/systemd/system/$unit.service"; do
     if [ -e "$root$path" ] || [ -L "$root$path" ]; then
       rm -f "$root$path"

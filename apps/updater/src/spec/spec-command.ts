@@ -18,6 +18,11 @@ const LayoutEnv = defineEnv(layoutVariables);
  * the updater this way, from the updater image it is about to start, so the host needs no Node.
  */
 export async function specCommand(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  process.stdout.write(`${specArgs(args, env).join('\n')}\n`);
+}
+
+/** The arguments `main.js spec` prints; a coded error for an unknown app or a bad layout. */
+export function specArgs(args: string[], env: NodeJS.ProcessEnv): string[] {
   const app = args[0] as ManagedAppId;
   if (!MANAGED_APPS.includes(app)) {
     throw new UpdaterError(
@@ -26,6 +31,5 @@ export async function specCommand(args: string[], env: NodeJS.ProcessEnv): Promi
     );
   }
   const spec = appSpec(app, moduleLayout(parseEnv(LayoutEnv, env)));
-  const name = `${spec.name}-${randomBytes(3).toString('hex')}`;
-  process.stdout.write(`${dockerRunArgs(spec, name).join('\n')}\n`);
+  return dockerRunArgs(spec, `${spec.name}-${randomBytes(3).toString('hex')}`);
 }
