@@ -215,7 +215,11 @@ export class Updater {
 
   status(): UpdaterStatus {
     const apps: UpdaterStatus['apps'] = {};
-    for (const app of this.managers.keys()) {
+    const reported: ManagedAppId[] = [
+      ...this.managers.keys(),
+      ...(this.selfUpdate ? ['updater' as const] : []),
+    ];
+    for (const app of reported) {
       const state = this.journal.app(app);
       const phase = this.phases.get(app) ?? { phase: 'idle' as Phase };
       apps[app] = {

@@ -82,28 +82,16 @@ const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$/;
 const containerName = (name: string, fallback: string) =>
   variable.string(name, { default: fallback, pattern: CONTAINER_NAME, expected: 'a container name' });
 
+/** A path as the host names it (the updater may not see it, so it is not checked). */
+const hostPath = (name: string, fallback: string) =>
+  variable.string(name, { default: fallback, pattern: /^\/\S*$/, expected: 'an absolute path' });
+
 /** The environment variables of the module layout; part of the updater's config. */
 export const layoutVariables = {
-  hostEtcDir: variable.string('GROWOFF_HOST_ETC', {
-    default: '/etc/growoff',
-    pattern: /^\/\S*$/,
-    expected: 'an absolute path',
-  }),
-  hostDataRoot: variable.string('GROWOFF_HOST_DATA', {
-    default: '/var/lib/growoff',
-    pattern: /^\/\S*$/,
-    expected: 'an absolute path',
-  }),
-  hostDockerSocket: variable.string('GROWOFF_HOST_DOCKER_SOCKET', {
-    default: '/var/run/docker.sock',
-    pattern: /^\/\S*$/,
-    expected: 'an absolute path',
-  }),
-  hostRoot: variable.string('GROWOFF_HOST_ROOT', {
-    default: '/',
-    pattern: /^\/\S*$/,
-    expected: 'an absolute path',
-  }),
+  hostEtcDir: hostPath('GROWOFF_HOST_ETC', '/etc/growoff'),
+  hostDataRoot: hostPath('GROWOFF_HOST_DATA', '/var/lib/growoff'),
+  hostDockerSocket: hostPath('GROWOFF_HOST_DOCKER_SOCKET', '/var/run/docker.sock'),
+  hostRoot: hostPath('GROWOFF_HOST_ROOT', '/'),
   dockerGid: variable.string('GROWOFF_DOCKER_GID', { pattern: /^\d{1,10}$/, expected: 'a group id' }),
   coreContainerName: containerName('GROWOFF_CORE_CONTAINER', 'growoff-core'),
   telegrafContainerName: containerName('GROWOFF_TELEGRAF_CONTAINER', 'growoff-telegraf'),
