@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs a module's base software into a root filesystem (`/` on a module, a mounted image
-# partition or a test folder otherwise): Docker's daemon configuration, the systemd units that run
-# the updater, tunnel and Telegraf containers, their configuration and secrets, and the ECR login
-# that lets the first pull happen.
+# partition or a test folder otherwise): Docker's daemon configuration, the one systemd unit that
+# runs a container (the updater, through its launcher; the updater brings up the core, Telegraf and
+# the tunnel from their specs), the apps' configuration and secrets, and the ECR login that lets the
+# updater's first pull happen.
 #
 # Idempotent: a file is rewritten only when its content differs, modes and owners are set every
 # time, so a second run with the same configuration changes nothing and prints "0 changed".
@@ -69,6 +70,10 @@ done
 # One pin, or several comma-separated while the bastion's host key is rotated (any one may match).
 [[ "${conf[BASTION_HOSTKEY]}" =~ ^SHA256:[A-Za-z0-9+/]{43}(,SHA256:[A-Za-z0-9+/]{43})*$ ]] ||
   die "module.conf: BASTION_HOSTKEY must be OpenSSH SHA256: fingerprints (43 characters after SHA256:), comma-separated"
+# The images tools/base starts from: by digest, so every module of a fleet runs the same bytes.
+for key in UPDATER_IMAGE TUNNEL_IMAGE TELEGRAF_IMAGE; do
+  [[ "${conf[$key]}" =~ ^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$ ]] || die "module.conf: $key must be an image by digest (repository@sha256:…)"
+done
 for key in TUNNEL_REMOTE_PORT UPDATER_HTTP_PORT CORE_HTTP_PORT TUNNEL_MAX_TTL; do
   [[ "${conf[$key]}" =~ ^[0-9]+$ ]] || die "module.conf: $key must be a number"
 done
@@ -145,9 +150,31 @@ write_release_floor() {
 
 put /etc/docker/daemon.json 0644 0:0 <"$here/files/daemon.json"
 put /usr/local/lib/growoff/ecr-login.sh 0755 0:0 <"$here/scripts/ecr-login.sh"
-for unit in growoff-ecr-login growoff-updater growoff-tunnel growoff-telegraf; do
+put /usr/local/lib/growoff/updater-launcher.sh 0755 0:0 <"$here/scripts/updater-launcher.sh"
+for unit in growoff-ecr-login growoff-updater; do
   install_unit "$unit"
 done
+# Earlier versions ran the tunnel and Telegraf from units of their own, beside the updater's; the
+# updater removes their containers, and these units must not start them again.
+for unit in growoff-tunnel growoff-telegraf; do
+  # On a running module (root /), stop it first: systemd would restart its container otherwise.
+  if [ -z "$root" ] && [ -d /run/systemd/system ] && [ -e "/etc/systemd/system/$unit.service" ]; then
+    systemctl stop "$unit.service" || true
+  fi
+  for path in "/etc/systemd/system/multi-user.target.wants/$unit.service" "/etc/systemd/system/$unit.service"; do
+    if [ -e "$root$path" ] || [ -L "$root$path" ]; then
+      rm -f "$root$path"
+      echo "removed $path"
+      changed=$((changed + 1))
+    fi
+  done
+done
+
+# The launcher's state: the updater image it runs. The updater rewrites it when it commits a
+# release of itself, so it is written only when missing.
+if [ ! -s "$root/var/lib/growoff/updater/launcher.state" ]; then
+  put /var/lib/growoff/updater/launcher.state 0600 0:0 <<<"current=${conf[UPDATER_IMAGE]}"
+fi
 
 put /etc/growoff/secrets/aws-credentials 0600 0:0 <"$config/secrets/aws-credentials"
 # Read by the tunnel container's non-root user, so owned by that uid; nobody else can read it.
@@ -199,6 +226,8 @@ EOF
 # The core runs as a non-root user: it opens /dev/i2c-1 through the host's i2c group, by number
 # (a group name would be looked up inside the image). Empty when the OS has no such group.
 i2c_gid=$(awk -F: '$1 == "i2c" { print $3 }' "$root/etc/group" 2>/dev/null || true)
+# Telegraf reads the Docker socket as its user with the socket's group (docker's), by number.
+docker_gid=$(awk -F: '$1 == "docker" { print $3 }' "$root/etc/group" 2>/dev/null || true)
 
 # The host's time zone (module.conf TIMEZONE, else /etc/timezone, else the /etc/localtime link):
 # the default of the core's module config, which every schedule follows. The container has none.
@@ -227,30 +256,35 @@ GROWOFF_TELEMETRY_TOKEN=$telegraf_token
 EOF
 }
 
-# The env files are both systemd EnvironmentFile= and `docker run --env-file` input; the broker
-# URL may carry credentials, so they are 0600 too.
+# The env files are `docker run --env-file` input; the broker URL may carry credentials, so they
+# are 0600. The updater sees no /var/lib/docker: its free-space check reads its own data folder,
+# on the same root filesystem as the engine's (GROWOFF_DOCKER_DATA_ROOT=/data).
 put /etc/growoff/updater.env 0600 0:0 < <(
-  app_env 'GROWOFF_UPDATER_IMAGE is the image growoff-updater.service runs.'
+  app_env 'The launcher renders the updater'"'"'s container with it; the updater reads the others'"'"' env files.'
   cat <<EOF
-GROWOFF_UPDATER_IMAGE=${conf[UPDATER_IMAGE]}
 GROWOFF_CHANNEL=${conf[CHANNEL]}
 GROWOFF_CORE_IMAGE_REPO=${conf[CORE_IMAGE_REPO]}
 GROWOFF_RELEASE_KEYS=/etc/growoff/release-keys
 GROWOFF_UPDATER_HTTP_PORT=${conf[UPDATER_HTTP_PORT]}
+GROWOFF_DOCKER_DATA_ROOT=/data
 AWS_REGION=${conf[AWS_REGION]}
-AWS_SHARED_CREDENTIALS_FILE=/run/secrets/aws-credentials
+AWS_SHARED_CREDENTIALS_FILE=/etc/growoff/secrets/aws-credentials
 GROWOFF_CORE_HTTP_PORT=${conf[CORE_HTTP_PORT]}
-GROWOFF_CORE_ENV_FILE=/etc/growoff/core.env
-GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%:*}
+GROWOFF_UPDATER_IMAGE_REPO=${conf[UPDATER_IMAGE]%@*}
+GROWOFF_TUNNEL_IMAGE_REPO=${conf[TUNNEL_IMAGE]%@*}
+GROWOFF_TUNNEL_IMAGE=${conf[TUNNEL_IMAGE]}
+GROWOFF_TELEGRAF_IMAGE_REPO=${conf[TELEGRAF_IMAGE]%@*}
+GROWOFF_TELEGRAF_IMAGE=${conf[TELEGRAF_IMAGE]}
+GROWOFF_DOCKER_GID=$docker_gid
 GROWOFF_CORE_DEVICES=/dev/i2c-1
 GROWOFF_CORE_GROUPS=$i2c_gid
-GROWOFF_CORE_VOLUMES=/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro,/etc/growoff/secrets/mqtt:$MQTT_TLS_IN_CONTAINER:ro
+GROWOFF_CORE_VOLUMES=/sys/bus/w1:/sys/bus/w1:ro
 EOF
 )
 
-# The core's environment for its first install by the updater (later installs carry it over).
+# The apps' env files: the updater creates each app's container from its spec with its env file.
 put /etc/growoff/core.env 0600 0:0 < <(
-  app_env 'The updater reads it (GROWOFF_CORE_ENV_FILE).'
+  app_env 'The updater creates the core container with it.'
   cat <<EOF
 GROWOFF_HAL=i2c
 GROWOFF_HTTP_HOST=127.0.0.1
@@ -260,9 +294,8 @@ EOF
 )
 
 put /etc/growoff/tunnel.env 0600 0:0 < <(
-  app_env 'GROWOFF_TUNNEL_IMAGE is the image growoff-tunnel.service runs.'
+  app_env 'The updater creates the tunnel container with it.'
   cat <<EOF
-GROWOFF_TUNNEL_IMAGE=${conf[TUNNEL_IMAGE]}
 GROWOFF_BASTION=${conf[BASTION]}
 GROWOFF_BASTION_USER=${conf[BASTION_USER]}
 GROWOFF_BASTION_HOSTKEY=${conf[BASTION_HOSTKEY]}
@@ -276,8 +309,7 @@ EOF
 
 # Names as docker/telegraf/telegraf.conf expands them.
 put /etc/growoff/telegraf.env 0600 0:0 <<EOF
-# Written by tools/base/install.sh. GROWOFF_TELEGRAF_IMAGE is the image growoff-telegraf.service runs.
-GROWOFF_TELEGRAF_IMAGE=${conf[TELEGRAF_IMAGE]}
+# Written by tools/base/install.sh. The updater creates the Telegraf container with it.
 GROWOFF_MODULE_ID=${conf[MODULE_ID]}
 GROWOFF_TELEGRAF_TOKEN=$telegraf_token
 GROWOFF_CLOUD_INFLUX_URL=${conf[TELEMETRY_URL]}

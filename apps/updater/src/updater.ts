@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import {
   AppLink,
@@ -16,7 +17,7 @@ import {
 } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
-import { httpPortOf, ManagedContainers } from './engine/managed-containers';
+import { httpPortOf, LABEL_APP, ManagedContainers } from './engine/managed-containers';
 import { AppManager, type EmitEvent, type Phase } from './install/app-manager';
 import { CoreStatusWatch } from './install/core-status-watch';
 import { runHealthGate } from './install/health-gate';
@@ -29,6 +30,8 @@ import {
 } from './journal/update-journal';
 import { readReleaseFloor } from './release/release-floor';
 import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
+import { SelfUpdate } from './self/self-update';
+import { appSpec, moduleLayout, resolveSpec, type ModuleLayout } from './spec/app-spec';
 
 export interface UpdaterStatus {
   state: 'online' | 'offline';
@@ -68,7 +71,15 @@ export interface UpdaterOptions {
   /** Overrides the ECR token source (tests of token renewal use the stand-in through the real client). */
   tokenSource?: TokenSource;
   log?: (line: string) => void;
+  /**
+   * Called when a new updater is healthy beside this one: stop, free the journal lock and exit so
+   * it takes over. This updater runs nothing more once it is called.
+   */
+  onHandOver?: () => void;
 }
+
+/** The release's image per app: what the updater brings each managed app to. */
+export type ReleaseTargets = Partial<Record<ManagedAppId, ReleaseRef>>;
 
 /**
  * The updater: follows the signed releases on MQTT, keeps the core (and Telegraf) at them through
@@ -91,6 +102,8 @@ export class Updater {
   private probationQueued = false;
   private stopped = false;
   private readonly listeners = new Set<(event: UpdaterEvent) => void>();
+  private readonly layout: ModuleLayout;
+  private readonly selfUpdate?: SelfUpdate;
 
   constructor(private readonly options: UpdaterOptions) {
     const { config } = options;
@@ -108,7 +121,12 @@ export class Updater {
       channel: config.channel,
       trustedKeys,
       installFloor,
-      imageRepos: { core: config.coreImageRepo, telegraf: config.telegrafImageRepo },
+      imageRepos: {
+        core: config.coreImageRepo,
+        telegraf: config.telegrafImageRepo,
+        tunnel: config.tunnelImageRepo,
+        updater: config.updaterImageRepo,
+      },
       store: this.journal,
     });
     const watchDocuments = (topic: string, slot: DocumentSlot) => ({
@@ -120,7 +138,8 @@ export class Updater {
       app: 'updater',
       moduleId: config.moduleId,
       version: options.version,
-      clientId: `growoff-updater-${config.moduleId}-${process.pid}`,
+      // Random too: in a container every updater is pid 1, and an old one's session may linger.
+      clientId: `growoff-updater-${config.moduleId}-${process.pid}-${randomBytes(3).toString('hex')}`,
       statusFields: (_state, will) => {
         if (will) return { phase: 'idle' };
         const { state: _s, version: _v, ts: _t, ...fields } = this.status();
@@ -148,15 +167,39 @@ export class Updater {
         }),
       log: (line) => options.log?.(`[warning] ${line}`),
     });
+    this.layout = moduleLayout(config);
     this.managers.set('core', this.createManager('core', config.coreImageRepo));
     if (config.telegrafImageRepo)
       this.managers.set('telegraf', this.createManager('telegraf', config.telegrafImageRepo));
+    if (config.tunnelImageRepo)
+      this.managers.set('tunnel', this.createManager('tunnel', config.tunnelImageRepo));
+    if (config.updaterImageRepo && config.selfContainer) {
+      this.selfUpdate = new SelfUpdate({
+        journal: this.journal,
+        containers: new ManagedContainers(this.docker, 'updater', config.managedBy),
+        puller: this.createPuller('updater'),
+        spec: () => resolveSpec(appSpec('updater', this.layout)),
+        selfContainer: config.selfContainer,
+        version: options.version,
+        dataDir: config.dataDir,
+        healthTimeoutMs: config.healthTimeoutMs,
+        emit: this.emit,
+        setPhase: (phase, target) => {
+          this.phases.set('updater', { phase, target });
+          this.publishStatus();
+        },
+      });
+    }
   }
 
   async start(): Promise<void> {
     const { config } = this.options;
     await this.serialized(async () => {
-      for (const manager of this.managers.values()) await manager.reconcile();
+      await this.selfUpdate?.reconcile();
+      for (const manager of this.managers.values()) {
+        await this.removeUnitContainer(manager.app);
+        await manager.reconcile();
+      }
     });
     this.link.start();
     this.timers.push(setInterval(() => void this.check(), config.checkIntervalMs));
@@ -188,7 +231,7 @@ export class Updater {
         const state = this.journal.app(app);
         if (state.pending) continue;
         const running = state.current;
-        let target = targets[app];
+        let target = targets[app] ?? (running ? undefined : this.installedImage(app));
         if (
           running &&
           this.decision.isRevoked(running.image) &&
@@ -224,6 +267,19 @@ export class Updater {
         if (retryAt !== undefined) this.checkAt(retryAt);
         this.publishStatus();
       }
+      // Last: a hand-over ends this updater's work.
+      const self = this.selfUpdate && (await this.selfUpdate.self());
+      const target = targets.updater;
+      const state = this.journal.app('updater');
+      if (!this.selfUpdate || !self || !target || target.image === self.image) return;
+      if (state.failedImages.includes(target.image)) return;
+      const result = await this.selfUpdate.install(target);
+      this.lastResult = { result, version: target.version, ts: Date.now() };
+      if (result === 'handed-over') {
+        this.stopped = true;
+        setImmediate(() => this.options.onHandOver?.());
+      }
+      this.publishStatus();
     });
   }
 
@@ -272,7 +328,11 @@ export class Updater {
 
   status(): UpdaterStatus {
     const apps: UpdaterStatus['apps'] = {};
-    for (const app of this.managers.keys()) {
+    const reported: ManagedAppId[] = [
+      ...this.managers.keys(),
+      ...(this.selfUpdate ? ['updater' as const] : []),
+    ];
+    for (const app of reported) {
       const state = this.journal.app(app);
       const phase = this.phases.get(app) ?? { phase: 'idle' as Phase };
       apps[app] = {
@@ -453,11 +513,40 @@ export class Updater {
     this.link.publishStatus();
   }
 
-  private createManager(app: ManagedAppId, imageRepo: string): AppManager {
+  /**
+   * The targets of the accepted release. Today's release names the core and Telegraf; the tunnel's
+   * and the updater's images are read from the same signed payload's `tunnel` and `updater` fields
+   * until the fleet release (#14) names every app, each checked against its trusted repository.
+   */
+  private installedImage(app: ManagedAppId): ReleaseRef | undefined {
     const { config } = this.options;
-    const containers = new ManagedContainers(this.docker, app, config.managedBy);
-    const baseName = app === 'core' ? config.coreContainerName : config.telegrafContainerName;
-    const puller = new ImagePuller({
+    const image =
+      app === 'telegraf' ? config.telegrafImage : app === 'tunnel' ? config.tunnelImage : undefined;
+    return image ? { version: 'installed', image } : undefined;
+  }
+
+  /**
+   * A container named exactly as the app's spec, without our labels, is what an earlier tools/base
+   * unit started (the updater's own are `<name>-<random>`): removed so exactly one of the app runs.
+   */
+  private async removeUnitContainer(app: ManagedAppId): Promise<void> {
+    const name = this.layout.names[app];
+    try {
+      const info = await this.docker.getContainer(name).inspect();
+      if (info.Config.Labels?.[LABEL_APP]) return;
+      await this.docker.getContainer(name).remove({ force: true });
+      this.emit('reconcile.removed', 'warning', `removed the ${app} container a tools/base unit started`, {
+        app,
+        container: info.Id,
+      });
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+    }
+  }
+
+  private createPuller(app: ManagedAppId): ImagePuller {
+    const { config } = this.options;
+    return new ImagePuller({
       docker: this.docker,
       credentials: this.credentials,
       diskReserveBytes: config.diskReserveBytes,
@@ -477,24 +566,19 @@ export class Updater {
           },
         ),
     });
-    const core = app === 'core';
-    const firstInstallSpec = (): ContainerSpec => ({
-      name: baseName,
-      env: core && config.coreEnvFile ? readEnvFile(config.coreEnvFile) : [],
-      binds: core ? config.coreVolumes : [],
-      devices: core ? config.coreDevices.map(deviceMapping) : [],
-      networkMode: 'host',
-      labels: {},
-      privileged: false,
-      groupAdd: core ? config.coreGroups : [],
-    });
+  }
+
+  private createManager(app: ManagedAppId, imageRepo: string): AppManager {
+    const { config } = this.options;
+    const containers = new ManagedContainers(this.docker, app, config.managedBy);
+    const puller = this.createPuller(app);
     return new AppManager({
       app,
       journal: this.journal,
       containers,
       puller,
       imageRepo,
-      firstInstallSpec,
+      spec: () => resolveSpec(appSpec(app, this.layout)),
       probationMs: config.probationMs,
       crashLoopRestarts: config.crashLoopRestarts,
       pullRetryMs: config.pullRetryMs,
@@ -533,18 +617,4 @@ function dockerConnection(host: string): Docker.DockerOptions {
   if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
   const url = new URL(host.replace(/^tcp:/, 'http:'));
   return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
-}
-
-/** KEY=VALUE lines; blank lines and # comments skipped. */
-export function readEnvFile(path: string): string[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#') && l.includes('='));
-}
-
-/** `/dev/i2c-1` or `/dev/host:/dev/container` as the engine's device mapping (read and write). */
-function deviceMapping(device: string): ContainerSpec['devices'][number] {
-  const [onHost, inContainer = onHost] = device.split(':') as [string, string?];
-  return { PathOnHost: onHost, PathInContainer: inContainer, CgroupPermissions: 'rwm' };
 }

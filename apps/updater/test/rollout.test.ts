@@ -38,7 +38,9 @@ describe('a rollout percent across module ids', { timeout: 120_000 }, () => {
       GROWOFF_MODULE_ID: id,
       GROWOFF_DATA_DIR: join(dir, 'data'),
       GROWOFF_CORE_CONTAINER: container,
-      GROWOFF_CORE_ENV_FILE: envFile,
+      // The module's core.env is in its own etc folder.
+      GROWOFF_HOST_ETC: dir,
+      GROWOFF_HOST_DATA: join(dir, 'host-data'),
       GROWOFF_UPDATER_HTTP_PORT: String(await freePort()),
     });
     const updater = new Updater({

@@ -35,7 +35,9 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(host.Devices).toEqual([
       expect.objectContaining({ PathOnHost: '/dev/null', PathInContainer: '/dev/i2c-1' }),
     ]);
-    expect(host.Binds).toEqual([`${h.dir}:/data:ro`]);
+    // The core's spec: its data folder, every capability dropped.
+    expect(host.Binds).toEqual([`${h.dir}/host-data/core:/data`]);
+    expect(host.CapDrop).toEqual(['ALL']);
     expect(h.updater!.status()).toMatchObject({
       current: { version: '1.0.0', image: v1 },
       phase: 'probation',
@@ -44,7 +46,7 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(h.updater!.status().apps.core?.lastKnownGood).toEqual({ version: '1.0.0', image: v1 });
   });
 
-  it('updates to a newer release, carrying the environment, and prunes the old image after probation', async () => {
+  it('updates to a newer release, created from the core spec and its env file, and prunes the old image after probation', async () => {
     const committed = h.nextEvent('install.committed');
     const pruned = h.nextEvent('images.pruned');
     await h.publish(v2, '1.1.0');
@@ -57,7 +59,7 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(inspected.HostConfig.Devices?.map((d: { PathInContainer: string }) => d.PathInContainer)).toEqual([
       '/dev/i2c-1',
     ]);
-    expect(inspected.HostConfig.Binds).toEqual([`${h.dir}:/data:ro`]);
+    expect(inspected.HostConfig.Binds).toEqual([`${h.dir}/host-data/core:/data`]);
     expect(env).toContain(`GROWOFF_MODULE_ID=${h.moduleId}`);
     expect(env).toContain('FAKE_VERSION=1.1.0');
     await pruned;

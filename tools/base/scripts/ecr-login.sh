@@ -1,7 +1,7 @@
 #!/bin/sh
-# Logs the Docker engine in to the module's ECR registry so growoff-updater, growoff-tunnel and
-# growoff-telegraf can pull their images the first time. Run by growoff-ecr-login.service; the
-# token lasts 12 hours, later pulls of the core are authenticated by the updater itself.
+# Logs the Docker engine in to the module's ECR registry so the launcher of growoff-updater.service
+# can pull the updater's image. Run by growoff-ecr-login.service; the token lasts 12 hours, the
+# updater authenticates its own pulls (of every app, itself included).
 set -eu
 # shellcheck disable=SC1091
 . /etc/growoff/base.env

@@ -17,9 +17,12 @@ export const MODULE_CONF = {
   AWS_REGION: 'eu-central-1',
   ECR_REGISTRY: '123456789012.dkr.ecr.eu-central-1.amazonaws.com',
   CORE_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/core',
-  UPDATER_IMAGE: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/updater:0.1.0',
-  TUNNEL_IMAGE: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel:0.1.0',
-  TELEGRAF_IMAGE: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf:0.1.0',
+  UPDATER_IMAGE:
+    '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/updater@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  TUNNEL_IMAGE:
+    '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel@sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
+  TELEGRAF_IMAGE:
+    '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf@sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc',
   TELEMETRY_URL: 'https://influx.example.invalid',
   TELEMETRY_ORG: 'growoff',
   BASTION: 'bastion.example.invalid:22',

@@ -5,9 +5,11 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,7 @@ import { ensureDebianPackages } from '@growoff/test-services';
 import { MODULE_CONF, SECRETS, addSystemdAndDockerStubs, snapshot, writeConfig } from './fixtures';
 
 const installer = resolve(dirname(fileURLToPath(import.meta.url)), '../install.sh');
-const UNITS = ['growoff-ecr-login', 'growoff-updater', 'growoff-tunnel', 'growoff-telegraf'];
+const UNITS = ['growoff-ecr-login', 'growoff-updater'];
 
 function install(root: string, config: string) {
   const r = spawnSync('bash', [installer, '--root', root, '--config', config], { encoding: 'utf8' });
@@ -71,44 +73,67 @@ describe('tools/base install.sh against a folder', () => {
     expect(modeOf(join(root, 'etc/docker/daemon.json'))).toBe('644');
   });
 
-  it('installs and enables a unit per container, ordered after Docker and the network, restarted by systemd or Docker', () => {
+  it('installs and enables the ECR login and the one unit that runs a container, the updater launcher', () => {
     for (const unit of UNITS) {
       const path = join(root, `etc/systemd/system/${unit}.service`);
       const text = readFileSync(path, 'utf8');
       expect(modeOf(path), unit).toBe('644');
-      expect(text, unit).toMatch(/^Requires=docker\.service$/m);
+      // Wants, not Requires: a restart of Docker must not stop the unit.
+      expect(text, unit).not.toMatch(/^Requires=/m);
+      expect(text, unit).toMatch(/^Wants=network-online\.target docker\.service/m);
       expect(text, unit).toMatch(/^After=network-online\.target docker\.service/m);
-      expect(text, unit).toMatch(/^Wants=network-online\.target/m);
-      // One-shot starters (the updater replaces the Telegraf container; Docker restarts it) retry on failure.
-      const oneShot = unit === 'growoff-ecr-login' || unit === 'growoff-telegraf';
-      expect(text, unit).toMatch(oneShot ? /^Restart=on-failure$/m : /^Restart=always$/m);
+      expect(text, unit).toMatch(
+        unit === 'growoff-ecr-login' ? /^Restart=on-failure$/m : /^Restart=always$/m,
+      );
       const link = join(root, `etc/systemd/system/multi-user.target.wants/${unit}.service`);
       expect(readlinkSync(link)).toBe(`/etc/systemd/system/${unit}.service`);
     }
-    const unit = (name: string) => readFileSync(join(root, `etc/systemd/system/${name}.service`), 'utf8');
-    expect(unit('growoff-updater')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock ');
-    expect(unit('growoff-updater')).toContain('${GROWOFF_UPDATER_IMAGE}');
-    expect(unit('growoff-tunnel')).not.toContain('docker.sock');
-    expect(unit('growoff-tunnel')).toContain(
-      '/etc/growoff/secrets/tunnel_ed25519:/run/secrets/tunnel_ed25519:ro',
+    const updater = readFileSync(join(root, 'etc/systemd/system/growoff-updater.service'), 'utf8');
+    expect(updater).toMatch(/^ExecStart=\/usr\/local\/lib\/growoff\/updater-launcher\.sh$/m);
+    expect(updater).toMatch(/After=.*growoff-ecr-login\.service/);
+    expect(modeOf(join(root, 'usr/local/lib/growoff/updater-launcher.sh'))).toBe('755');
+    // Telegraf and the tunnel are the updater's: no unit starts a second one.
+    const units = readdirSync(join(root, 'etc/systemd/system')).filter((n) => n.startsWith('growoff-'));
+    expect(units.sort()).toEqual(['growoff-ecr-login.service', 'growoff-updater.service']);
+  });
+
+  it('starts the launcher on the configured updater image, and leaves the state the updater rewrites alone', () => {
+    const state = join(root, 'var/lib/growoff/updater/launcher.state');
+    expect(readFileSync(state, 'utf8')).toBe(`current=${MODULE_CONF.UPDATER_IMAGE}\n`);
+    expect(modeOf(state)).toBe('600');
+    const committed = 'current=registry.example/growoff/updater@sha256:' + 'd'.repeat(64) + '\n';
+    writeFileSync(state, committed);
+    const r = install(root, config);
+    expect(r.stdout).toBe('0 changed\n');
+    expect(readFileSync(state, 'utf8')).toBe(committed);
+    writeFileSync(state, `current=${MODULE_CONF.UPDATER_IMAGE}\n`);
+  });
+
+  it('removes the Telegraf and tunnel units an earlier version installed', () => {
+    const system = join(root, 'etc/systemd/system');
+    for (const unit of ['growoff-telegraf', 'growoff-tunnel']) {
+      writeFileSync(join(system, `${unit}.service`), '[Service]\nExecStart=/usr/bin/docker run x\n');
+      symlinkSync(
+        `/etc/systemd/system/${unit}.service`,
+        join(system, `multi-user.target.wants/${unit}.service`),
+      );
+    }
+    const r = install(root, config);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('removed /etc/systemd/system/growoff-telegraf.service\n');
+    expect(r.stdout).toContain(
+      'removed /etc/systemd/system/multi-user.target.wants/growoff-tunnel.service\n',
     );
-    expect(unit('growoff-telegraf')).toContain('--volume /var/run/docker.sock:/var/run/docker.sock:ro');
-    expect(unit('growoff-telegraf')).toContain('--user "telegraf:$$(stat -c %%g /var/run/docker.sock)"');
-    expect(unit('growoff-telegraf')).toContain(
-      "ExecStart=/bin/sh -c '/usr/bin/docker start growoff-telegraf 2>/dev/null || exec /usr/bin/docker run --detach",
-    );
-    expect(unit('growoff-telegraf')).toContain('--restart unless-stopped');
-    expect(unit('growoff-updater')).toContain('--volume /etc/growoff/core.env:/etc/growoff/core.env:ro');
-    for (const name of ['growoff-updater', 'growoff-tunnel', 'growoff-telegraf']) {
-      expect(unit(name), name).toContain('--network host');
-      expect(unit(name), name).toMatch(/After=.*growoff-ecr-login\.service/);
+    expect(r.stdout).toMatch(/^4 changed$/m);
+    for (const unit of ['growoff-telegraf', 'growoff-tunnel']) {
+      expect(existsSync(join(system, `${unit}.service`))).toBe(false);
+      expect(existsSync(join(system, `multi-user.target.wants/${unit}.service`))).toBe(false);
     }
   });
 
   it('gives the updater what the core needs: /dev/i2c-1, /sys/bus/w1 and its data volume', () => {
     const env = envFile(join(root, 'etc/growoff/updater.env'));
     expect(env).toMatchObject({
-      GROWOFF_UPDATER_IMAGE: MODULE_CONF.UPDATER_IMAGE,
       GROWOFF_MODULE_ID: MODULE_CONF.MODULE_ID,
       GROWOFF_MQTT_URL: MODULE_CONF.MQTT_URL,
       GROWOFF_CHANNEL: 'stable',
@@ -116,11 +141,17 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_RELEASE_KEYS: '/etc/growoff/release-keys',
       GROWOFF_CORE_DEVICES: '/dev/i2c-1',
       GROWOFF_CORE_GROUPS: '998',
-      GROWOFF_CORE_VOLUMES:
-        '/var/lib/growoff/core:/data,/sys/bus/w1:/sys/bus/w1:ro,/etc/growoff/secrets/mqtt:/run/secrets/mqtt:ro',
-      GROWOFF_CORE_ENV_FILE: '/etc/growoff/core.env',
+      GROWOFF_CORE_VOLUMES: '/sys/bus/w1:/sys/bus/w1:ro',
+      GROWOFF_DOCKER_GID: '995',
+      GROWOFF_DOCKER_DATA_ROOT: '/data',
       GROWOFF_TELEGRAF_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/telegraf',
+      GROWOFF_TELEGRAF_IMAGE: MODULE_CONF.TELEGRAF_IMAGE,
+      GROWOFF_TUNNEL_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/tunnel',
+      GROWOFF_TUNNEL_IMAGE: MODULE_CONF.TUNNEL_IMAGE,
+      GROWOFF_UPDATER_IMAGE_REPO: '123456789012.dkr.ecr.eu-central-1.amazonaws.com/growoff/updater',
+      AWS_SHARED_CREDENTIALS_FILE: '/etc/growoff/secrets/aws-credentials',
     });
+    expect(env.GROWOFF_UPDATER_IMAGE, 'the launcher state names the updater image').toBeUndefined();
     expect(envFile(join(root, 'etc/growoff/core.env'))).toMatchObject({
       GROWOFF_MODULE_ID: MODULE_CONF.MODULE_ID,
       GROWOFF_MQTT_URL: MODULE_CONF.MQTT_URL,
@@ -139,7 +170,6 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_TUNNEL_REMOTE_PORT: '20001',
     });
     expect(envFile(join(root, 'etc/growoff/telegraf.env'))).toMatchObject({
-      GROWOFF_TELEGRAF_IMAGE: MODULE_CONF.TELEGRAF_IMAGE,
       GROWOFF_TELEGRAF_TOKEN: 'local-listener-token',
       GROWOFF_CLOUD_INFLUX_URL: MODULE_CONF.TELEMETRY_URL,
       GROWOFF_CLOUD_INFLUX_ORG: 'growoff',
@@ -168,6 +198,8 @@ describe('tools/base install.sh against a folder', () => {
       ['etc/growoff/base.env', '644', 0],
       ['etc/growoff/release-keys/release-2026.pem', '644', 0],
       ['usr/local/lib/growoff/ecr-login.sh', '755', 0],
+      ['usr/local/lib/growoff/updater-launcher.sh', '755', 0],
+      ['var/lib/growoff/updater/launcher.state', '600', 0],
       ['var/lib/growoff/updater', '700', 0],
       ['var/lib/growoff/core', '700', 1000],
       ['var/lib/growoff/tunnel', '700', 1000],
@@ -235,6 +267,18 @@ describe('tools/base install.sh against a folder', () => {
     const r = install(target, bad);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('install.sh: module.conf: BASTION_HOSTKEY is required\n');
+    expect(snapshot(target).size).toBe(0);
+  });
+
+  it('refuses an image by tag, which could change under the module', () => {
+    const bad = join(work, 'tagged');
+    writeConfig(bad, { TUNNEL_IMAGE: 'registry.example/growoff/tunnel:latest' });
+    const target = mkdtempSync(join(work, 'untouched-'));
+    const r = install(target, bad);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'install.sh: module.conf: TUNNEL_IMAGE must be an image by digest (repository@sha256:…)\n',
+    );
     expect(snapshot(target).size).toBe(0);
   });
 

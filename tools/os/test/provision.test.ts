@@ -209,7 +209,7 @@ describe('tools/os provision.sh on a bookworm image', () => {
   it('installs the base software into the root and a first-boot unit for Docker and the AWS CLI', () => {
     expect(read(join(root, 'etc/growoff/updater.env'))).toContain('GROWOFF_MODULE_ID=gw-os-0042\n');
     expect(modeOf(join(root, 'etc/growoff/secrets/aws-credentials'))).toBe('600');
-    for (const unit of ['growoff-updater', 'growoff-tunnel', 'growoff-telegraf', 'growoff-firstboot']) {
+    for (const unit of ['growoff-updater', 'growoff-firstboot']) {
       expect(
         readlinkSync(join(root, `etc/systemd/system/multi-user.target.wants/${unit}.service`)),
         unit,

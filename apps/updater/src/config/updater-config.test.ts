@@ -42,7 +42,8 @@ describe('updaterConfigFromEnv', () => {
     ['GROWOFF_CORE_VOLUMES', '/a:/b:rx'],
     ['GROWOFF_CORE_GROUPS', 'i2c,not a group'],
     ['GROWOFF_RELEASE_KEYS', '/nonexistent/release-keys'],
-    ['GROWOFF_CORE_ENV_FILE', '/nonexistent/core.env'],
+    ['GROWOFF_HOST_ETC', 'relative/etc'],
+    ['GROWOFF_TUNNEL_IMAGE', 'registry.example/growoff/tunnel:latest'],
     ['GROWOFF_MQTT_CA', '/nonexistent/ca.crt'],
   ])('refuses a bad %s naming the variable', (name, value) => {
     expect(() => updaterConfigFromEnv({ ...base, [name]: value })).toThrow(

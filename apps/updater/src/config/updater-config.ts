@@ -9,17 +9,20 @@ import {
 } from '@growoff/config';
 import { Type } from '@sinclair/typebox';
 import { CORE_HEALTH_REASONS } from '../install/health-gate';
+import { layoutVariables, SELF_CONTAINER_VARIABLE } from '../spec/app-spec';
 
-const ABSOLUTE = String.raw`\/[^:,\s]*`;
-const DEVICE = new RegExp(`^${ABSOLUTE}(:${ABSOLUTE})?$`);
-const VOLUME = new RegExp(`^${ABSOLUTE}:${ABSOLUTE}(:(ro|rw))?$`);
-const GROUP = /^([a-z_][a-z0-9_-]{0,31}|\d{1,10})$/;
 const REPOSITORY = /^[a-z0-9][a-z0-9._/:-]*$/;
 const REPOSITORY_EXPECTED = 'a repository such as registry.example/growoff/core, without tag or digest';
-const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$/;
+const IMAGE_BY_DIGEST = /^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$/;
 
-const containerName = (name: string, fallback: string) =>
-  variable.string(name, { default: fallback, pattern: CONTAINER_NAME, expected: 'a container name' });
+const imageRepo = (name: string) =>
+  variable.string(name, { pattern: REPOSITORY, expected: REPOSITORY_EXPECTED });
+const installedImage = (name: string, app: string) =>
+  variable.string(name, {
+    pattern: IMAGE_BY_DIGEST,
+    expected: 'an image by digest (repository@sha256:…)',
+    description: `the ${app} image tools/base installed, run until a release names one`,
+  });
 
 /** The updater's environment (see the README's configuration). */
 export const UpdaterEnv = defineEnv({
@@ -55,31 +58,23 @@ export const UpdaterEnv = defineEnv({
     pattern: REPOSITORY,
     expected: REPOSITORY_EXPECTED,
   }),
-  /** Unset: the Telegraf container is not managed. */
-  telegrafImageRepo: variable.string('GROWOFF_TELEGRAF_IMAGE_REPO', {
-    pattern: REPOSITORY,
-    expected: REPOSITORY_EXPECTED,
+  /** Unset: the app's container is not managed. */
+  telegrafImageRepo: imageRepo('GROWOFF_TELEGRAF_IMAGE_REPO'),
+  tunnelImageRepo: imageRepo('GROWOFF_TUNNEL_IMAGE_REPO'),
+  /** Unset: the updater does not update itself. */
+  updaterImageRepo: imageRepo('GROWOFF_UPDATER_IMAGE_REPO'),
+  telegrafImage: installedImage('GROWOFF_TELEGRAF_IMAGE', 'Telegraf'),
+  tunnelImage: installedImage('GROWOFF_TUNNEL_IMAGE', 'tunnel'),
+  /** Set by the launcher (or a handing-over updater): the name of this updater's own container. */
+  selfContainer: variable.string(SELF_CONTAINER_VARIABLE, {
+    pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/,
+    expected: 'a container name',
   }),
+  /** Set by a handing-over updater: where this one answers /health until it holds the journal lock. */
+  handoverPort: variable.port('GROWOFF_HANDOVER_PORT', { min: 1 }),
   httpPort: variable.port('GROWOFF_UPDATER_HTTP_PORT', { default: 8081, min: 1 }),
   dataDir: variable.path('GROWOFF_DATA_DIR', { default: '/var/lib/growoff/updater' }),
-  coreContainerName: containerName('GROWOFF_CORE_CONTAINER', 'growoff-core'),
-  telegrafContainerName: containerName('GROWOFF_TELEGRAF_CONTAINER', 'growoff-telegraf'),
-  /** KEY=VALUE lines for a first install, when there is no core container to carry settings from. */
-  coreEnvFile: variable.file('GROWOFF_CORE_ENV_FILE', {
-    description: "the core's environment for a first install",
-  }),
-  /** Host devices (`/dev/i2c-1` or `/dev/x:/dev/y`) given to a first-installed core. */
-  coreDevices: variable.list('GROWOFF_CORE_DEVICES', {
-    pattern: DEVICE,
-    expected: 'an absolute device path (or host:container)',
-  }),
-  /** Bind mounts (`/host:/container[:ro|rw]`) given to a first-installed core. */
-  coreVolumes: variable.list('GROWOFF_CORE_VOLUMES', {
-    pattern: VOLUME,
-    expected: 'a bind mount /host:/container[:ro|rw]',
-  }),
-  /** Supplementary groups (names or ids, e.g. the host's i2c group) of a first-installed core. */
-  coreGroups: variable.list('GROWOFF_CORE_GROUPS', { pattern: GROUP, expected: 'a group name or id' }),
+  ...layoutVariables,
   /** The core's REST port when its container does not set GROWOFF_HTTP_PORT. */
   coreHttpPort: variable.port('GROWOFF_CORE_HTTP_PORT', { default: 8080, min: 1 }),
   healthTimeoutMs: variable.seconds('GROWOFF_HEALTH_TIMEOUT_S', { default: 120, above: 0, max: 86_400 }),
@@ -103,8 +98,6 @@ export const UpdaterEnv = defineEnv({
     .Encode((bytes) => bytes / (1024 * 1024)),
   /** Where the engine keeps images, for the free-disk check; unset: the engine's DockerRootDir. */
   dockerDataRoot: variable.path('GROWOFF_DOCKER_DATA_ROOT'),
-  /** Value of the `growoff.managed-by` label on every container this updater owns. */
-  managedBy: variable.string('GROWOFF_MANAGED_BY', { default: 'growoff-updater' }),
   shutdownDeadlineMs: shutdownDeadlineVariable(),
 });
 

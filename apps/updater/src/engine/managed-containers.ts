@@ -1,13 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { describeError } from '@growoff/protocol';
-import type { ContainerSpec, ManagedAppId, ReleaseRef } from '../journal/update-journal';
+import type { ReleaseRef } from '../journal/update-journal';
+import {
+  deviceMapping,
+  LABEL_APP,
+  LABEL_IMAGE,
+  LABEL_MANAGED_BY,
+  LABEL_VERSION,
+  type ContainerSpec,
+  type ManagedAppId,
+} from '../spec/app-spec';
 import { UpdaterError } from '../updater-error';
 
-export const LABEL_APP = 'growoff.app';
-export const LABEL_MANAGED_BY = 'growoff.managed-by';
-export const LABEL_VERSION = 'growoff.release-version';
-export const LABEL_IMAGE = 'growoff.release-image';
+export { LABEL_APP, LABEL_IMAGE, LABEL_MANAGED_BY, LABEL_VERSION };
 
 export interface ManagedContainer {
   id: string;
@@ -67,49 +73,16 @@ export class ManagedContainers {
   }
 
   /**
-   * The settings to carry to the next release: the container's env without what its image sets,
-   * its volumes, devices, network, labels (without the image's and ours) and privileges.
+   * Creates (not starts) a container of `release` from its app's spec, named `<spec.name>-<random>`
+   * unless `name` is given.
    */
-  async specOf(id: string, baseName: string): Promise<ContainerSpec> {
-    const info = await this.docker.getContainer(id).inspect();
-    let imageEnv: string[] = [];
-    let imageLabels: Record<string, string> = {};
-    try {
-      const image = await this.docker.getImage(info.Image).inspect();
-      imageEnv = image.Config?.Env ?? [];
-      imageLabels = image.Config?.Labels ?? {};
-    } catch {
-      // The image may be pruned already; then all of the env is carried.
-    }
-    const labels: Record<string, string> = {};
-    for (const [key, value] of Object.entries(info.Config.Labels ?? {})) {
-      if ([LABEL_APP, LABEL_MANAGED_BY, LABEL_VERSION, LABEL_IMAGE].includes(key)) continue;
-      if (imageLabels[key] === value) continue;
-      labels[key] = value;
-    }
-    return {
-      name: baseName,
-      env: (info.Config.Env ?? []).filter((e) => !imageEnv.includes(e)),
-      binds: info.HostConfig.Binds ?? [],
-      devices: ((info.HostConfig.Devices ?? []) as ContainerSpec['devices']).map((d) => ({
-        PathOnHost: d.PathOnHost,
-        PathInContainer: d.PathInContainer,
-        CgroupPermissions: d.CgroupPermissions,
-      })),
-      networkMode: info.HostConfig.NetworkMode ?? 'host',
-      labels,
-      privileged: info.HostConfig.Privileged ?? false,
-      groupAdd: info.HostConfig.GroupAdd ?? [],
-    };
-  }
-
-  /** Creates (not starts) a container of `release` with `spec`, named `<spec.name>-<random>`. */
-  async create(release: ReleaseRef, spec: ContainerSpec): Promise<string> {
+  async create(release: ReleaseRef, spec: ContainerSpec, name?: string): Promise<string> {
     try {
       const container = await this.docker.createContainer({
-        name: `${spec.name}-${randomBytes(3).toString('hex')}`,
+        name: name ?? `${spec.name}-${randomBytes(3).toString('hex')}`,
         Image: release.image,
         Env: spec.env,
+        User: spec.user,
         Labels: {
           ...spec.labels,
           [LABEL_APP]: this.app,
@@ -119,11 +92,14 @@ export class ManagedContainers {
         },
         HostConfig: {
           Binds: spec.binds,
-          Devices: spec.devices,
-          NetworkMode: spec.networkMode,
-          Privileged: spec.privileged,
-          GroupAdd: spec.groupAdd,
-          RestartPolicy: { Name: 'unless-stopped' },
+          Devices: spec.devices.map(deviceMapping),
+          NetworkMode: spec.network,
+          GroupAdd: spec.groups,
+          ReadonlyRootfs: spec.readOnlyRoot,
+          Tmpfs: Object.fromEntries(spec.tmpfs.map((path) => [path, ''])),
+          CapDrop: spec.capDrop,
+          SecurityOpt: spec.securityOpt,
+          RestartPolicy: { Name: spec.restart },
         },
       });
       return container.id;

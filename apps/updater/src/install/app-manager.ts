@@ -27,8 +27,8 @@ export interface AppManagerOptions {
   containers: ManagedContainers;
   puller: ImagePuller;
   imageRepo: string;
-  /** Settings for a first install, when no container of the app exists to carry them from. */
-  firstInstallSpec(): ContainerSpec;
+  /** The app's container settings from its declarative spec (every install and recreation). */
+  spec(): ContainerSpec;
   /** Gates a started container; `version` is what its /health must report. */
   healthGate(containerId: string, spec: ContainerSpec, version?: string): Promise<HealthGateResult>;
   /** Milliseconds the running container's update lock still holds an update back (0: go). */
@@ -134,7 +134,7 @@ export class AppManager {
     if (state.current) {
       const current = await containers.inspect(state.current.containerId);
       if (!current) {
-        const spec = state.spec ?? this.o.firstInstallSpec();
+        const spec = this.o.spec();
         const id = await containers.create(state.current, spec);
         journal.updateAppBestEffort(app, (s) => {
           if (s.current) s.current.containerId = id;
@@ -226,11 +226,7 @@ export class AppManager {
     try {
       step('downloaded');
       old = state.current ? await containers.inspect(state.current.containerId) : null;
-      const found = old
-        ? await containers.specOf(old.id, state.spec?.name ?? this.o.firstInstallSpec().name)
-        : (state.spec ?? this.o.firstInstallSpec());
-      spec = found;
-      write((s) => (s.spec = found));
+      spec = this.o.spec();
     } catch (error) {
       return this.failBeforeSwap(target, 'downloaded', error);
     }
@@ -486,11 +482,7 @@ export class AppManager {
       if (newId) await containers.remove(newId);
       if (oldId) {
         await containers.start(oldId);
-        const gate = await this.o.healthGate(
-          oldId,
-          journal.app(app).spec ?? this.o.firstInstallSpec(),
-          journal.app(app).current?.version,
-        );
+        const gate = await this.o.healthGate(oldId, this.o.spec(), journal.app(app).current?.version);
         restored = gate.ok
           ? 'the previous release is healthy again'
           : `the previous release is not healthy: ${gate.reason}`;

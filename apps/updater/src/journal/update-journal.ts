@@ -2,27 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecisionState, DecisionStore } from '@growoff/protocol';
 import { describeError } from '@growoff/protocol';
+import type { ContainerSpec, ManagedAppId } from '../spec/app-spec';
 import { UpdaterError } from '../updater-error';
 import { appendLineDurably, renameDurably, writeFileDurably } from './durable-file';
 
-export type ManagedAppId = 'core' | 'telegraf';
+export type { ContainerSpec, ManagedAppId };
 
 /** An image pinned by digest and the version it claims. */
 export interface ReleaseRef {
   version: string;
   image: string;
-}
-
-/** The settings a container of a managed app is created with; carried from one release to the next. */
-export interface ContainerSpec {
-  name: string;
-  env: string[];
-  binds: string[];
-  devices: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }>;
-  networkMode: string;
-  labels: Record<string, string>;
-  privileged: boolean;
-  groupAdd: string[];
 }
 
 /**
@@ -79,7 +68,12 @@ export interface HistoryEntry {
 
 const emptyState = (): JournalState => ({
   format: 1,
-  apps: { core: { failedImages: [] }, telegraf: { failedImages: [] } },
+  apps: {
+    core: { failedImages: [] },
+    telegraf: { failedImages: [] },
+    tunnel: { failedImages: [] },
+    updater: { failedImages: [] },
+  },
   release: { floor: 1, slots: {}, revoked: [] },
   goodReleases: {},
 });
@@ -243,6 +237,8 @@ export class UpdateJournal implements DecisionStore {
       apps: {
         core: { ...fresh.apps.core, ...state.apps.core },
         telegraf: { ...fresh.apps.telegraf, ...state.apps.telegraf },
+        tunnel: { ...fresh.apps.tunnel, ...state.apps.tunnel },
+        updater: { ...fresh.apps.updater, ...state.apps.updater },
       },
       // Journals before #14 kept per-source `sequences` of another counter: dropped, not carried.
       release: { ...fresh.release, ...state.release },

@@ -176,10 +176,13 @@ export class UpdaterHarness {
       GROWOFF_UPDATER_HTTP_PORT: String(this.httpPort),
       GROWOFF_DATA_DIR: this.dataDir,
       GROWOFF_CORE_CONTAINER: `updater-test-core-${this.id}`,
-      GROWOFF_CORE_ENV_FILE: join(this.dir, 'core.env'),
-      // What tools/base gives a module's core: the I2C device (here /dev/null stands in) and a data folder.
+      GROWOFF_TELEGRAF_CONTAINER: `updater-test-telegraf-${this.id}`,
+      GROWOFF_TUNNEL_CONTAINER: `updater-test-tunnel-${this.id}`,
+      // The module's layout: env files (core.env) in this folder, the apps' data folders below it.
+      GROWOFF_HOST_ETC: this.dir,
+      GROWOFF_HOST_DATA: join(this.dir, 'host-data'),
+      // What tools/base gives a module's core: the I2C device (here /dev/null stands in).
       GROWOFF_CORE_DEVICES: '/dev/null:/dev/i2c-1',
-      GROWOFF_CORE_VOLUMES: `${this.dir}:/data:ro`,
       GROWOFF_HEALTH_TIMEOUT_S: '20',
       GROWOFF_PROBATION_S: '10',
       GROWOFF_CRASHLOOP_RESTARTS: '1',

@@ -16,6 +16,8 @@ export interface FakeCoreImage {
   uniqueBytes?: number;
   /** More ENV baked into the image (e.g. a fixed GROWOFF_HTTP_PORT for a Telegraf stand-in). */
   env?: Record<string, string>;
+  /** An account the image has beside root and node (uid and gid 999), e.g. Telegraf's `telegraf`. */
+  user?: string;
 }
 
 /**
@@ -98,11 +100,19 @@ export class TestImages {
     const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
     mkdirSync(ctx);
     writeFileSync(join(ctx, 'unique.bin'), randomBytes(image.uniqueBytes ?? 1024));
+    if (image.user) {
+      // The base image's accounts (tools/docker/build-node-base-image.sh) plus this one.
+      writeFileSync(
+        join(ctx, 'passwd'),
+        `root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\n${image.user}:x:999:999::/tmp:/bin/sh\n`,
+      );
+    }
     writeFileSync(
       join(ctx, 'Dockerfile'),
       [
         `FROM ${base}`,
         'COPY unique.bin /opt/unique.bin',
+        ...(image.user ? ['COPY passwd /etc/passwd'] : []),
         `ENV FAKE_MODE=${image.mode ?? 'healthy'} FAKE_VERSION=${image.version} FAKE_CRASH_AFTER_S=${image.crashAfterS ?? 1} FAKE_LOCK_S=${image.lockS ?? 0}`,
         ...(image.reasons ? [`ENV FAKE_REASONS=${image.reasons.join(',')}`] : []),
         ...Object.entries(image.env ?? {}).map(([k, v]) => `ENV ${k}=${v}`),
@@ -113,11 +123,30 @@ export class TestImages {
     );
     const tag = `${this.repo}:${image.version}-${randomBytes(3).toString('hex')}`;
     this.docker(['build', '-q', '-t', tag, ctx]);
+    rmSync(ctx, { recursive: true, force: true });
+    return this.push(tag);
+  }
+
+  /**
+   * Pushes `base` (a local image) again as a new release of this repository: the same layers under
+   * a label of its own, so a distinct digest; returns `repo@sha256:…`.
+   */
+  variant(base: string, version: string): string {
+    const ctx = join(this.dir, `ctx-${randomBytes(3).toString('hex')}`);
+    mkdirSync(ctx);
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${base}\nLABEL growoff.test.release=${version}\n`);
+    const tag = `${this.repo}:${version}-${randomBytes(3).toString('hex')}`;
+    this.docker(['build', '-q', '-t', tag, ctx]);
+    rmSync(ctx, { recursive: true, force: true });
+    return this.push(tag);
+  }
+
+  /** Pushes a local tag, removes it locally, and returns the pushed `repo@sha256:…`. */
+  private push(tag: string): string {
     const output = this.docker(['push', tag]);
     const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];
     if (!digest) throw new Error(`no digest in docker push output: ${output}`);
     this.docker(['rmi', tag]);
-    rmSync(ctx, { recursive: true, force: true });
     const ref = `${this.repo}@${digest}`;
     this.pushed.push(ref);
     return ref;

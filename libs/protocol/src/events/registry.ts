@@ -35,7 +35,7 @@ const opt = Type.Optional;
 /** A code of the error code registry (`ErrorCode.json`). */
 const Code = Type.String({ description: 'a code of the error code registry' });
 const DescribedError = Type.Object({ code: Code, message: S });
-const App = Type.String({ description: 'the managed app: core or telegraf' });
+const App = Type.String({ description: 'the managed app: core, telegraf, tunnel or updater' });
 const Release = { app: App, version: S, image: S };
 const Tunnel = {
   reason: opt(S),
@@ -305,6 +305,11 @@ export const EVENT_REGISTRY = {
     'info',
     'the new release is healthy and committed',
     Type.Object({ ...Release, gateMs: N }),
+  ),
+  'install.handing_over': event(
+    'info',
+    'the new updater is healthy; the old one stops and hands it the journal',
+    Type.Object(Release),
   ),
   'install.rolled_back': event(
     'error',
