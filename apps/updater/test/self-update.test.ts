@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { buildImage } from '@growoff/images';
-import { topics, type ReleasePayload } from '@growoff/protocol';
+import { topics } from '@growoff/protocol';
 import { getService, waitUntil } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdaterHarness } from './support/harness';
@@ -154,7 +154,7 @@ describe('the updater replacing itself by hand-over', () => {
   }
 
   async function publish(updater: string, version: string): Promise<void> {
-    await h.publish(core, '1.0.0', { updater: { version, image: updater } } as Partial<ReleasePayload>);
+    await h.publish(core, '1.0.0', { updater: { version, image: updater } });
   }
 
   /** SIGKILL (docker kill) of the updater containers running `images`. */

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReleasePayload } from '@growoff/protocol';
 import { freePort } from '@growoff/test-services';
 import { UpdaterHarness } from './support/harness';
 import { TestImages } from './support/test-images';
@@ -70,7 +69,7 @@ describe('the tunnel container', { timeout: 120_000 }, () => {
       'install.committed',
       (e) => e.data?.app === 'tunnel' && e.data.image === released,
     );
-    const named = { tunnel: { version: '0.2.0', image: released } } as Partial<ReleasePayload>;
+    const named = { tunnel: { version: '0.2.0', image: released } };
     await h.publish(core, '1.0.0', named);
     await replaced;
     await exactlyOneTunnel(released);

@@ -36,6 +36,8 @@ process.env.AWS_SECRET_ACCESS_KEY ??= 'updater-test-secret';
 export interface ReleaseOptions {
   percent?: number;
   telegraf?: ReleaseImage;
+  tunnel?: ReleaseImage;
+  updater?: ReleaseImage;
   sequence?: number;
   name?: string;
   /** The channel a channel release targets (default the harness's channel). */
@@ -244,7 +246,12 @@ export class UpdaterHarness {
       sequence: over.sequence ?? this.nextSequence(),
       issuedAt: new Date().toISOString(),
       name: over.name ?? `v${version.replace(/-.*$/, '')}`,
-      apps: { core: { version, image }, ...(over.telegraf ? { telegraf: over.telegraf } : {}) },
+      apps: {
+        core: { version, image },
+        ...(over.telegraf ? { telegraf: over.telegraf } : {}),
+        ...(over.tunnel ? { tunnel: over.tunnel } : {}),
+        ...(over.updater ? { updater: over.updater } : {}),
+      },
       target:
         target === 'pin'
           ? { module: over.module ?? this.moduleId }
