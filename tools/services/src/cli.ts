@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureArm } from './arm';
 import { down, status, up } from './runner';
 import { SERVICE_NAMES, readState, stateFile, type ServiceName } from './state';
 
@@ -72,6 +73,8 @@ async function test(extra: string[]): Promise<number> {
     return 1;
   }
   const { started } = await up();
+  // The arm builds and smoke tests: qemu, cross toolchains and arm Node, installed once.
+  ensureArm();
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -119,6 +122,7 @@ async function main(): Promise<number> {
   switch (command) {
     case 'up': {
       const result = await up(parseNames(args));
+      if (args.length === 0) ensureArm();
       console.log(JSON.stringify({ ...result, file: stateFile() }));
       return 0;
     }
@@ -133,10 +137,13 @@ async function main(): Promise<number> {
       console.log(JSON.stringify(state.services, null, 2));
       return 0;
     }
+    case 'arm':
+      console.log(JSON.stringify(ensureArm(), null, 2));
+      return 0;
     case 'test':
       return test(args);
     default:
-      console.error(`usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | test`);
+      console.error(`usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | arm | test`);
       return 2;
   }
 }
