@@ -49,7 +49,8 @@ export interface BuiltImage {
   seconds: number;
 }
 
-function run(
+/** Runs a build tool; fails with `code` and the tool's last output lines. */
+export function runStep(
   cmd: string,
   args: string[],
   opts: {
@@ -91,7 +92,7 @@ const DEPLOY_CACHE = join(REPO_ROOT, 'node_modules/.cache/growoff-images');
  * What an app's production dependencies depend on: the lockfile, the manifests of the app and the
  * workspace libraries, and the Node that builds the native addon.
  */
-function deployKey(app: AppName): string {
+export function deployKey(app: AppName): string {
   const hash = createHash('sha256');
   const manifests = [
     'pnpm-lock.yaml',
@@ -109,14 +110,14 @@ function deployKey(app: AppName): string {
  * The app's `pnpm deploy --prod` (flat node_modules, the native addon built here), kept in
  * node_modules/.cache until its key changes: the deploy is the slow part of an image build.
  */
-async function deployedDependencies(app: AppName, log?: (l: string) => void): Promise<string> {
+export async function deployedDependencies(app: AppName, log?: (l: string) => void): Promise<string> {
   const cached = join(DEPLOY_CACHE, `${app}-${deployKey(app)}`);
   if (existsSync(cached)) return cached;
   mkdirSync(DEPLOY_CACHE, { recursive: true });
   const fresh = mkdtempSync(join(DEPLOY_CACHE, `.${app}-`));
   try {
     // pnpm deploy installs from the shared store; the workspace's pnpm lock keeps it one at a time.
-    await run(
+    await runStep(
       'flock',
       [
         '/tmp/growoff-pnpm.lock',
@@ -170,7 +171,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const env = options.dockerHost ? { ...process.env, DOCKER_HOST: options.dockerHost } : process.env;
 
   if (options.buildApp ?? true) {
-    await run('pnpm', ['--filter', `@growoff/${app}`, 'run', 'build'], {
+    await runStep('pnpm', ['--filter', `@growoff/${app}`, 'run', 'build'], {
       cwd: REPO_ROOT,
       code: 'IMAGE_APP_BUILD_FAILED',
       what: `building @growoff/${app}`,
@@ -199,7 +200,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       `REVISION=${rev}`,
       context,
     ];
-    await run('docker', args, {
+    await runStep('docker', args, {
       cwd: REPO_ROOT,
       env,
       code: 'IMAGE_BUILD_FAILED',

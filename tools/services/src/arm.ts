@@ -83,15 +83,20 @@ export function armFile(dir = servicesDir()): string {
 function ensureNodePackage(arch: ArmArch, dir: string): string {
   const { name, version } = NODE_PACKAGES[arch];
   const nodeDir = join(dir, `${name}-${version}`);
-  if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/node.h'))) return nodeDir;
+  if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/node.h')))
+    return nodeDir;
   process.stderr.write(`services: fetching ${name}@${version} from the npm registry\n`);
   const fresh = `${nodeDir}.tmp`;
   rmSync(fresh, { recursive: true, force: true });
   mkdirSync(fresh, { recursive: true });
-  const tarball = execFileSync('npm', ['pack', '--silent', `${name}@${version}`, '--pack-destination', fresh], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
+  const tarball = execFileSync(
+    'npm',
+    ['pack', '--silent', `${name}@${version}`, '--pack-destination', fresh],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  ).trim();
   execFileSync('tar', ['-xzf', join(fresh, tarball), '-C', fresh, '--strip-components=1']);
   rmSync(join(fresh, tarball));
   rmSync(nodeDir, { recursive: true, force: true });
@@ -105,7 +110,8 @@ function ensureNodePackage(arch: ArmArch, dir: string): string {
  * engine too. Returns false where this process may not (not root, or no binfmt_misc in the kernel).
  */
 export function ensureBinfmt(): boolean {
-  if (process.getuid?.() !== 0) return ARM_ARCHES.every((a) => existsSync(join(BINFMT_DIR, BINFMT_ENTRIES[a])));
+  if (process.getuid?.() !== 0)
+    return ARM_ARCHES.every((a) => existsSync(join(BINFMT_DIR, BINFMT_ENTRIES[a])));
   try {
     if (!existsSync(join(BINFMT_DIR, 'register'))) {
       execFileSync('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR], { stdio: 'ignore' });
@@ -134,7 +140,11 @@ export function ensureArm(dir = servicesDir()): ArmInfo {
   const targets = Object.fromEntries(
     ARM_ARCHES.map((arch) => [
       arch,
-      { ...TARGETS[arch], nodeDir: ensureNodePackage(arch, armDir), nodeVersion: NODE_PACKAGES[arch].version },
+      {
+        ...TARGETS[arch],
+        nodeDir: ensureNodePackage(arch, armDir),
+        nodeVersion: NODE_PACKAGES[arch].version,
+      },
     ]),
   ) as Record<ArmArch, ArmTarget>;
   const info: ArmInfo = { targets, binfmt: ensureBinfmt() };
@@ -147,7 +157,16 @@ export function getArm(dir = readState().dir): ArmInfo {
   const file = armFile(dir);
   const info = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ArmInfo) : undefined;
   const ready =
-    info && ARM_ARCHES.every((a) => existsSync(info.targets[a].qemu) && existsSync(join(info.targets[a].nodeDir, 'bin/node')));
-  if (!ready) throw new Error(`the arm toolchain is not set up (${file}); run 'npm run services -- up' or 'npm test'`);
+    info &&
+    ARM_ARCHES.every(
+      (a) => existsSync(info.targets[a].qemu) && existsSync(join(info.targets[a].nodeDir, 'bin/node')),
+    );
+  if (!ready)
+    throw new Error(`the arm toolchain is not set up (${file}); run 'npm run services -- up' or 'npm test'`);
   return info;
+}
+
+/** The command that runs the target's Node here: qemu-user with the target's libraries as its root. */
+export function armNode(target: ArmTarget): string[] {
+  return [target.qemu, '-L', target.sysroot, join(target.nodeDir, 'bin/node')];
 }

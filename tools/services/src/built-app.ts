@@ -16,13 +16,19 @@ export interface BuiltApp {
 /**
  * An app's bundle (`<packageDir>/dist/main.js`, built by its `build` target) under plain `node`, as
  * its image runs it: the environment is `env` and PATH only, so nothing npm or the test runner
- * sets (npm_package_version, NODE_ENV…) reaches it.
+ * sets (npm_package_version, NODE_ENV…) reaches it. `node` replaces this process's Node (e.g. another
+ * CPU's Node under qemu, `armNode(target)`).
  */
-export function startBuiltApp(packageDir: string, env: Record<string, string>): BuiltApp {
+export function startBuiltApp(
+  packageDir: string,
+  env: Record<string, string>,
+  options: { node?: string[] } = {},
+): BuiltApp {
   const main = join(packageDir, 'dist/main.js');
   if (!existsSync(main))
     throw new Error(`${main} is missing: build the app first (pnpm exec nx run <app>:build)`);
-  const child = spawn(process.execPath, [main], {
+  const [command, ...args] = options.node ?? [process.execPath];
+  const child = spawn(command!, [...args, main], {
     cwd: packageDir,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
