@@ -34,6 +34,14 @@ export interface BuildImageOptions {
    * Dockerfile's own .dockerignore, a toolchain or apt in the base image, and the npm registry).
    */
   deps?: 'prepared' | 'source';
+  /** The image's platform (`linux/arm64`, `linux/arm/v7`); default the engine's own. */
+  platform?: string;
+  /**
+   * For 'prepared' on another CPU: the production dependencies made for it (e.g. cross-built by
+   * @growoff/arm) and the target Node's `process.arch` and `process.versions.modules`, which the
+   * build stage checks. Default: `pnpm deploy` on this machine, for its own CPU and Node.
+   */
+  preparedFor?: { dir: string; arch: string; modules: string };
   /** DOCKER_HOST for the docker CLI; default the environment's. */
   dockerHost?: string;
   /** Build the app's bundle first (tsup); default true. */
@@ -147,14 +155,24 @@ export async function deployedDependencies(app: AppName, log?: (l: string) => vo
  * The build context of APP_DEPS=prepared: the app's production dependencies with its bundle, the
  * marker the build stage checks, and the stage scripts.
  */
-async function prepareContext(app: AppName, dir: string, log?: (l: string) => void): Promise<void> {
+async function prepareContext(
+  app: AppName,
+  dir: string,
+  preparedFor: BuildImageOptions['preparedFor'],
+  log?: (l: string) => void,
+): Promise<void> {
   const deployDir = join(dir, '.prepared/app');
-  cpSync(await deployedDependencies(app, log), deployDir, { recursive: true, verbatimSymlinks: true });
+  const deps = preparedFor?.dir ?? (await deployedDependencies(app, log));
+  cpSync(deps, deployDir, { recursive: true, verbatimSymlinks: true });
   rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
   cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
   writeFileSync(
     join(dir, '.prepared/prepared.json'),
-    JSON.stringify({ app, arch: process.arch, modules: process.versions.modules }),
+    JSON.stringify({
+      app,
+      arch: preparedFor?.arch ?? process.arch,
+      modules: preparedFor?.modules ?? process.versions.modules,
+    }),
   );
   mkdirSync(join(dir, 'tools/images'), { recursive: true });
   cpSync(join(REPO_ROOT, 'tools/images/stage'), join(dir, 'tools/images/stage'), { recursive: true });
@@ -181,13 +199,14 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
 
   const context = deps === 'prepared' ? mkdtempSync(join(tmpdir(), `growoff-image-${app}-`)) : REPO_ROOT;
   try {
-    if (deps === 'prepared') await prepareContext(app, context, log);
+    if (deps === 'prepared') await prepareContext(app, context, options.preparedFor, log);
     const args = [
       'build',
       '--file',
       APP_DOCKERFILE,
       '--tag',
       tag,
+      ...(options.platform ? ['--platform', options.platform] : []),
       '--build-arg',
       `BASE_IMAGE=${options.baseImage ?? DEFAULT_BASE_IMAGE}`,
       '--build-arg',

