@@ -12,7 +12,7 @@ import {
   type AppName,
   type ImageSize,
 } from '@growoff/images';
-import { ARM_ARCHES, freePort, getArm, getService, waitUntil } from '@growoff/test-services';
+import { ARM_ARCHES, freePort, getArm, getService, waitContainerHealthy } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armDeployment } from '../src';
 
@@ -38,25 +38,8 @@ afterAll(() => {
   if (sizes.length > 0) console.log(formatSizes(sizes));
 });
 
-/** The container's health, 1 s apart; throws with its last log lines when it stops. */
-async function waitHealthy(name: string): Promise<void> {
-  await waitUntil(
-    `${name} healthy`,
-    () => {
-      const state = JSON.parse(dockerCli('inspect', '--format', '{{json .State}}', name)) as {
-        Running: boolean;
-        Health?: { Status: string };
-      };
-      if (!state.Running) {
-        const logs = spawnSync('docker', ['logs', '--tail', '30', name], { env, encoding: 'utf8' });
-        throw new Error(`${name} stopped:\n${logs.stdout}${logs.stderr}`);
-      }
-      return state.Health?.Status === 'healthy';
-    },
-    // Under emulation on a shared machine, a start and its first health checks take minutes.
-    240_000,
-  );
-}
+/** Under emulation on a shared machine, a start and its first health checks take minutes. */
+const waitHealthy = (name: string) => waitContainerHealthy(name, docker.host, 240_000);
 
 /** What each app needs to come up healthy, on the host network beside the shared services. */
 async function appEnv(

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAppName, type AppName } from './apps';
 import { ImageError, type ImageErrorCode } from './image-error';
+import { labelPlatform } from './platform-label';
 import { REPO_ROOT, appDir, appVersion, revision } from './workspace';
 
 export const DEFAULT_BASE_IMAGE = 'node:22-bookworm-slim';
@@ -34,7 +35,10 @@ export interface BuildImageOptions {
    * Dockerfile's own .dockerignore, a toolchain or apt in the base image, and the npm registry).
    */
   deps?: 'prepared' | 'source';
-  /** The image's platform (`linux/arm64`, `linux/arm/v7`); default the engine's own. */
+  /**
+   * The image's platform (`linux/arm64`, `linux/arm/v7`) when the base image is of another CPU than
+   * the engine's; default the engine's own.
+   */
   platform?: string;
   /**
    * For 'prepared' on another CPU: the production dependencies made for it (e.g. cross-built by
@@ -206,7 +210,6 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       APP_DOCKERFILE,
       '--tag',
       tag,
-      ...(options.platform ? ['--platform', options.platform] : []),
       '--build-arg',
       `BASE_IMAGE=${options.baseImage ?? DEFAULT_BASE_IMAGE}`,
       '--build-arg',
@@ -226,6 +229,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       what: `docker build of ${tag}`,
       log,
     });
+    if (options.platform) labelPlatform(tag, options.platform, env);
   } finally {
     if (deps === 'prepared') rmSync(context, { recursive: true, force: true });
   }

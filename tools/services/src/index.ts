@@ -36,4 +36,5 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   return info as Services[N];
 }
 export { AppProcess } from './app-process';
+export { waitContainerHealthy } from './container-health';
 export { TopicWatch } from './topic-watch';
