@@ -7,6 +7,8 @@
 # registered with binfmt_misc (`npm run services -- arm` sets all of it up).
 # Usage: build-arm-node-base-image.sh arm64|armv7 NODE_DIR TAG   (DOCKER_HOST selects the engine)
 set -euo pipefail
+# shellcheck source=tools/docker/node-rootfs.sh
+source "$(dirname "$0")/node-rootfs.sh"
 
 arch=${1:?arch: arm64 or armv7}
 node_dir=${2:?the unpacked node-linux-* package}
@@ -28,7 +30,7 @@ trap 'rm -rf "$root"' EXIT
 mirror=$(sed -n 's/^URIs:[[:space:]]*//p; s/^deb[[:space:]]\+\(http[^[:space:]]*\).*/\1/p' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | head -n 1 || true)
 mmdebstrap --quiet --variant=extract --architectures="$debian_arch" --include=busybox-static \
   bookworm "$root" "deb ${mirror:?no Debian mirror in /etc/apt/sources.list*} bookworm main" >&2
-rm -rf "$root"/{dev,var,usr/share/doc,usr/share/man}
+rm -rf "${root:?}"/{dev,var,usr/share/doc,usr/share/man}
 mkdir -p "$root"/{usr/local/bin,usr/local/lib,lib,etc,tmp,home/node,app,root}
 chmod 1777 "$root/tmp"
 
@@ -46,28 +48,7 @@ while [ ${#queue[@]} -gt 0 ]; do
   done
 done
 
-npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")/lib/node_modules/npm
-if [ -d "$npm_dir" ]; then
-  mkdir -p "$root/usr/local/lib/node_modules"
-  cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
-  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
-fi
-
-for applet in sh ls cat cp mv rm mkdir chmod chown ln env wget sleep echo test grep sed id kill ps find tr; do
-  ln -sf busybox "$root/bin/$applet"
-done
-
-mkdir -p "$root/etc/ssl/certs"
-[ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
-chown 1000:1000 "$root/home/node"
-
-tar -C "$root" -c . | docker import \
-  --platform "$platform" \
-  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
-  --change "ENV NODE_VERSION=$(node -p 'require(process.argv[1]).version' "$node_dir/package.json")" \
-  --change 'WORKDIR /app' \
-  --change 'CMD ["node"]' \
-  - "$tag" >/dev/null
-echo "$tag"
+rootfs_add_npm "$root"
+rootfs_finish "$root"
+rootfs_import "$root" "$tag" "$(node -p 'require(process.argv[1]).version' "$node_dir/package.json")" \
+  /usr/local/bin:/usr/bin:/bin --platform "$platform"
