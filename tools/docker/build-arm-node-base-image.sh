@@ -51,4 +51,4 @@ done
 rootfs_add_npm "$root"
 rootfs_finish "$root"
 rootfs_import "$root" "$tag" "$(node -p 'require(process.argv[1]).version' "$node_dir/package.json")" \
-  /usr/local/bin:/usr/bin:/bin --platform "$platform"
+  /usr/local/bin:/usr/bin:/bin "$platform"

@@ -26,11 +26,35 @@ rootfs_finish() {
   chown 1000:1000 "$root/home/node"
 }
 
-# rootfs_import ROOT TAG NODE_VERSION PATH [docker import options...]: the root as a one-layer image.
+# rootfs_import ROOT TAG NODE_VERSION PATH [PLATFORM]: the root as a one-layer image. With PLATFORM
+# (linux/arm64, linux/arm/v7) the image is loaded with that platform in its config, which
+# `docker import --platform` does not record on every engine.
 rootfs_import() {
-  local root=$1 tag=$2 version=$3 path=$4
-  shift 4
-  tar -C "$root" -c . | docker import "$@" \
+  local root=$1 tag=$2 version=$3 path=$4 platform=${5:-}
+  if [ -n "$platform" ]; then
+    local dir diff_id config
+    dir=$(mktemp -d)
+    tar -C "$root" -cf "$dir/layer.tar" .
+    diff_id=sha256:$(sha256sum "$dir/layer.tar" | cut -d' ' -f1)
+    # shellcheck disable=SC2016 # a JavaScript program, not shell
+    config=$(node -e '
+      const [platform, diffId, path, version] = process.argv.slice(1);
+      const [os, architecture, variant] = platform.split("/");
+      console.log(JSON.stringify({
+        os, architecture, ...(variant ? { variant } : {}), created: new Date().toISOString(),
+        config: { Env: [`PATH=${path}`, `NODE_VERSION=${version}`], WorkingDir: "/app", Cmd: ["node"] },
+        rootfs: { type: "layers", diff_ids: [diffId] },
+      }));' "$platform" "$diff_id" "$path" "$version")
+    printf '%s' "$config" >"$dir/config.json"
+    mv "$dir/config.json" "$dir/$(sha256sum "$dir/config.json" | cut -d' ' -f1).json"
+    printf '[{"Config":"%s","RepoTags":["%s"],"Layers":["layer.tar"]}]' \
+      "$(basename "$dir"/*.json)" "$tag" >"$dir/manifest.json"
+    tar -C "$dir" -c manifest.json layer.tar "$(basename "$dir"/[0-9a-f]*.json)" | docker load --quiet >/dev/null
+    rm -rf "$dir"
+    echo "$tag"
+    return
+  fi
+  tar -C "$root" -c . | docker import \
     --change "ENV PATH=$path" \
     --change "ENV NODE_VERSION=$version" \
     --change 'WORKDIR /app' \
