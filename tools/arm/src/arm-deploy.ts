@@ -18,9 +18,7 @@ import {
   runStep,
   type AppName,
 } from '@growoff/images';
-import type { ArmTarget } from '@growoff/test-services';
-
-const CACHE = join(REPO_ROOT, 'node_modules/.cache/growoff-arm');
+import { readServicesDir, type ArmTarget } from '@growoff/test-services';
 
 /** The addons of a deploy, and which ones were cross-built or left out. */
 export interface ArmAddons {
@@ -83,20 +81,22 @@ async function crossBuild(dir: string, target: ArmTarget, log?: (l: string) => v
 
 /**
  * The app's production dependencies for an arm target: the same `pnpm deploy --prod` as the images,
- * with every native addon rebuilt by the cross compilers. Kept in node_modules/.cache until the
- * lockfile, a manifest or the target's Node changes; the app's bundle is copied in at each call.
+ * with every native addon rebuilt by the cross compilers. Kept in the services' state dir (beside the
+ * arm Node packages, so a fresh clone on this machine reuses it) until the lockfile, a manifest or
+ * the target's Node changes; the app's bundle is copied in at each call.
  */
 export async function armDeployment(
   app: AppName,
   target: ArmTarget,
   log?: (l: string) => void,
 ): Promise<ArmDeployment> {
-  const dir = join(CACHE, `${app}-${target.arch}-${target.nodeVersion}-${deployKey(app)}`);
+  const cache = join(readServicesDir(), 'arm', 'deploy');
+  const dir = join(cache, `${app}-${target.arch}-${target.nodeVersion}-${deployKey(app)}`);
   const addonsFile = join(dir, 'addons.json');
   if (!existsSync(addonsFile)) {
     const source = await deployedDependencies(app, log);
-    mkdirSync(CACHE, { recursive: true });
-    const fresh = mkdtempSync(join(CACHE, `.${app}-${target.arch}-`));
+    mkdirSync(cache, { recursive: true });
+    const fresh = mkdtempSync(join(cache, `.${app}-${target.arch}-`));
     try {
       cpSync(source, fresh, { recursive: true, verbatimSymlinks: true });
       const addons: ArmAddons = { built: [], dropped: [] };
@@ -114,8 +114,8 @@ export async function armDeployment(
         }
       }
       writeFileSync(join(fresh, 'addons.json'), JSON.stringify(addons));
-      for (const old of readdirSync(CACHE).filter((n) => n.startsWith(`${app}-${target.arch}-`))) {
-        rmSync(join(CACHE, old), { recursive: true, force: true });
+      for (const old of readdirSync(cache).filter((n) => n.startsWith(`${app}-${target.arch}-`))) {
+        rmSync(join(cache, old), { recursive: true, force: true });
       }
       if (!existsSync(addonsFile)) renameSync(fresh, dir);
     } finally {

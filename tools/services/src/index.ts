@@ -22,6 +22,11 @@ export { ensureDebianPackages, type DebianNeed } from './apt';
 export { ARM_ARCHES, armNode, ensureArm, getArm, type ArmArch, type ArmInfo, type ArmTarget } from './arm';
 export type { Services, ServiceName } from './state';
 
+/** The shared services' state dir (where services.json is), for caches that belong beside them. */
+export function readServicesDir(): string {
+  return readState().dir;
+}
+
 /**
  * The address of a running shared service, for integration tests. Throws a message that says
  * how to start it when it is not running.
