@@ -39,7 +39,7 @@ afterAll(() => {
 });
 
 /** Under emulation on a shared machine, a start and its first health checks take minutes. */
-const waitHealthy = (name: string) => waitContainerHealthy(name, docker.host, 240_000);
+const waitHealthy = (name: string) => waitContainerHealthy(name, docker.host, 400_000);
 
 /** What each app needs to come up healthy, on the host network beside the shared services. */
 async function appEnv(
@@ -140,16 +140,32 @@ describe.each(ARM_ARCHES)('the app images for %s, built from the local arm base 
     expect(loaded).toBe(`${target.nodeArch} i2c-bus loads`);
   });
 
-  it.each(APP_NAMES)('%s: runs under emulation until its health check passes', async (app) => {
-    const name = `growoff-arm-${app}-${arch}-${suffix}`;
-    const { env: appEnvironment, volumes } = await appEnv(app, arch);
-    const args = ['run', '--detach', '--name', name, '--network', 'host', '--health-interval', '2s'];
-    for (const [k, v] of Object.entries(appEnvironment)) args.push('--env', `${k}=${v}`);
-    for (const v of volumes) args.push('--volume', v);
-    dockerCli(...args, built.get(app)!);
-    containers.push(name);
-    await waitHealthy(name);
-  });
+  it.each(APP_NAMES)(
+    '%s: runs under emulation until its health check passes',
+    { timeout: 450_000 },
+    async (app) => {
+      const name = `growoff-arm-${app}-${arch}-${suffix}`;
+      const { env: appEnvironment, volumes } = await appEnv(app, arch);
+      // The image's 10 s health-check timeout is a Pi's: under qemu here, Node alone can take longer to start.
+      const args = [
+        'run',
+        '--detach',
+        '--name',
+        name,
+        '--network',
+        'host',
+        '--health-interval',
+        '10s',
+        '--health-timeout',
+        '120s',
+      ];
+      for (const [k, v] of Object.entries(appEnvironment)) args.push('--env', `${k}=${v}`);
+      for (const v of volumes) args.push('--volume', v);
+      dockerCli(...args, built.get(app)!);
+      containers.push(name);
+      await waitHealthy(name);
+    },
+  );
 
   it('stay within their size budget over the arm base image', () => {
     const measured = imageSizes(
