@@ -203,6 +203,16 @@ export function getArm(dir = readState().dir): ArmInfo {
   return info;
 }
 
+/**
+ * Whether the target's Node is one the apps support (the workspace's engines, Node 20.19+). The npm
+ * registry's newest armv7 build, 20.11, is not: it lacks zlib.crc32, which the core's and the
+ * tunnel's bundles import. The modules themselves run the image's Node 22 on both CPUs.
+ */
+export function runsTheApps(target: ArmTarget): boolean {
+  const [major = 0, minor = 0] = target.nodeVersion.split('.').map(Number);
+  return major > 20 || (major === 20 && minor >= 19);
+}
+
 /** The command that runs the target's Node here: qemu-user with the target's libraries as its root. */
 export function armNode(target: ArmTarget): string[] {
   return [target.qemu, '-L', target.sysroot, join(target.nodeDir, 'bin/node')];
