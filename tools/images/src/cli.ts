@@ -12,7 +12,7 @@ Images are tagged <PREFIX><app>:<version> (PREFIX default growoff/); apps: ${APP
 --deps source (default) builds everything in the image's build stage (needs BuildKit/buildx);
 --deps prepared deploys the production dependencies here (same architecture and Node ABI as the base).
 --variant also measures <PREFIX><app>:<version><SUFFIX> over BASE, as another column when it is another
-platform (e.g. --variant -arm64=growoff/node-base:local-arm64 --variant -armv7=growoff/node-base:local-armv7).
+platform (e.g. --variant=-arm64=growoff/node-base:local-arm64 --variant=-armv7=growoff/node-base:local-armv7).
 DOCKER_HOST selects the engine.`;
 
 function apps(names: string[]): AppName[] {
