@@ -4,6 +4,8 @@
 # CA certificates and a `node` user (uid 1000), imported as one layer.
 # Usage: build-node-base-image.sh [TAG]   (DOCKER_HOST selects the engine; default TAG growoff/node-base:local)
 set -euo pipefail
+# shellcheck source=tools/docker/node-rootfs.sh
+source "$(dirname "$0")/node-rootfs.sh"
 
 tag=${1:-growoff/node-base:local}
 node_bin=$(readlink -f "$(command -v node)")
@@ -26,29 +28,8 @@ ldd "$node_bin" | awk '/=>/ { print $3 } !/=>/ && /^[ \t]*\// { print $1 }' | wh
   cp -L "$lib" "$root$lib"
 done
 
-npm_dir=$(dirname "$(dirname "$node_bin")")/lib/node_modules/npm
-if [ -d "$npm_dir" ]; then
-  mkdir -p "$root/usr/local/lib/node_modules"
-  cp -a "$npm_dir" "$root/usr/local/lib/node_modules/npm"
-  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
-fi
-
+rootfs_add_npm "$root"
 cp "$busybox" "$root/bin/busybox"
-for applet in sh ls cat cp mv rm mkdir chmod chown ln env wget sleep echo test grep sed id kill ps; do
-  ln -s busybox "$root/bin/$applet"
-done
 ln -s /bin "$root/usr/bin"
-
-mkdir -p "$root/etc/ssl/certs"
-[ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
-printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnode:x:1000:\nnogroup:x:65534:\n' >"$root/etc/group"
-chown 1000:1000 "$root/home/node"
-
-tar -C "$root" -c . | docker import \
-  --change 'ENV PATH=/usr/local/bin:/bin' \
-  --change 'ENV NODE_VERSION='"$("$node_bin" --version | tr -d v)" \
-  --change 'WORKDIR /app' \
-  --change 'CMD ["node"]' \
-  - "$tag" >/dev/null
-echo "$tag"
+rootfs_finish "$root"
+rootfs_import "$root" "$tag" "$("$node_bin" --version | tr -d v)" /usr/local/bin:/bin

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAppName, type AppName } from './apps';
 import { ImageError, type ImageErrorCode } from './image-error';
+import { labelPlatform } from './platform-label';
 import { REPO_ROOT, appDir, appVersion, revision } from './workspace';
 
 export const DEFAULT_BASE_IMAGE = 'node:22-bookworm-slim';
@@ -34,6 +35,17 @@ export interface BuildImageOptions {
    * Dockerfile's own .dockerignore, a toolchain or apt in the base image, and the npm registry).
    */
   deps?: 'prepared' | 'source';
+  /**
+   * The image's platform (`linux/arm64`, `linux/arm/v7`) when the base image is of another CPU than
+   * the engine's; default the engine's own.
+   */
+  platform?: string;
+  /**
+   * For 'prepared' on another CPU: the production dependencies made for it (e.g. cross-built by
+   * @growoff/arm) and the target Node's `process.arch` and `process.versions.modules`, which the
+   * build stage checks. Default: `pnpm deploy` on this machine, for its own CPU and Node.
+   */
+  preparedFor?: { dir: string; arch: string; modules: string };
   /** DOCKER_HOST for the docker CLI; default the environment's. */
   dockerHost?: string;
   /** Build the app's bundle first (tsup); default true. */
@@ -49,7 +61,8 @@ export interface BuiltImage {
   seconds: number;
 }
 
-function run(
+/** Runs a build tool; fails with `code` and the tool's last output lines. */
+export function runStep(
   cmd: string,
   args: string[],
   opts: {
@@ -91,7 +104,7 @@ const DEPLOY_CACHE = join(REPO_ROOT, 'node_modules/.cache/growoff-images');
  * What an app's production dependencies depend on: the lockfile, the manifests of the app and the
  * workspace libraries, and the Node that builds the native addon.
  */
-function deployKey(app: AppName): string {
+export function deployKey(app: AppName): string {
   const hash = createHash('sha256');
   const manifests = [
     'pnpm-lock.yaml',
@@ -109,14 +122,14 @@ function deployKey(app: AppName): string {
  * The app's `pnpm deploy --prod` (flat node_modules, the native addon built here), kept in
  * node_modules/.cache until its key changes: the deploy is the slow part of an image build.
  */
-async function deployedDependencies(app: AppName, log?: (l: string) => void): Promise<string> {
+export async function deployedDependencies(app: AppName, log?: (l: string) => void): Promise<string> {
   const cached = join(DEPLOY_CACHE, `${app}-${deployKey(app)}`);
   if (existsSync(cached)) return cached;
   mkdirSync(DEPLOY_CACHE, { recursive: true });
   const fresh = mkdtempSync(join(DEPLOY_CACHE, `.${app}-`));
   try {
     // pnpm deploy installs from the shared store; the workspace's pnpm lock keeps it one at a time.
-    await run(
+    await runStep(
       'flock',
       [
         '/tmp/growoff-pnpm.lock',
@@ -146,14 +159,24 @@ async function deployedDependencies(app: AppName, log?: (l: string) => void): Pr
  * The build context of APP_DEPS=prepared: the app's production dependencies with its bundle, the
  * marker the build stage checks, and the stage scripts.
  */
-async function prepareContext(app: AppName, dir: string, log?: (l: string) => void): Promise<void> {
+async function prepareContext(
+  app: AppName,
+  dir: string,
+  preparedFor: BuildImageOptions['preparedFor'],
+  log?: (l: string) => void,
+): Promise<void> {
   const deployDir = join(dir, '.prepared/app');
-  cpSync(await deployedDependencies(app, log), deployDir, { recursive: true, verbatimSymlinks: true });
+  const deps = preparedFor?.dir ?? (await deployedDependencies(app, log));
+  cpSync(deps, deployDir, { recursive: true, verbatimSymlinks: true });
   rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
   cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
   writeFileSync(
     join(dir, '.prepared/prepared.json'),
-    JSON.stringify({ app, arch: process.arch, modules: process.versions.modules }),
+    JSON.stringify({
+      app,
+      arch: preparedFor?.arch ?? process.arch,
+      modules: preparedFor?.modules ?? process.versions.modules,
+    }),
   );
   mkdirSync(join(dir, 'tools/images'), { recursive: true });
   cpSync(join(REPO_ROOT, 'tools/images/stage'), join(dir, 'tools/images/stage'), { recursive: true });
@@ -170,7 +193,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const env = options.dockerHost ? { ...process.env, DOCKER_HOST: options.dockerHost } : process.env;
 
   if (options.buildApp ?? true) {
-    await run('pnpm', ['--filter', `@growoff/${app}`, 'run', 'build'], {
+    await runStep('pnpm', ['--filter', `@growoff/${app}`, 'run', 'build'], {
       cwd: REPO_ROOT,
       code: 'IMAGE_APP_BUILD_FAILED',
       what: `building @growoff/${app}`,
@@ -180,7 +203,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
 
   const context = deps === 'prepared' ? mkdtempSync(join(tmpdir(), `growoff-image-${app}-`)) : REPO_ROOT;
   try {
-    if (deps === 'prepared') await prepareContext(app, context, log);
+    if (deps === 'prepared') await prepareContext(app, context, options.preparedFor, log);
     const args = [
       'build',
       '--file',
@@ -199,13 +222,14 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       `REVISION=${rev}`,
       context,
     ];
-    await run('docker', args, {
+    await runStep('docker', args, {
       cwd: REPO_ROOT,
       env,
       code: 'IMAGE_BUILD_FAILED',
       what: `docker build of ${tag}`,
       log,
     });
+    if (options.platform) labelPlatform(tag, options.platform, env);
   } finally {
     if (deps === 'prepared') rmSync(context, { recursive: true, force: true });
   }

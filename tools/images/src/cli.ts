@@ -8,11 +8,13 @@ import { appVersion } from './workspace';
 
 const USAGE = `usage:
   image build <app...> [--base-image IMAGE] [--deps source|prepared] [--repository PREFIX] [--skip-app-build]
-  image sizes [app...] [--base-image IMAGE] [--repository PREFIX]
+  image sizes [app...] [--base-image IMAGE] [--repository PREFIX] [--variant SUFFIX=BASE...]
   image builds --projects JSON | --published JSON
 Images are tagged <PREFIX><app>:<version> (PREFIX default growoff/); apps: ${APP_NAMES.join(', ')}.
 --deps source (default) builds everything in the image's build stage (needs BuildKit/buildx);
 --deps prepared deploys the production dependencies here (same architecture and Node ABI as the base).
+--variant also measures <PREFIX><app>:<version><SUFFIX> over BASE, as another column when it is another
+platform (e.g. --variant=-arm64=growoff/node-base:local-arm64 --variant=-armv7=growoff/node-base:local-armv7).
 DOCKER_HOST selects the engine.
 \`builds\` prints, as JSON, how CI builds the images (the apps' and Telegraf's) of the given Nx projects
 (a JSON array of names, at their package versions) or of a release's published packages (changesets'
@@ -35,6 +37,7 @@ async function main(): Promise<number> {
       repository: { type: 'string', default: 'growoff/' },
       projects: { type: 'string' },
       published: { type: 'string' },
+      variant: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -85,11 +88,20 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'sizes') {
+    const variants = values.variant.map((v) => {
+      const [suffix, base] = v.split('=');
+      if (!suffix || !base)
+        throw new ImageError('IMAGE_NOT_FOUND', `--variant takes SUFFIX=BASE, got '${v}'`);
+      return { suffix, base };
+    });
     const sizes = imageSizes(
-      apps(names).map((app) => ({ app, tag: tagOf(app) })),
+      apps(names).flatMap((app) => [
+        { app, tag: tagOf(app) },
+        ...variants.map((v) => ({ app, tag: `${tagOf(app)}${v.suffix}`, baseImage: v.base })),
+      ]),
       values['base-image'],
     );
-    console.log(formatSizes(sizes, values['base-image']));
+    console.log(formatSizes(sizes));
     return sizes.every((s) => s.withinBudget) ? 0 : 1;
   }
   console.error(USAGE);

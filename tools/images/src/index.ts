@@ -1,5 +1,13 @@
 export { APPS, APP_NAMES, isAppName, type AppName } from './apps';
-export { DEFAULT_BASE_IMAGE, buildImage, type BuildImageOptions, type BuiltImage } from './build-image';
+export {
+  DEFAULT_BASE_IMAGE,
+  buildImage,
+  deployKey,
+  deployedDependencies,
+  runStep,
+  type BuildImageOptions,
+  type BuiltImage,
+} from './build-image';
 export { imageBuildsOfProjects, imageBuildsOfRelease, type ImageBuild } from './image-builds';
 export { ImageError, type ImageErrorCode } from './image-error';
 export { formatSizes, imageSizes, type ImageSize } from './image-sizes';

@@ -30,6 +30,12 @@ export interface SpawnedApp {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  cwd?: string;
+  /** The Node to run instead of this process's, as a command line (e.g. another CPU's Node under qemu, `armNode(target)`). */
+  node?: readonly string[];
+}
+
 /**
  * `node <args>` (an entry such as `dist/main.js`, or flags and an entry) with exactly `env` plus PATH,
  * so nothing npm or the test runner sets (npm_package_version, NODE_ENV…) reaches it.
@@ -37,9 +43,11 @@ export interface SpawnedApp {
 export function spawnApp(
   args: string | readonly string[],
   env: Record<string, string | undefined>,
-  cwd?: string,
+  where: string | SpawnOptions = {},
 ): SpawnedApp {
-  const child = spawn(process.execPath, typeof args === 'string' ? [args] : [...args], {
+  const { cwd, node } = typeof where === 'string' ? { cwd: where, node: undefined } : where;
+  const [command, ...nodeArgs] = node ?? [process.execPath];
+  const child = spawn(command!, [...nodeArgs, ...(typeof args === 'string' ? [args] : args)], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,9 +97,13 @@ export function spawnApp(
 }
 
 /** An app's bundle (`<packageDir>/dist/main.js`, built by its `build` target) under plain `node`. */
-export function spawnBuiltApp(packageDir: string, env: Record<string, string | undefined>): SpawnedApp {
+export function spawnBuiltApp(
+  packageDir: string,
+  env: Record<string, string | undefined>,
+  options: { node?: readonly string[] } = {},
+): SpawnedApp {
   const main = join(packageDir, 'dist/main.js');
   if (!existsSync(main))
     throw new Error(`${main} is missing: build the app first (pnpm exec nx run <app>:build)`);
-  return spawnApp(main, env, packageDir);
+  return spawnApp(main, env, { cwd: packageDir, node: options.node });
 }

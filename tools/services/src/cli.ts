@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureArm } from './arm';
 import { down, status, up } from './runner';
 import { SERVICE_NAMES, readState, stateFile, type ServiceName } from './state';
 
@@ -59,8 +60,12 @@ function summarize(): { passed: number; failed: number; skipped: number } {
   return total;
 }
 
-/** The whole suite: format, services up, lint + typecheck + build + test through Nx, services down. */
-async function test(extra: string[]): Promise<number> {
+/**
+ * The whole suite: format, services up, lint + typecheck + build + test through Nx, services down.
+ * With `arm`, instead the arm checks (`test-arm` targets: the apps and images under qemu, tens of
+ * minutes), after setting up qemu, the cross toolchains, the arm Node and base images (made once).
+ */
+async function test(extra: string[], arm = false): Promise<number> {
   for (const dir of projectDirs()) rmSync(join(dir, RESULTS_FILE), { force: true });
   if (run('pnpm', ['exec', 'prettier', '--check', '.']) !== 0) {
     console.error('npm test: formatting differs; run `pnpm format`');
@@ -72,6 +77,7 @@ async function test(extra: string[]): Promise<number> {
     return 1;
   }
   const { started } = await up();
+  if (arm) ensureArm(readState().dir, readState().services.docker?.host);
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
@@ -94,10 +100,7 @@ async function test(extra: string[]): Promise<number> {
         'nx',
         'run-many',
         '-t',
-        'lint',
-        'typecheck',
-        'build',
-        'test',
+        ...(arm ? ['test-arm'] : ['lint', 'typecheck', 'build', 'test']),
         '--parallel=2',
         '--outputStyle=stream',
         ...extra,
@@ -133,10 +136,17 @@ async function main(): Promise<number> {
       console.log(JSON.stringify(state.services, null, 2));
       return 0;
     }
+    case 'arm':
+      console.log(JSON.stringify(ensureArm(readState().dir, readState().services.docker?.host), null, 2));
+      return 0;
     case 'test':
       return test(args);
+    case 'test-arm':
+      return test(args, true);
     default:
-      console.error(`usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | test`);
+      console.error(
+        `usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | arm | test | test-arm`,
+      );
       return 2;
   }
 }

@@ -9,7 +9,7 @@ export { startSshd, fingerprintOf, type SshdInfo, type SshdOptions } from './ssh
 export { startDockerd, ensureNodeBaseImage, NODE_BASE_IMAGE, type DockerInfo } from './dockerd';
 export { freePort, isAlive, portAnswers, stopProcess, waitUntil } from './process';
 export { jsonWhenUp } from './json-when-up';
-export { spawnApp, spawnBuiltApp, type AppExit, type SpawnedApp } from './app-process';
+export { spawnApp, spawnBuiltApp, type AppExit, type SpawnedApp, type SpawnOptions } from './app-process';
 export {
   EXIT_SLACK_MS,
   sigtermAsBrokerStops,
@@ -17,7 +17,22 @@ export {
   type AppOnOwnBroker,
 } from './own-broker-app';
 export { ensureDebianPackages, type DebianNeed } from './apt';
+export {
+  ARM_ARCHES,
+  armNode,
+  ensureArm,
+  getArm,
+  runsTheApps,
+  type ArmArch,
+  type ArmInfo,
+  type ArmTarget,
+} from './arm';
 export type { Services, ServiceName } from './state';
+
+/** The shared services' state dir (where services.json is), for caches that belong beside them. */
+export function readServicesDir(): string {
+  return readState().dir;
+}
 
 /**
  * The address of a running shared service, for integration tests. Throws a message that says
@@ -32,4 +47,5 @@ export function getService<N extends ServiceName>(name: N): Services[N] {
   }
   return info as Services[N];
 }
+export { waitContainerHealthy } from './container-health';
 export { TopicWatch } from './topic-watch';

@@ -1,0 +1,1 @@
+export { armDeployment, type ArmAddons, type ArmDeployment } from './arm-deploy';
