@@ -148,6 +148,9 @@ export const ERROR_REGISTRY = {
   InvalidParameterException: code(400, false, 'ECR: a request parameter is not valid'),
   RepositoryNotFoundException: code(400, false, 'ECR: the repository does not exist'),
   ImageNotFoundException: code(400, false, 'ECR: the image does not exist in the repository'),
+  ImageAlreadyExistsException: code(400, false, 'ECR: the image already has this tag'),
+  ImageDigestDoesNotMatchException: code(400, false, 'ECR: the given digest is not the manifest\u2019s'),
+  LayersNotFoundException: code(400, false, 'ECR: the manifest names layers the repository lacks'),
   ServerException: code(500, true, 'ECR: the service failed'),
   REGISTRY_NOT_FOUND: code(404, false, 'the registry answered 404 for a repository or manifest'),
 } as const satisfies Record<string, ErrorCodeInfo>;
