@@ -44,11 +44,22 @@ export const ERROR_REGISTRY = {
   BAD_SIGNATURE: code(403, false, 'a signature names a trusted key but does not verify'),
   UNTRUSTED_KEY: code(403, false, 'no signature was made by a trusted key'),
   MALFORMED: code(400, false, 'not a DSSE v1 envelope: bad JSON, missing fields or bad base64'),
-  BAD_PAYLOAD: code(400, false, 'signed correctly, but the payload is not a valid release'),
+  BAD_PAYLOAD: code(400, false, 'signed correctly, but the payload is not a valid fleet document'),
   BAD_KEY: code(400, false, 'a PEM key that cannot be parsed or is not Ed25519'),
   NO_TRUSTED_KEYS: code(500, false, 'the trusted key file or folder is missing or holds no public key'),
-  REPLAYED: code(409, false, 'the release sequence is not above the one already accepted'),
+  REPLAYED: code(
+    409,
+    false,
+    'the document sequence is below the module floor or not above the one its topic already accepted',
+  ),
   WRONG_CHANNEL: code(409, false, 'the release is for another channel than this module follows'),
+  WRONG_MODULE: code(409, false, 'the pin or unpin names another module'),
+  WRONG_TARGET: code(
+    409,
+    false,
+    'the document does not belong on its topic (e.g. a channel release as a pin)',
+  ),
+  REVOKED: code(409, false, 'the release names a revoked image'),
 
   // The updater.
   IMAGE_REPO_MISMATCH: code(400, false, 'the release names an image outside the configured repository'),

@@ -12,7 +12,7 @@ describe('JSON Schema export', () => {
       'Request',
       'Response',
       'Event',
-      'ReleasePayload',
+      'FleetPayload',
       'DsseEnvelope',
       'ErrorCode',
       'EventType',

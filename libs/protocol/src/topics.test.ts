@@ -64,6 +64,10 @@ describe('topics', () => {
     expect(parseTopic(topics.events('m1'))).toEqual({ kind: 'events', moduleId: 'm1' });
     expect(parseTopic(topics.release('m1'))).toEqual({ kind: 'release', moduleId: 'm1' });
     expect(parseTopic(topics.fleetRelease('beta'))).toEqual({ kind: 'fleetRelease', channel: 'beta' });
+    expect(topics.fleetRevocations()).toBe('growoff/v1/fleet/revocations');
+    expect(topics.fleetKeys()).toBe('growoff/v1/fleet/keys');
+    expect(parseTopic(topics.fleetRevocations())).toEqual({ kind: 'fleetRevocations' });
+    expect(parseTopic(topics.fleetKeys())).toEqual({ kind: 'fleetKeys' });
   });
 
   it('returns null for topics outside the contract', () => {
@@ -77,6 +81,8 @@ describe('topics', () => {
       'growoff/v1/modules/m1/actuators/pump/get',
       'growoff/v1/modules//events',
       'growoff/v1/fleet/releases',
+      'growoff/v1/fleet/keys/extra',
+      'growoff/v1/fleet/revoked',
     ]) {
       expect(parseTopic(t)).toBeNull();
     }

@@ -45,6 +45,10 @@ export const topics = {
   alarms: (moduleId: string) => `${modulePrefix(moduleId)}alarms`,
   release: (moduleId: string) => `${modulePrefix(moduleId)}release`,
   fleetRelease: (channel: string) => `${TOPIC_ROOT}/fleet/releases/${segment('channel', channel)}`,
+  /** Retained, signed: every revoked release image (cumulative). */
+  fleetRevocations: () => `${TOPIC_ROOT}/fleet/revocations`,
+  /** Retained, signed: the trusted release keys (a key-set signed by a currently trusted key). */
+  fleetKeys: () => `${TOPIC_ROOT}/fleet/keys`,
   /** Subscription filters. */
   allActuatorSets: (moduleId: string) => `${modulePrefix(moduleId)}actuators/+/set`,
   allRequests: (moduleId: string, app: AppName) => `${modulePrefix(moduleId)}${segment('app', app)}/req/+`,
@@ -60,7 +64,9 @@ export type ParsedTopic =
   | { kind: 'events'; moduleId: string }
   | { kind: 'alarms'; moduleId: string }
   | { kind: 'release'; moduleId: string }
-  | { kind: 'fleetRelease'; channel: string };
+  | { kind: 'fleetRelease'; channel: string }
+  | { kind: 'fleetRevocations' }
+  | { kind: 'fleetKeys' };
 
 function isApp(value: string): value is AppName {
   return (APP_NAMES as readonly string[]).includes(value);
@@ -75,6 +81,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (rest[0] === 'fleet' && rest[1] === 'releases' && rest.length === 3) {
     return { kind: 'fleetRelease', channel: rest[2]! };
   }
+  if (rest[0] === 'fleet' && rest.length === 2 && rest[1] === 'revocations')
+    return { kind: 'fleetRevocations' };
+  if (rest[0] === 'fleet' && rest.length === 2 && rest[1] === 'keys') return { kind: 'fleetKeys' };
   if (rest[0] !== 'modules' || rest.length < 3) return null;
   const moduleId = rest[1]!;
   const [a, b, c] = rest.slice(2);

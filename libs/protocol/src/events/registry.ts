@@ -221,7 +221,15 @@ export const EVENT_REGISTRY = {
   'release.accepted': event(
     'info',
     'a signed release was accepted',
-    Type.Object({ source: S, version: S, image: S, sequence: N, inRollout: Type.Boolean() }),
+    Type.Object({
+      source: S,
+      name: opt(S),
+      kind: opt(S),
+      version: opt(S),
+      image: opt(S),
+      sequence: N,
+      inRollout: opt(Type.Boolean()),
+    }),
   ),
   'release.rejected': event(
     'warning',
@@ -229,6 +237,21 @@ export const EVENT_REGISTRY = {
     Type.Object({ source: S, code: Code, sequence: opt(N) }),
   ),
   'release.cleared': event('info', 'a pinned or channel release was cleared', Type.Object({ source: S })),
+  'release.revoked': event(
+    'warning',
+    'a signed revocation was accepted: the listed images are never installed again',
+    Type.Object({ sequence: N, images: Type.Array(S) }),
+  ),
+  'release.rollback_revoked': event(
+    'warning',
+    'the running image is revoked: rolling back to the last good release that is not',
+    Type.Object({ ...Release, to: opt(S), toVersion: opt(S) }),
+  ),
+  'keys.rotated': event(
+    'warning',
+    'a signed key-set was accepted: releases are verified against the new keys from now on',
+    Type.Object({ sequence: N, keyids: Type.Array(S) }),
+  ),
   'updater.error': event('error', 'an updater task failed', Type.Object({ code: Code })),
 
   // The updater: downloads.

@@ -11,12 +11,50 @@ export {
   type ReleaseKeyPair,
 } from './release-keys';
 export {
-  RELEASE_PAYLOAD_TYPE,
+  FLEET_PAYLOAD_TYPE,
+  LEGACY_RELEASE_PAYLOAD_TYPE,
   IMAGE_BY_DIGEST,
+  REVOKED_IMAGE,
   CHANNEL_PATTERN,
+  MODULE_ID_PATTERN,
+  FLEET_RELEASE_NAME,
+  RELEASE_APPS,
+  isFleetReleaseName,
+  imageMatchesRevoked,
   ReleaseApp,
   ReleaseImage,
-  ReleasePayload,
-} from './release-payload';
-export { signEnvelope, verifyEnvelope, decodeEnvelopePayload, type Signer } from './release-envelope';
+  ReleaseApps,
+  ChannelTarget,
+  ModuleTarget,
+  ReleaseDocument,
+  UnpinDocument,
+  RevokedRelease,
+  RevocationDocument,
+  KeySetDocument,
+  FleetPayload,
+  type FleetDocumentKind,
+} from './fleet-documents';
+export {
+  signEnvelope,
+  verifyEnvelope,
+  decodeEnvelopePayload,
+  assertFleetPayload,
+  type Signer,
+} from './release-envelope';
+export {
+  ReleaseDecision,
+  MemoryDecisionStore,
+  DOCUMENT_SLOTS,
+  payloadDigest,
+  installFloorOf,
+  type DocumentSlot,
+  type AcceptedDocument,
+  type DecisionState,
+  type DecisionStore,
+  type DecisionRejectionCode,
+  type DecisionVerdict,
+  type ReleaseRef,
+  type ReleaseTargets,
+  type ReleaseDecisionOptions,
+} from './release-decision';
 export { rolloutBucket, inRollout, ROLLOUT_BUCKETS } from './rollout';

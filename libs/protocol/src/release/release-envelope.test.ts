@@ -7,17 +7,21 @@ import { paeEncode } from './dsse';
 import { decodeEnvelopePayload, signEnvelope, verifyEnvelope } from './release-envelope';
 import { ReleaseError, type ReleaseErrorCode } from './release-error';
 import { generateReleaseKeyPair, keyIdOf, loadTrustedKeys, trustedKeyFromPem } from './release-keys';
-import { RELEASE_PAYLOAD_TYPE, type ReleasePayload } from './release-payload';
+import {
+  FLEET_PAYLOAD_TYPE,
+  LEGACY_RELEASE_PAYLOAD_TYPE,
+  type FleetPayload,
+  type ReleaseDocument,
+} from './fleet-documents';
 
 const DIGEST = 'a'.repeat(64);
-const payload: ReleasePayload = {
-  app: 'core',
-  version: '1.2.3',
-  image: `127.0.0.1:15000/growoff/core@sha256:${DIGEST}`,
-  channel: 'stable',
+const payload: ReleaseDocument = {
+  kind: 'release',
+  name: 'v1.2.3',
+  apps: { core: { version: '1.2.3', image: `127.0.0.1:15000/growoff/core@sha256:${DIGEST}` } },
+  target: { channel: 'stable', rollout: { percent: 25 } },
   sequence: 7,
   issuedAt: '2026-11-27T03:00:00.000Z',
-  rollout: { percent: 25 },
 };
 
 const keys = generateReleaseKeyPair();
@@ -36,7 +40,7 @@ function codeOf(fn: () => unknown): ReleaseErrorCode | undefined {
 describe('signEnvelope / verifyEnvelope', () => {
   it('round-trips a release signed with a trusted key', () => {
     const envelope = signEnvelope(payload, keys);
-    expect(envelope.payloadType).toBe(RELEASE_PAYLOAD_TYPE);
+    expect(envelope.payloadType).toBe(FLEET_PAYLOAD_TYPE);
     expect(envelope.signatures).toEqual([{ keyid: keys.keyid, sig: expect.any(String) }]);
     expect(verifyEnvelope(envelope, [keys.publicKeyPem])).toEqual(payload);
   });
@@ -55,12 +59,15 @@ describe('signEnvelope / verifyEnvelope', () => {
 
   it('accepts any of several trusted keys (rotation)', () => {
     const envelope = signEnvelope(payload, other);
-    expect(verifyEnvelope(envelope, [keys.publicKeyPem, other.publicKeyPem]).version).toBe('1.2.3');
+    expect(verifyEnvelope(envelope, [keys.publicKeyPem, other.publicKeyPem])).toEqual(payload);
   });
 
   it('refuses a tampered payload as BAD_SIGNATURE', () => {
     const envelope = signEnvelope(payload, keys);
-    const tampered = { ...payload, image: `evil.example/core@sha256:${'b'.repeat(64)}` };
+    const tampered = {
+      ...payload,
+      apps: { core: { version: '1.2.3', image: `evil.example/core@sha256:${'b'.repeat(64)}` } },
+    };
     const forged = { ...envelope, payload: Buffer.from(JSON.stringify(tampered)).toString('base64') };
     expect(codeOf(() => verifyEnvelope(forged, [keys.publicKeyPem]))).toBe('BAD_SIGNATURE');
   });
@@ -94,24 +101,87 @@ describe('signEnvelope / verifyEnvelope', () => {
     expect(codeOf(() => verifyEnvelope({ ...envelope, payload: '!!' }, trusted))).toBe('MALFORMED');
   });
 
-  it('refuses a correctly signed payload that is not a valid release as BAD_PAYLOAD', () => {
+  function signedRaw(body: unknown, payloadType = FLEET_PAYLOAD_TYPE) {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const body = Buffer.from(JSON.stringify({ ...payload, image: 'growoff/core:latest' }));
-    const sig = sign(null, paeEncode(RELEASE_PAYLOAD_TYPE, body), privateKey).toString('base64');
+    const bytes = Buffer.from(JSON.stringify(body));
+    const sig = sign(null, paeEncode(payloadType, bytes), privateKey).toString('base64');
     const envelope = {
-      payloadType: RELEASE_PAYLOAD_TYPE,
-      payload: body.toString('base64'),
+      payloadType,
+      payload: bytes.toString('base64'),
       signatures: [{ keyid: keyIdOf(publicKey), sig }],
     };
     const trusted = [trustedKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString())];
+    return { envelope, trusted };
+  }
+
+  it('refuses a correctly signed payload that is not a valid fleet document as BAD_PAYLOAD', () => {
+    const tagged = { core: { version: '1.2.3', image: 'growoff/core:latest' } };
+    const { envelope, trusted } = signedRaw({ ...payload, apps: tagged });
     expect(codeOf(() => verifyEnvelope(envelope, trusted))).toBe('BAD_PAYLOAD');
-    expect(decodeEnvelopePayload(envelope)).toMatchObject({ image: 'growoff/core:latest' });
+    expect(decodeEnvelopePayload(envelope)).toMatchObject({ apps: tagged });
+    for (const bad of [
+      { ...payload, kind: 'promote' },
+      { ...payload, apps: {} },
+      { ...payload, name: 'v1.2' },
+      { ...payload, name: 'v1.2.3-beta1' },
+      { ...payload, target: { module: 'a/b' } },
+      { ...payload, target: { channel: 'stable', rollout: { percent: 5 }, module: 'm1' } },
+      { kind: 'unpin', sequence: 3, issuedAt: payload.issuedAt },
+      {
+        kind: 'revocation',
+        sequence: 3,
+        issuedAt: payload.issuedAt,
+        revoked: [{ image: 'core:bad', name: 'v1', reason: 'x' }],
+      },
+      { kind: 'key-set', sequence: 3, issuedAt: payload.issuedAt, keys: [] },
+    ]) {
+      const raw = signedRaw(bad);
+      expect(
+        codeOf(() => verifyEnvelope(raw.envelope, raw.trusted)),
+        JSON.stringify(bad),
+      ).toBe('BAD_PAYLOAD');
+    }
+  });
+
+  it('refuses the old single-app release type as BAD_PAYLOAD, even when well signed', () => {
+    const old = {
+      app: 'core',
+      version: '1.2.3',
+      image: payload.apps.core!.image,
+      channel: 'stable',
+      sequence: 9,
+      issuedAt: payload.issuedAt,
+      rollout: { percent: 100 },
+    };
+    const { envelope, trusted } = signedRaw(old, LEGACY_RELEASE_PAYLOAD_TYPE);
+    expect(codeOf(() => verifyEnvelope(envelope, trusted))).toBe('BAD_PAYLOAD');
+  });
+
+  it('signs and verifies each kind of fleet document', () => {
+    const issued = { sequence: 11, issuedAt: payload.issuedAt };
+    const docs = [
+      { kind: 'release', ...issued, name: 'v2.0.0-rc1', apps: payload.apps, target: { module: 'cab-1' } },
+      { kind: 'unpin', ...issued, module: 'cab-1' },
+      {
+        kind: 'revocation',
+        ...issued,
+        revoked: [{ image: `sha256:${DIGEST}`, name: 'v1.2.3', reason: 'bad pump timing' }],
+      },
+      { kind: 'key-set', ...issued, keys: [keys.publicKeyPem, other.publicKeyPem] },
+    ] satisfies FleetPayload[];
+    for (const doc of docs) expect(verifyEnvelope(signEnvelope(doc, keys), [keys.publicKeyPem])).toEqual(doc);
   });
 
   it('refuses to sign a payload modules would refuse', () => {
     expect(codeOf(() => signEnvelope({ ...payload, sequence: 1.5 }, keys))).toBe('BAD_PAYLOAD');
-    expect(codeOf(() => signEnvelope({ ...payload, rollout: { percent: 101 } }, keys))).toBe('BAD_PAYLOAD');
-    expect(codeOf(() => signEnvelope({ ...payload, channel: 'a/b' }, keys))).toBe('BAD_PAYLOAD');
+    expect(
+      codeOf(() =>
+        signEnvelope({ ...payload, target: { channel: 'stable', rollout: { percent: 101 } } }, keys),
+      ),
+    ).toBe('BAD_PAYLOAD');
+    expect(
+      codeOf(() => signEnvelope({ ...payload, target: { channel: 'a/b', rollout: { percent: 1 } } }, keys)),
+    ).toBe('BAD_PAYLOAD');
   });
 });
 

@@ -3,7 +3,16 @@ import { Value } from '@sinclair/typebox/value';
 import { decodeBase64, DsseEnvelope, paeEncode } from './dsse';
 import { ReleaseError } from './release-error';
 import { keyIdOf, parsePrivateKey, trustedKeyFromPem, type TrustedKey } from './release-keys';
-import { RELEASE_PAYLOAD_TYPE, ReleasePayload } from './release-payload';
+import {
+  FLEET_PAYLOAD_TYPE,
+  KeySetDocument,
+  LEGACY_RELEASE_PAYLOAD_TYPE,
+  ReleaseDocument,
+  RevocationDocument,
+  UnpinDocument,
+  type FleetDocumentKind,
+  type FleetPayload,
+} from './fleet-documents';
 
 export interface Signer {
   /** PKCS#8 PEM (or KeyObject) of the Ed25519 signing key. */
@@ -12,31 +21,32 @@ export interface Signer {
   keyid?: string;
 }
 
-/** Signs a release as a DSSE v1 envelope; refuses (BAD_PAYLOAD) a payload that modules would refuse. */
-export function signEnvelope(payload: ReleasePayload, signer: Signer): DsseEnvelope {
-  assertReleasePayload(payload);
+/** Signs a fleet document as a DSSE v1 envelope; refuses (BAD_PAYLOAD) a payload that modules would refuse. */
+export function signEnvelope(payload: FleetPayload, signer: Signer): DsseEnvelope {
+  assertFleetPayload(payload);
   const privateKey = parsePrivateKey(signer.privateKeyPem);
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
-  const sig = sign(null, paeEncode(RELEASE_PAYLOAD_TYPE, body), privateKey);
+  const sig = sign(null, paeEncode(FLEET_PAYLOAD_TYPE, body), privateKey);
   return {
-    payloadType: RELEASE_PAYLOAD_TYPE,
+    payloadType: FLEET_PAYLOAD_TYPE,
     payload: body.toString('base64'),
     signatures: [{ keyid: signer.keyid ?? keyIdOf(privateKey), sig: sig.toString('base64') }],
   };
 }
 
 /**
- * Verifies a release envelope (parsed JSON, or the raw text/bytes of an MQTT message) against the
+ * Verifies a fleet document envelope (parsed JSON, or the raw text/bytes of an MQTT message) against the
  * trusted keys and returns its payload. A signature counts when a trusted key verifies it; the
  * keyid only picks which keys to try (an empty keyid tries them all). Throws a ReleaseError:
  * MALFORMED, UNSIGNED, UNTRUSTED_KEY (no signature from a trusted key), BAD_SIGNATURE (a trusted
- * key's signature that does not verify) or BAD_PAYLOAD (verified, but not a valid release).
- * Replay (a lower sequence) is the caller's check: it needs the last applied sequence.
+ * key's signature that does not verify) or BAD_PAYLOAD (verified, but not a valid fleet document,
+ * including the old single-app release payloadType). Binding (channel, module) and replay (the
+ * sequence floor) are the caller's checks: `ReleaseDecision` makes them.
  */
 export function verifyEnvelope(
   envelope: unknown,
   trustedKeys: ReadonlyArray<TrustedKey | string>,
-): ReleasePayload {
+): FleetPayload {
   const parsed = parseEnvelope(envelope);
   if (parsed.signatures.length === 0)
     throw new ReleaseError('UNSIGNED', 'the release envelope is not signed');
@@ -70,18 +80,23 @@ export function verifyEnvelope(
         );
   }
 
-  if (parsed.payloadType !== RELEASE_PAYLOAD_TYPE) {
-    throw new ReleaseError('BAD_PAYLOAD', `unexpected payloadType ${parsed.payloadType}`, {
-      payloadType: parsed.payloadType,
-    });
+  if (parsed.payloadType !== FLEET_PAYLOAD_TYPE) {
+    const legacy = parsed.payloadType === LEGACY_RELEASE_PAYLOAD_TYPE;
+    throw new ReleaseError(
+      'BAD_PAYLOAD',
+      legacy
+        ? `the old single-app release type ${parsed.payloadType} is no longer accepted; sign a fleet document`
+        : `unexpected payloadType ${parsed.payloadType}`,
+      { payloadType: parsed.payloadType },
+    );
   }
   let payload: unknown;
   try {
     payload = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ReleaseError('BAD_PAYLOAD', 'the release payload is not JSON');
+    throw new ReleaseError('BAD_PAYLOAD', 'the document payload is not JSON');
   }
-  assertReleasePayload(payload);
+  assertFleetPayload(payload);
   return payload;
 }
 
@@ -92,7 +107,7 @@ export function decodeEnvelopePayload(envelope: unknown): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw new ReleaseError('BAD_PAYLOAD', 'the release payload is not JSON');
+    throw new ReleaseError('BAD_PAYLOAD', 'the document payload is not JSON');
   }
 }
 
@@ -115,10 +130,26 @@ function parseEnvelope(envelope: unknown): DsseEnvelope {
   return value;
 }
 
-function assertReleasePayload(payload: unknown): asserts payload is ReleasePayload {
-  if (!Value.Check(ReleasePayload, payload)) {
-    const errors = [...Value.Errors(ReleasePayload, payload)].map((e) => `${e.path || '/'} ${e.message}`);
-    throw new ReleaseError('BAD_PAYLOAD', `invalid release payload: ${errors.slice(0, 3).join('; ')}`, {
+const SCHEMAS = {
+  release: ReleaseDocument,
+  unpin: UnpinDocument,
+  revocation: RevocationDocument,
+  'key-set': KeySetDocument,
+} as const;
+
+/** Checks a payload against the schema of its `kind`, so the errors name the wrong field. */
+export function assertFleetPayload(payload: unknown): asserts payload is FleetPayload {
+  const kind = (payload as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(SCHEMAS, kind)) {
+    throw new ReleaseError(
+      'BAD_PAYLOAD',
+      `the payload's kind ${JSON.stringify(kind)} is not one of ${Object.keys(SCHEMAS).join(', ')}`,
+    );
+  }
+  const schema = SCHEMAS[kind as FleetDocumentKind];
+  if (!Value.Check(schema, payload)) {
+    const errors = [...Value.Errors(schema, payload)].map((e) => `${e.path || '/'} ${e.message}`);
+    throw new ReleaseError('BAD_PAYLOAD', `invalid ${kind} document: ${errors.slice(0, 3).join('; ')}`, {
       errors,
     });
   }
