@@ -36,6 +36,16 @@ export class EcrImages {
       region: io.env.AWS_REGION ?? 'eu-central-1',
       endpoint: io.env.GROWOFF_ECR_ENDPOINT || undefined,
       maxAttempts: 2,
+      // The SDK's chain reads process.env; credentials given in the command's environment come first.
+      ...(io.env.AWS_ACCESS_KEY_ID && io.env.AWS_SECRET_ACCESS_KEY
+        ? {
+            credentials: {
+              accessKeyId: io.env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: io.env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: io.env.AWS_SESSION_TOKEN,
+            },
+          }
+        : {}),
     });
   }
 

@@ -1,5 +1,4 @@
 import { loadTrustedKeys, topics } from '@growoff/protocol';
-import { createPublicKey } from 'node:crypto';
 import { resolvePath, type CliIo } from '../cli-io';
 import { fleetContext, type StoreFlags } from '../fleet-context';
 import { FleetError } from '../fleet-error';
@@ -22,9 +21,7 @@ export async function rotateKeysCommand(
     throw new FleetError('FLEET_USAGE', '--keys FILE|DIR (the public keys to trust from now on) is required');
   const keys = loadTrustedKeys(resolvePath(io, flags.keys));
   const context = fleetContext(io, session, flags);
-  const pems = keys.map((k) =>
-    createPublicKey(k.publicKey).export({ type: 'spki', format: 'pem' }).toString(),
-  );
+  const pems = keys.map((k) => k.publicKey.export({ type: 'spki', format: 'pem' }).toString());
   const topic = topics.fleetKeys();
   const current = await readRetainedDocument(session, topic, context.keys);
   const { payload, envelope } = await signAndPublish(
