@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Docker from 'dockerode';
 import {
   AppLink,
   createEvent,
   describeError,
   loadTrustedKeys,
+  ReleaseDecision,
   settleWithin,
   topics,
+  type DocumentSlot,
+  type FleetPayload,
   type RegisteredEvent,
-  type TrustedKey,
 } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
 import { ImagePuller } from './engine/image-puller';
@@ -23,7 +26,7 @@ import {
   type ManagedAppId,
   type ReleaseRef,
 } from './journal/update-journal';
-import { DesiredRelease, type ReleaseSource } from './release/desired-release';
+import { readReleaseFloor } from './release/release-floor';
 import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
 
 export interface UpdaterStatus {
@@ -39,10 +42,16 @@ export interface UpdaterStatus {
     { current?: ReleaseRef; lastKnownGood?: ReleaseRef; phase: Phase; target?: ReleaseRef }
   >;
   release?: {
-    source: ReleaseSource | null;
+    source: 'pin' | 'channel' | null;
+    /** The fleet release name (`vX.Y.Z` or `vX.Y.Z-rcN`) that decides. */
+    name?: string;
     sequence?: number;
     channel?: string;
     outsideRollout?: { percent: number };
+    /** Apps whose target image is revoked (withheld). */
+    revokedApps?: string[];
+    /** The lowest document sequence this module accepts. */
+    floor: number;
   };
   registryTokens: number;
 }
@@ -66,11 +75,10 @@ export class Updater {
   readonly journal: UpdateJournal;
   private readonly docker: Docker;
   private readonly credentials: RegistryCredentials;
-  private readonly desired: DesiredRelease;
+  private readonly decision: ReleaseDecision;
   private readonly managers = new Map<ManagedAppId, AppManager>();
   private readonly phases = new Map<ManagedAppId, { phase: Phase; target?: ReleaseRef }>();
   private readonly coreStatus = new CoreStatusWatch();
-  private readonly trustedKeys: TrustedKey[];
   private readonly link: AppLink;
   private queue: Promise<unknown> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
@@ -82,20 +90,27 @@ export class Updater {
 
   constructor(private readonly options: UpdaterOptions) {
     const { config } = options;
-    this.trustedKeys = loadTrustedKeys(config.releaseKeysPath);
+    const trustedKeys = loadTrustedKeys(config.releaseKeysPath);
+    const installFloor = readReleaseFloor(config.releaseFloorFile ?? join(config.dataDir, 'release-floor'));
     this.journal = new UpdateJournal(config.dataDir);
     this.docker = new Docker(dockerConnection(config.dockerHost));
     this.credentials = new RegistryCredentials(
       options.tokenSource ?? ecrTokenSource({ region: config.awsRegion, endpoint: config.ecrEndpoint }),
     );
-    this.desired = new DesiredRelease({
+    // The journal is the decision's one record: floor, accepted document per topic, revoked images
+    // and an accepted key-set (which then replaces the configured keys).
+    this.decision = new ReleaseDecision({
       moduleId: config.moduleId,
       channel: config.channel,
-      trustedKeys: this.trustedKeys,
+      trustedKeys,
+      installFloor,
       imageRepos: { core: config.coreImageRepo, telegraf: config.telegrafImageRepo },
-      sequences: this.journal,
+      store: this.journal,
     });
-    const fleetTopic = topics.fleetRelease(config.channel);
+    const watchDocuments = (topic: string, slot: DocumentSlot) => ({
+      topic,
+      onMessage: (payload: Buffer) => this.onDocument(slot, payload),
+    });
     this.link = new AppLink({
       connection: config.mqtt,
       app: 'updater',
@@ -108,8 +123,10 @@ export class Updater {
         return fields;
       },
       watch: [
-        { topic: fleetTopic, onMessage: (payload) => this.onRelease('channel', payload) },
-        { topic: topics.release(config.moduleId), onMessage: (payload) => this.onRelease('pin', payload) },
+        watchDocuments(topics.fleetKeys(), 'keys'),
+        watchDocuments(topics.fleetRevocations(), 'revocations'),
+        watchDocuments(topics.fleetRelease(config.channel), 'channel'),
+        watchDocuments(topics.release(config.moduleId), 'pin'),
         {
           topic: topics.status(config.moduleId, 'core'),
           onMessage: (payload) => this.coreStatus.offer(payload),
@@ -155,12 +172,36 @@ export class Updater {
     this.checkRequested = true;
     return this.serialized(async () => {
       this.checkRequested = false;
-      const targets = this.desired.targets();
+      const targets = this.decision.targets().apps;
       for (const [app, manager] of this.managers) {
-        const target = targets[app];
+        this.rememberGood(app);
         const state = this.journal.app(app);
-        if (!target || state.pending || target.image === state.current?.image) continue;
-        if (state.failedImages.includes(target.image)) continue;
+        if (state.pending) continue;
+        const running = state.current;
+        let target = targets[app];
+        if (
+          running &&
+          this.decision.isRevoked(running.image) &&
+          (!target || target.image === running.image)
+        ) {
+          target = this.lastGoodNotRevoked(app, running.image);
+          this.emit(
+            'release.rollback_revoked',
+            'warning',
+            target
+              ? `${app} ${running.version} is revoked: rolling back to ${target.version}`
+              : `${app} ${running.version} is revoked, and no good release that is not revoked is known`,
+            {
+              app,
+              version: running.version,
+              image: running.image,
+              to: target?.image,
+              toVersion: target?.version,
+            },
+          );
+        }
+        if (!target || target.image === running?.image) continue;
+        if (state.failedImages.includes(target.image) || this.decision.isRevoked(target.image)) continue;
         const result = await manager.install(target);
         this.lastResult = { result, version: target.version, ts: Date.now() };
         this.publishStatus();
@@ -180,21 +221,26 @@ export class Updater {
         target: phase.target,
       };
     }
-    const targets = this.desired.targets();
+    const targets = this.decision.targets();
+    const channelTarget =
+      targets.release && 'channel' in targets.release.target ? targets.release.target : undefined;
     return {
       state: 'online',
       version: this.options.version,
       current: apps.core?.current,
-      target: targets.core,
+      target: targets.apps.core,
       phase: apps.core?.phase ?? 'idle',
       lastResult: this.lastResult,
       ts: Date.now(),
       apps,
       release: {
         source: targets.source,
+        name: targets.release?.name,
         sequence: targets.release?.sequence,
-        channel: targets.release?.channel,
+        channel: channelTarget?.channel,
         outsideRollout: targets.outsideRollout,
+        revokedApps: targets.revokedApps,
+        floor: this.decision.floor,
       },
       registryTokens: this.credentials.issued,
     };
@@ -210,41 +256,94 @@ export class Updater {
     return this.journal.history();
   }
 
-  private onRelease(source: ReleaseSource, payload: Buffer): void {
-    const verdict = this.desired.offer(source, payload);
+  /** A retained signed document on one of the release topics: verified, bound, then acted on. */
+  private onDocument(slot: DocumentSlot, payload: Buffer): void {
+    const verdict = this.decision.offer(slot, payload);
+    if (verdict.kind === 'unchanged') return;
     if (verdict.kind === 'rejected') {
       this.emit(
         'release.rejected',
         'warning',
-        `refused a ${source} release: ${verdict.code}: ${verdict.message}`,
+        `refused a ${slot} document: ${verdict.code}: ${verdict.message}`,
         {
-          source,
+          source: slot,
           code: verdict.code,
           sequence: verdict.sequence,
         },
       );
       return;
     }
-    if (verdict.kind === 'unchanged') return;
-    if (verdict.kind === 'accepted') {
-      const p = verdict.payload;
-      this.emit(
-        'release.accepted',
-        'info',
-        `${source} release ${p.app} ${p.version} (sequence ${p.sequence}, rollout ${p.rollout.percent}%)`,
-        {
-          source,
-          version: p.version,
-          image: p.image,
-          sequence: p.sequence,
-          inRollout: this.desired.targets().source !== null,
-        },
-      );
-    } else {
-      this.emit('release.cleared', 'info', `the ${source} release was cleared`, { source });
-    }
+    this.announce(slot, verdict.document);
     this.publishStatus();
     void this.check();
+  }
+
+  private announce(slot: DocumentSlot, doc: FleetPayload): void {
+    switch (doc.kind) {
+      case 'release': {
+        const apps = Object.entries(doc.apps).map(([app, ref]) => `${app} ${ref.version}`);
+        const core = doc.apps.core;
+        const targets = this.decision.targets();
+        this.emit(
+          'release.accepted',
+          'info',
+          `${slot} release ${doc.name} (${apps.join(', ')}; sequence ${doc.sequence}${
+            'channel' in doc.target ? `, rollout ${doc.target.rollout.percent}%` : ''
+          })`,
+          {
+            source: slot,
+            kind: doc.kind,
+            name: doc.name,
+            version: core?.version,
+            image: core?.image,
+            sequence: doc.sequence,
+            inRollout: targets.release === doc,
+          },
+        );
+        return;
+      }
+      case 'unpin':
+        this.emit('release.cleared', 'info', `the pin was lifted (sequence ${doc.sequence})`, {
+          source: slot,
+          sequence: doc.sequence,
+        });
+        return;
+      case 'revocation':
+        this.emit(
+          'release.revoked',
+          'warning',
+          `${doc.revoked.length} revoked image(s) (sequence ${doc.sequence})`,
+          {
+            sequence: doc.sequence,
+            images: doc.revoked.map((r) => r.image),
+          },
+        );
+        return;
+      case 'key-set':
+        this.emit(
+          'keys.rotated',
+          'warning',
+          `now trusting ${doc.keys.length} release key(s) (sequence ${doc.sequence})`,
+          {
+            sequence: doc.sequence,
+            keyids: this.decision.trustedKeys.map((k) => k.keyid),
+          },
+        );
+        return;
+    }
+  }
+
+  /** The journal keeps the releases that proved good; a revoked one rolls back to the newest other. */
+  private rememberGood(app: ManagedAppId): void {
+    const state = this.journal.app(app);
+    for (const ref of [state.probation?.previous, state.lastKnownGood]) {
+      if (ref) this.journal.rememberGood(app, ref);
+    }
+  }
+
+  private lastGoodNotRevoked(app: ManagedAppId, running: string): ReleaseRef | undefined {
+    const good = this.journal.snapshot.goodReleases[app] ?? [];
+    return good.findLast((r) => r.image !== running && !this.decision.isRevoked(r.image));
   }
 
   private probation(): Promise<void> {

@@ -85,7 +85,7 @@ describe('a rollout percent across module ids', { timeout: 120_000 }, () => {
   it('installs a channel release only on the modules whose bucket falls under its percent, pulling nothing elsewhere', async () => {
     const installed = inside.map((m) => nextEvent(m.updater, 'install.committed', () => true, 90_000));
     const seen = outside.map((m) => nextEvent(m.updater, 'release.accepted', () => true, 90_000));
-    await h.publish(image, '1.0.0', { rollout: { percent: PERCENT } });
+    await h.publish(image, '1.0.0', { percent: PERCENT });
     await Promise.all(installed);
     for (const event of await Promise.all(seen)) expect(event.data).toMatchObject({ inRollout: false });
 
@@ -104,7 +104,7 @@ describe('a rollout percent across module ids', { timeout: 120_000 }, () => {
 
   it('brings the remaining modules to the release when the rollout is widened to 100 %', async () => {
     const installed = outside.map((m) => nextEvent(m.updater, 'install.committed', () => true, 90_000));
-    await h.publish(image, '1.0.0', { rollout: { percent: 100 } });
+    await h.publish(image, '1.0.0', { percent: 100 });
     await Promise.all(installed);
     for (const m of [...inside, ...outside]) {
       expect(m.updater.status().current?.version, m.id).toBe('1.0.0');

@@ -1,4 +1,4 @@
-import { signEnvelope, generateReleaseKeyPair } from '@growoff/protocol';
+import { signEnvelope, generateReleaseKeyPair, type ReleaseDocument } from '@growoff/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpdaterHarness } from './support/harness';
 
@@ -71,11 +71,13 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     const before = h.ecr.stats().tokensIssued;
     const rejected: string[] = [];
     const off = h.updater!.onEvent((e) => {
-      if (e.type === 'release.rejected') rejected.push(String(e.data?.code));
+      // Only this channel's: the fleet-wide topics carry other tests' documents too.
+      if (e.type === 'release.rejected' && e.data?.source === 'channel') rejected.push(String(e.data?.code));
     });
     const good = signEnvelope(h.payload(broken, '9.0.0'), { privateKeyPem: h.keys.privateKeyPem });
+    const signed = JSON.parse(Buffer.from(good.payload, 'base64').toString()) as ReleaseDocument;
     const tamperedPayload = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(good.payload, 'base64').toString()), image: rc }),
+      JSON.stringify({ ...signed, apps: { core: { version: '9.0.0', image: rc } } }),
     ).toString('base64');
     const cases = [
       JSON.stringify({ ...good, payload: tamperedPayload }),
@@ -91,7 +93,7 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
       }),
     ];
     for (const text of cases) {
-      const refused = h.nextEvent('release.rejected');
+      const refused = h.nextEvent('release.rejected', (e) => e.data?.source === 'channel');
       await h.publishRaw(text);
       await refused;
     }
@@ -127,14 +129,17 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
 
   it('follows its pin over the channel, and the channel again once unpinned', async () => {
     const pinned = h.nextEvent('install.committed', (e) => e.data?.image === rc);
-    await h.publish(rc, '2.0.0-rc.1', { channel: 'rc' }, 'pin');
+    await h.publish(rc, '2.0.0-rc.1', { name: 'v2.0.0-rc1' }, 'pin');
     await pinned;
     expect(await h.coreHealth()).toBe('2.0.0-rc.1');
+    const channelAccepted = h.nextEvent('release.accepted', (e) => e.data?.source === 'channel');
     await h.publish(v1, '1.0.0');
+    await channelAccepted;
     expect(h.updater!.status().release?.source).toBe('pin');
     const back = h.nextEvent('install.committed', (e) => e.data?.image === v1);
-    await h.publishRaw('', 'pin');
+    await h.unpin();
     await back;
+    expect(h.updater!.status().release?.source).toBe('channel');
     expect(await h.coreHealth()).toBe('1.0.0');
   });
 

@@ -40,6 +40,10 @@ export const UpdaterEnv = defineEnv({
     default: '/etc/growoff/release-keys',
     description: 'trusted Ed25519 public keys: a PEM file or a folder of them',
   }),
+  /** Unset: `release-floor` in the data dir, where tools/base/install.sh --release-floor writes it. */
+  releaseFloorFile: variable.path('GROWOFF_RELEASE_FLOOR_FILE', {
+    description: "the installer's release floor: documents with a lower sequence are refused",
+  }),
   channel: variable.string('GROWOFF_CHANNEL', {
     default: 'stable',
     pattern: /^[a-z0-9][a-z0-9._-]{0,62}$/,

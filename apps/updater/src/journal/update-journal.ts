@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DecisionState, DecisionStore } from '@growoff/protocol';
 import { UpdaterError } from '../updater-error';
 import { appendLineDurably, writeFileDurably } from './durable-file';
 
@@ -58,14 +59,14 @@ export interface AppState {
 export interface JournalState {
   format: 1;
   apps: Record<ManagedAppId, AppState>;
-  /** The highest accepted release per source (`channel:<name>` or `pin`), with its payload's SHA-256. */
-  sequences: Record<string, AcceptedSequence>;
+  /** The release decision's replay floor, accepted document per slot and revoked images (#14). */
+  release: DecisionState;
+  /** Releases that passed probation, newest last (a few per app): where a revoked image rolls back to. */
+  goodReleases: Partial<Record<ManagedAppId, ReleaseRef[]>>;
 }
 
-export interface AcceptedSequence {
-  sequence: number;
-  digest: string;
-}
+/** How many good releases per app the journal remembers. */
+const GOOD_RELEASES_KEPT = 5;
 
 export interface HistoryEntry {
   ts: number;
@@ -78,14 +79,15 @@ export interface HistoryEntry {
 const emptyState = (): JournalState => ({
   format: 1,
   apps: { core: { failedImages: [] }, telegraf: { failedImages: [] } },
-  sequences: {},
+  release: { floor: 1, slots: {}, revoked: [] },
+  goodReleases: {},
 });
 
 /**
  * The updater's crash-safe memory: a state file replaced atomically (fsync'd) at every step and an
  * fsync'd history log. Everything the updater does to containers is recorded here before it is done.
  */
-export class UpdateJournal {
+export class UpdateJournal implements DecisionStore {
   private state: JournalState;
   private readonly statePath: string;
   private readonly historyPath: string;
@@ -93,7 +95,7 @@ export class UpdateJournal {
   constructor(dataDir: string) {
     this.statePath = join(dataDir, 'updater-state.json');
     this.historyPath = join(dataDir, 'updater-history.jsonl');
-    this.state = this.load();
+    this.state = this.read();
   }
 
   get snapshot(): Readonly<JournalState> {
@@ -111,13 +113,24 @@ export class UpdateJournal {
     this.commit(next);
   }
 
-  sequence(source: string): AcceptedSequence | undefined {
-    return this.state.sequences[source];
+  /** The release decision's record (DecisionStore). */
+  load(): DecisionState {
+    return structuredClone(this.state.release);
   }
 
-  setSequence(source: string, accepted: AcceptedSequence): void {
+  save(release: DecisionState): void {
     const next = structuredClone(this.state);
-    next.sequences[source] = accepted;
+    next.release = structuredClone(release);
+    this.commit(next);
+  }
+
+  /** Remembers a release that proved good (no-op when it is already the newest remembered). */
+  rememberGood(app: ManagedAppId, ref: ReleaseRef): void {
+    const known = this.state.goodReleases[app] ?? [];
+    if (known.at(-1)?.image === ref.image) return;
+    const next = structuredClone(this.state);
+    const kept = known.filter((r) => r.image !== ref.image);
+    next.goodReleases[app] = [...kept, { version: ref.version, image: ref.image }].slice(-GOOD_RELEASES_KEPT);
     this.commit(next);
   }
 
@@ -145,7 +158,7 @@ export class UpdateJournal {
     this.state = next;
   }
 
-  private load(): JournalState {
+  private read(): JournalState {
     if (!existsSync(this.statePath)) return emptyState();
     let parsed: unknown;
     try {
@@ -164,7 +177,9 @@ export class UpdateJournal {
         core: { ...fresh.apps.core, ...state.apps.core },
         telegraf: { ...fresh.apps.telegraf, ...state.apps.telegraf },
       },
-      sequences: { ...state.sequences },
+      // Journals before #14 kept per-source `sequences` of another counter: dropped, not carried.
+      release: { ...fresh.release, ...state.release },
+      goodReleases: { ...state.goodReleases },
     };
   }
 }

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import mqtt, { type MqttClient } from 'mqtt';
-import { generateReleaseKeyPair, signEnvelope, topics, type ReleasePayload } from '@growoff/protocol';
+import {
+  generateReleaseKeyPair,
+  signEnvelope,
+  topics,
+  type DocumentSlot,
+  type FleetPayload,
+  type ReleaseDocument,
+  type ReleaseImage,
+  type ReleaseKeyPair,
+} from '@growoff/protocol';
 import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
 import { freePort, getService, type RegistryInfo } from '@growoff/test-services';
 import { updaterConfigFromEnv } from '../../src/config/updater-config';
@@ -14,6 +23,18 @@ import { TestImages } from './test-images';
 // The AWS SDK's credential chain wants credentials; the stand-in does not check them.
 process.env.AWS_ACCESS_KEY_ID ??= 'AKIDUPDATERTEST';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'updater-test-secret';
+
+/** How a test release differs from the default: this channel at 100 %, core only, the next sequence. */
+export interface ReleaseOptions {
+  percent?: number;
+  telegraf?: ReleaseImage;
+  sequence?: number;
+  name?: string;
+  /** The channel a channel release targets (default the harness's channel). */
+  channel?: string;
+  /** The module a pin targets (default the harness's module). */
+  module?: string;
+}
 
 export interface HarnessOptions {
   registry?: RegistryInfo;
@@ -54,9 +75,11 @@ export class UpdaterHarness {
   readonly dir = mkdtempSync(join(tmpdir(), 'updater-test-'));
   readonly docker = new Docker({ socketPath: getService('docker').socket });
   updater?: Updater;
+  /** The harness's stand-in for the fleet-wide counter every document takes its sequence from. */
   private sequence = 0;
-  private pinSequence = 0;
   private publisher?: MqttClient;
+  /** Whether this harness wrote a fleet-wide retained topic (shared by every test on the broker). */
+  private publishedFleetWide = false;
 
   private constructor(
     readonly images: TestImages,
@@ -146,44 +169,89 @@ export class UpdaterHarness {
     return nextEvent(this.updater, type, where, timeoutMs);
   }
 
-  payload(image: string, version: string, over: Partial<ReleasePayload> = {}): ReleasePayload {
+  /** The next sequence of the harness's fleet counter. */
+  nextSequence(): number {
+    return ++this.sequence;
+  }
+
+  /** A release of the core `image` (and Telegraf), for this channel or, as a pin, this module. */
+  payload(
+    image: string,
+    version: string,
+    over: ReleaseOptions = {},
+    target: 'channel' | 'pin' = 'channel',
+  ): ReleaseDocument {
     return {
-      app: 'core',
-      version,
-      image,
-      channel: this.channel,
-      sequence: ++this.sequence,
+      kind: 'release',
+      sequence: over.sequence ?? this.nextSequence(),
       issuedAt: new Date().toISOString(),
-      rollout: { percent: 100 },
-      ...over,
+      name: over.name ?? `v${version.replace(/-.*$/, '')}`,
+      apps: { core: { version, image }, ...(over.telegraf ? { telegraf: over.telegraf } : {}) },
+      target:
+        target === 'pin'
+          ? { module: over.module ?? this.moduleId }
+          : { channel: over.channel ?? this.channel, rollout: { percent: over.percent ?? 100 } },
     };
   }
 
-  /** Publishes a retained release text on the channel (default) or this module's pin topic. */
-  async publishRaw(text: string, target: 'channel' | 'pin' = 'channel'): Promise<void> {
+  /** The retained topic of a document slot, as this module subscribes to it. */
+  topicOf(slot: DocumentSlot): string {
+    switch (slot) {
+      case 'channel':
+        return topics.fleetRelease(this.channel);
+      case 'pin':
+        return topics.release(this.moduleId);
+      case 'revocations':
+        return topics.fleetRevocations();
+      case 'keys':
+        return topics.fleetKeys();
+    }
+  }
+
+  /** Publishes a retained text on a slot's topic (default the channel). */
+  async publishRaw(text: string, slot: DocumentSlot = 'channel'): Promise<void> {
     this.publisher ??= await mqtt.connectAsync(getService('mosquitto').url, {
       clientId: `updater-test-pub-${this.id}`,
     });
-    const topic = target === 'channel' ? topics.fleetRelease(this.channel) : topics.release(this.moduleId);
-    await this.publisher.publishAsync(topic, text, { retain: true, qos: 1 });
+    if (slot === 'revocations' || slot === 'keys') this.publishedFleetWide = true;
+    await this.publisher.publishAsync(this.topicOf(slot), text, { retain: true, qos: 1 });
+  }
+
+  /** Signs (with the harness key unless told) and publishes a fleet document, retained. */
+  async publishDocument(
+    doc: FleetPayload,
+    slot: DocumentSlot,
+    signer: ReleaseKeyPair = this.keys,
+  ): Promise<void> {
+    await this.publishRaw(this.sign(doc, signer), slot);
+  }
+
+  sign(doc: FleetPayload, signer: ReleaseKeyPair = this.keys): string {
+    return JSON.stringify(signEnvelope(doc, { privateKeyPem: signer.privateKeyPem }));
   }
 
   async publish(
     image: string,
     version: string,
-    over: Partial<ReleasePayload> = {},
+    over: ReleaseOptions = {},
     target: 'channel' | 'pin' = 'channel',
-  ): Promise<ReleasePayload> {
-    const payload = this.payload(
-      image,
-      version,
-      target === 'pin' ? { sequence: ++this.pinSequence, ...over } : over,
-    );
-    await this.publishRaw(
-      JSON.stringify(signEnvelope(payload, { privateKeyPem: this.keys.privateKeyPem })),
-      target,
-    );
+  ): Promise<ReleaseDocument> {
+    const payload = this.payload(image, version, over, target);
+    await this.publishDocument(payload, target);
     return payload;
+  }
+
+  /** A signed unpin of this module, retained on its release topic. */
+  async unpin(): Promise<void> {
+    await this.publishDocument(
+      {
+        kind: 'unpin',
+        sequence: this.nextSequence(),
+        issuedAt: new Date().toISOString(),
+        module: this.moduleId,
+      },
+      'pin',
+    );
   }
 
   /** This test's core containers as the engine sees them. */
@@ -224,6 +292,11 @@ export class UpdaterHarness {
     if (this.publisher) {
       await this.publisher.publishAsync(topics.fleetRelease(this.channel), '', { retain: true, qos: 1 });
       await this.publisher.publishAsync(topics.release(this.moduleId), '', { retain: true, qos: 1 });
+      if (this.publishedFleetWide) {
+        for (const slot of ['revocations', 'keys'] as const) {
+          await this.publisher.publishAsync(this.topicOf(slot), '', { retain: true, qos: 1 });
+        }
+      }
       for (const app of ['core', 'updater'] as const) {
         await this.publisher.publishAsync(topics.status(this.moduleId, app), '', { retain: true, qos: 1 });
       }

@@ -236,7 +236,11 @@ export const EVENT_REGISTRY = {
     'a release envelope was refused',
     Type.Object({ source: S, code: Code, sequence: opt(N) }),
   ),
-  'release.cleared': event('info', 'a pinned or channel release was cleared', Type.Object({ source: S })),
+  'release.cleared': event(
+    'info',
+    'a signed unpin lifted the pin: the channel release applies again',
+    Type.Object({ source: S, sequence: opt(N) }),
+  ),
   'release.revoked': event(
     'warning',
     'a signed revocation was accepted: the listed images are never installed again',
