@@ -24,8 +24,13 @@ export const MODULE_WRITE_PATTERNS = [
   `${MODULE}/+/res/#`,
 ] as const;
 
-/** What a module may read: its own subtree (commands, requests, its pin) and the fleet channels. */
-export const MODULE_READ_PATTERNS = [`${MODULE}/#`, `${TOPIC_ROOT}/fleet/releases/#`] as const;
+/** What a module may read: its own subtree (commands, requests, its pin), the fleet channels, revocations and keys. */
+export const MODULE_READ_PATTERNS = [
+  `${MODULE}/#`,
+  `${TOPIC_ROOT}/fleet/releases/#`,
+  `${TOPIC_ROOT}/fleet/revocations`,
+  `${TOPIC_ROOT}/fleet/keys`,
+] as const;
 
 /**
  * A Mosquitto `acl_file` for a fleet. Module rules are `pattern` lines with `%u`, so one file
@@ -39,10 +44,12 @@ export function fleetAcl(identities: FleetIdentities): string {
     ...MODULE_READ_PATTERNS.map((t) => `pattern read ${t}`),
     ...MODULE_WRITE_PATTERNS.map((t) => `pattern write ${t}`),
     '',
-    '# The release identity: channel releases and per-module pins; reads statuses for its fleet view.',
+    '# The release identity: channel releases, per-module pins, revocations and the key set; reads statuses.',
     `user ${identities.release}`,
     `topic readwrite ${TOPIC_ROOT}/fleet/releases/#`,
     `topic readwrite ${TOPIC_ROOT}/modules/+/release`,
+    `topic readwrite ${TOPIC_ROOT}/fleet/revocations`,
+    `topic readwrite ${TOPIC_ROOT}/fleet/keys`,
     `topic read ${TOPIC_ROOT}/modules/+/+/status`,
     `topic read ${TOPIC_ROOT}/modules/+/events`,
   ];
