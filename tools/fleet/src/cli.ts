@@ -180,10 +180,10 @@ const COMMANDS: Record<string, OfflineCommand | BrokerCommand> = {
     offline: (io, flags) => signCommand(io, flags as SignFlags),
   },
   floor: {
-    synopsis: '',
-    summary: "Prints the fleet's sequence counter: the replay floor the base installer gives a new module.",
-    options: { ...STORE_OPTIONS },
-    offline: (io, flags) => floorCommand(io, flags as StoreFlags),
+    synopsis: '--channel C',
+    summary: 'Prints the replay floor the base installer gives a new module of channel C.',
+    options: { ...STORE_OPTIONS, channel: { type: 'string' } },
+    online: (io, session, flags) => floorCommand(io, session, flags as StoreFlags & { channel?: string }),
   },
   status: {
     synopsis: '[--once] [--json] [--prefix MODULE_PREFIX] [--channel C]',

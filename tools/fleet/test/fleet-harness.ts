@@ -79,18 +79,21 @@ export class FleetHarness {
 
 /** A plain MQTT client that watches what the CLI retains, and clears it afterwards. */
 export class Observer {
-  private constructor(readonly client: MqttClient) {}
+  private constructor(
+    readonly client: MqttClient,
+    private readonly url: string,
+  ) {}
   private readonly touched = new Set<string>();
 
-  static async connect(): Promise<Observer> {
-    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    return new Observer(client);
+  static async connect(url = broker.url): Promise<Observer> {
+    const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+    return new Observer(client, url);
   }
 
   /** The retained message a new subscriber receives on `topic`, awaited until it arrives. */
   async retained(topic: string, timeoutMs = 5_000): Promise<Buffer> {
     this.touched.add(topic);
-    const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    const sub = await mqtt.connectAsync(this.url, { protocolVersion: 5, reconnectPeriod: 0 });
     try {
       return await new Promise<Buffer>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no retained message on ${topic}`)), timeoutMs);

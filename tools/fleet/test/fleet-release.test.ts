@@ -13,7 +13,15 @@ import {
   type FleetPayload,
   type ReleaseDocument,
 } from '@growoff/protocol';
-import { freePort, getService } from '@growoff/test-services';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import {
+  freePort,
+  getService,
+  startMosquitto,
+  stopProcess,
+  type MosquittoInfo,
+} from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digest, FleetHarness, Observer, unique } from './fleet-harness';
 import { TinyImages } from './tiny-images';
@@ -23,6 +31,8 @@ const images = new TinyImages();
 let observer: Observer;
 let ecr: EcrStandin;
 let keys: { privateKeyPath: string; publicKeyPath: string };
+// A broker of its own: revocations and key sets are fleet-wide topics other tests' updaters follow.
+let broker: MosquittoInfo;
 
 const channelTopic = (channel: string) => `growoff/v1/fleet/releases/${channel}`;
 const pinTopic = (moduleId: string) => `growoff/v1/modules/${moduleId}/release`;
@@ -30,7 +40,12 @@ const image = (fill: string) => `127.0.0.1:15000/growoff/core@sha256:${digest(fi
 const CHECKLIST_IDS = 'installed,health,sensors,actuators,rollback,changelog';
 
 beforeAll(async () => {
-  observer = await Observer.connect();
+  broker = await startMosquitto({
+    dir: mkdtempSync(join(tmpdir(), 'fleet-cli-broker-')),
+    port: await freePort(),
+  });
+  fleet.env.GROWOFF_MQTT_URL = broker.url;
+  observer = await Observer.connect(broker.url);
   keys = await fleet.keygen();
   ecr = await startEcrStandin({ registry: getService('registry') });
   Object.assign(fleet.env, {
@@ -47,6 +62,7 @@ afterAll(async () => {
   await observer?.close();
   await ecr?.close();
   await images.cleanup();
+  if (broker) await stopProcess(broker.pid);
 });
 
 async function retained(topic: string): Promise<FleetPayload> {
@@ -81,7 +97,7 @@ describe('keygen', () => {
 });
 
 describe('the fleet sequence counter', () => {
-  it('numbers every document of every kind from one counter, and floor prints it', async () => {
+  it('numbers every document of every kind from one counter; floor is what a new module must still accept', async () => {
     const channel = unique('counter');
     const moduleId = unique('counter-m');
     observer.track(channelTopic(channel));
@@ -108,7 +124,9 @@ describe('the fleet sequence counter', () => {
     expect([pinned.sequence, rolled, unpin.sequence]).toEqual([published + 1, published + 2, published + 3]);
     expect(pinned.target).toEqual({ module: moduleId });
     expect(unpin).toMatchObject({ kind: 'unpin', module: moduleId });
-    expect(await ok(['floor'])).toBe(`${published + 3}\n`);
+    // A module installed now must still accept the channel's current release, and nothing older.
+    expect(await ok(['floor', '--channel', channel])).toBe(`${published + 2}\n`);
+    expect(await ok(['floor', '--channel', unique('none')])).toBe(`${published + 4}\n`);
   });
 
   it('goes above a higher sequence retained on the topic (a store restored from an old copy)', async () => {

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import {
+  installFloorOf,
   isValidTopicSegment,
   topics,
   verifyEnvelope,
@@ -363,11 +364,31 @@ export function signCommand(io: CliIo, flags: SignFlags): DsseEnvelope {
   return envelope;
 }
 
-/** floor: the fleet counter now; the base installer writes it as a new module's replay floor. */
-export function floorCommand(io: CliIo, flags: StoreFlags): number {
-  const sequence = ReleaseStore.open(io, flags).sequence();
-  io.out(`${sequence}\n`);
-  return sequence;
+/**
+ * floor --channel C: the replay floor the base installer writes for a new module of channel C —
+ * the lowest sequence of the documents it must still accept (the channel's release, the
+ * revocation list, the key set, as retained now), or the counter's next number when none is.
+ */
+export async function floorCommand(
+  io: CliIo,
+  session: MqttSession,
+  flags: StoreFlags & { channel?: string },
+): Promise<number> {
+  const channel = channelOf(flags, true)!;
+  const store = ReleaseStore.open(io, flags);
+  const keys = trustedKeysOf(
+    io,
+    flags,
+    flags.key || io.env.GROWOFF_RELEASE_SIGNING_KEY ? signingKeyOf(io, flags) : undefined,
+  );
+  const current: FleetPayload[] = [];
+  for (const topic of [topics.fleetRelease(channel), topics.fleetRevocations(), topics.fleetKeys()]) {
+    const document = await readRetainedDocument(session, topic, keys);
+    if (document?.payload) current.push(document.payload);
+  }
+  const floor = current.length > 0 ? installFloorOf(current) : store.sequence() + 1;
+  io.out(`${floor}\n`);
+  return floor;
 }
 
 function integerOf(text: string, option: string): number {
