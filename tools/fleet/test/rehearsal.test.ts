@@ -153,15 +153,17 @@ function until(what: string, check: () => boolean, timeoutMs = 240_000): Promise
 
 const runs = (module: string, image: string) => statuses.get(module)?.apps?.core?.current?.image === image;
 
+/** What the engine runs for these modules: the image each running core was created from. */
 async function runningImages(): Promise<Map<string, string>> {
-  const lines = docker_([
-    'ps',
-    '--filter',
-    `label=growoff.managed-by`,
-    '--format',
-    '{{.Label "growoff.managed-by"}} {{.Image}}',
-  ]);
+  const ids = docker_(['ps', '-q', '--filter', 'label=growoff.app=core']).split('\n').filter(Boolean);
   const byModule = new Map<string, string>();
+  if (ids.length === 0) return byModule;
+  const lines = docker_([
+    'inspect',
+    '--format',
+    '{{index .Config.Labels "growoff.managed-by"}} {{.Config.Image}}',
+    ...ids,
+  ]);
   for (const line of lines.split('\n').filter(Boolean)) {
     const [label, image] = line.split(' ');
     if (label!.startsWith(managedBy)) byModule.set(label!.slice(managedBy.length + 1), image!);
