@@ -124,7 +124,11 @@ export const ERROR_REGISTRY = {
   FLEET_KEY_EXISTS: code(409, false, 'keygen would overwrite an existing key (use --force)'),
   FLEET_BAD_FILE: code(400, false, 'a key, payload or envelope file that cannot be read or parsed'),
   FLEET_MQTT_UNREACHABLE: code(503, true, 'the broker cannot be reached'),
-  FLEET_NO_RELEASE: code(404, false, 'no such release in the store, or none this CLI can verify on the channel'),
+  FLEET_NO_RELEASE: code(
+    404,
+    false,
+    'no such release in the store, or none this CLI can verify on the channel',
+  ),
   FLEET_ROLLOUT_NARROWING: code(
     409,
     false,
