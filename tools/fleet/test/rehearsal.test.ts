@@ -154,19 +154,13 @@ function until(what: string, check: () => boolean, timeoutMs = 240_000): Promise
 const runs = (module: string, image: string) => statuses.get(module)?.apps?.core?.current?.image === image;
 
 /** What the engine runs for these modules: the image each running core was created from. */
-async function runningImages(): Promise<Map<string, string>> {
-  const ids = docker_(['ps', '-q', '--filter', 'label=growoff.app=core']).split('\n').filter(Boolean);
+function runningImages(): Map<string, string> {
   const byModule = new Map<string, string>();
-  if (ids.length === 0) return byModule;
-  const lines = docker_([
-    'inspect',
-    '--format',
-    '{{index .Config.Labels "growoff.managed-by"}} {{.Config.Image}}',
-    ...ids,
-  ]);
-  for (const line of lines.split('\n').filter(Boolean)) {
-    const [label, image] = line.split(' ');
-    if (label!.startsWith(managedBy)) byModule.set(label!.slice(managedBy.length + 1), image!);
+  for (const module of Object.values(modules)) {
+    const ids = docker_(['ps', '-q', '--filter', `label=growoff.managed-by=${managedBy}-${module}`]);
+    for (const container of ids.split('\n').filter(Boolean)) {
+      byModule.set(module, docker_(['inspect', '--format', '{{.Config.Image}}', container]).trim());
+    }
   }
   return byModule;
 }
@@ -286,16 +280,9 @@ afterAll(async () => {
   await Promise.allSettled(updaters.map((u) => u.stop()));
   events?.kill();
   await watcher?.endAsync();
-  for (const container of docker_(['ps', '-aq', '--filter', `label=growoff.app=core`])
-    .split('\n')
-    .filter(Boolean)) {
-    const label = docker_([
-      'inspect',
-      '-f',
-      '{{index .Config.Labels "growoff.managed-by"}}',
-      container,
-    ]).trim();
-    if (label.startsWith(managedBy)) docker_(['rm', '-f', container]);
+  for (const module of Object.values(modules)) {
+    const ids = docker_(['ps', '-aq', '--filter', `label=growoff.managed-by=${managedBy}-${module}`]);
+    for (const container of ids.split('\n').filter(Boolean)) docker_(['rm', '-f', container]);
   }
   await ecr?.close();
   if (broker) await stopProcess(broker.pid);
@@ -370,7 +357,7 @@ describe('the release walk-through of docs/RELEASING.md', () => {
   it('candidate and checklist: the rc runs on the test module only', async () => {
     await step('candidate', { CORE_VERSION: '1.3.0-rc.1', CORE_IMAGE: images.rc });
     await until('the test module runs the candidate', () => runs(modules.test, images.rc));
-    const running = await runningImages();
+    const running = runningImages();
     expect(running.get(modules.test)).toBe(images.rc);
     expect(running.has(modules.inTen) || running.has(modules.outside)).toBe(false);
     const out = await step('checklist');
@@ -397,7 +384,7 @@ describe('the release walk-through of docs/RELEASING.md', () => {
     await until('every module runs the promoted digest', () =>
       Object.values(modules).every((m) => runs(m, images.rc)),
     );
-    expect([...(await runningImages()).values()]).toEqual([images.rc, images.rc, images.rc]);
+    expect([...runningImages().values()]).toEqual([images.rc, images.rc, images.rc]);
   }, 600_000);
 
   it('a bad release: every module rolls back by itself', async () => {
@@ -423,7 +410,7 @@ describe('the release walk-through of docs/RELEASING.md', () => {
       },
     });
     expect(gone.status).toBe(404);
-    expect([...(await runningImages()).values()]).toEqual([images.rc, images.rc, images.rc]);
+    expect([...runningImages().values()]).toEqual([images.rc, images.rc, images.rc]);
   }, 120_000);
 
   it('key rotation and a hotfix branch from the release tag', async () => {
