@@ -109,6 +109,9 @@ export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrSt
   }
 
   const server = createServer((req, res) => void handle(req, res));
+  // The SDK keeps connections alive; Node's 5 s default closes them under a client that waits
+  // a few seconds between calls (a docker push), which then sees ECONNRESET on its next request.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
