@@ -284,6 +284,32 @@ afterAll(async () => {
     const ids = docker_(['ps', '-aq', '--filter', `label=growoff.managed-by=${managedBy}-${module}`]);
     for (const container of ids.split('\n').filter(Boolean)) docker_(['rm', '-f', container]);
   }
+  // The images: the engine's copies, then the registry's manifests (each tag's digest).
+  for (const ref of [images.rc, images.bad, `${registry.host}/${repository}:build`].filter(Boolean)) {
+    try {
+      docker_(['rmi', '-f', ref]);
+    } catch {
+      // never pulled here, or already gone
+    }
+  }
+  const auth = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
+  const accept = 'application/vnd.docker.distribution.manifest.v2+json';
+  const tags = await fetch(`${registry.url}/v2/${repository}/tags/list`, { headers: { authorization: auth } })
+    .then((r) => r.json() as Promise<{ tags?: string[] | null }>)
+    .catch(() => ({ tags: [] }));
+  for (const tag of tags.tags ?? []) {
+    const head = await fetch(`${registry.url}/v2/${repository}/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { authorization: auth, accept },
+    });
+    const digest = head.headers.get('docker-content-digest');
+    if (digest) {
+      await fetch(`${registry.url}/v2/${repository}/manifests/${digest}`, {
+        method: 'DELETE',
+        headers: { authorization: auth },
+      });
+    }
+  }
   await ecr?.close();
   if (broker) await stopProcess(broker.pid);
   rmSync(dir, { recursive: true, force: true });
