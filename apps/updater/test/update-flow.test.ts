@@ -35,8 +35,11 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(host.Devices).toEqual([
       expect.objectContaining({ PathOnHost: '/dev/null', PathInContainer: '/dev/i2c-1' }),
     ]);
-    // The core's spec: its data folder, every capability dropped.
-    expect(host.Binds).toEqual([`${h.dir}/host-data/core:/data`]);
+    // The core's spec: its data folder and the broker TLS folder, every capability dropped.
+    expect(host.Binds).toEqual([
+      `${h.dir}/host-data/core:/data`,
+      `${h.dir}/secrets/mqtt:/run/secrets/mqtt:ro`,
+    ]);
     expect(host.CapDrop).toEqual(['ALL']);
     expect(h.updater!.status()).toMatchObject({
       current: { version: '1.0.0', image: v1 },
@@ -59,7 +62,10 @@ describe('updater against the real engine, registry and ECR stand-in', { timeout
     expect(inspected.HostConfig.Devices?.map((d: { PathInContainer: string }) => d.PathInContainer)).toEqual([
       '/dev/i2c-1',
     ]);
-    expect(inspected.HostConfig.Binds).toEqual([`${h.dir}/host-data/core:/data`]);
+    expect(inspected.HostConfig.Binds).toEqual([
+      `${h.dir}/host-data/core:/data`,
+      `${h.dir}/secrets/mqtt:/run/secrets/mqtt:ro`,
+    ]);
     expect(env).toContain(`GROWOFF_MODULE_ID=${h.moduleId}`);
     expect(env).toContain('FAKE_VERSION=1.1.0');
     await pruned;

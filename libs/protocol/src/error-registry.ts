@@ -137,13 +137,24 @@ export const ERROR_REGISTRY = {
   FLEET_KEY_EXISTS: code(409, false, 'keygen would overwrite an existing key (use --force)'),
   FLEET_BAD_FILE: code(400, false, 'a key, payload or envelope file that cannot be read or parsed'),
   FLEET_MQTT_UNREACHABLE: code(503, true, 'the broker cannot be reached'),
-  FLEET_NO_RELEASE: code(404, false, 'the channel has no release this CLI can verify'),
+  FLEET_NO_RELEASE: code(
+    404,
+    false,
+    'no such release in the store, or none this CLI can verify on the channel',
+  ),
   FLEET_ROLLOUT_NARROWING: code(
     409,
     false,
     'rollout to a lower percent than the current one (without --force)',
   ),
   FLEET_STALE_SEQUENCE: code(409, false, 'the envelope\u2019s sequence is not above the retained one'),
+  FLEET_STORE_LOCKED: code(409, true, 'another fleet command holds the release store\u2019s counter'),
+  FLEET_RELEASE_EXISTS: code(409, false, 'the release name already names other images'),
+  FLEET_CHECKLIST_INCOMPLETE: code(409, false, 'promote of a candidate whose checklist is not complete'),
+  FLEET_RELEASE_IN_USE: code(409, false, 'delete of a release a channel, a pin or a module still uses'),
+  FLEET_ECR: code(502, true, 'ECR refused or failed a call'),
+  FLEET_GIT: code(500, false, 'git failed (no repository, or tagging failed)'),
+  FLEET_GIT_TAG_EXISTS: code(409, false, 'the release\u2019s git tag already points at another commit'),
   FLEET_FAILED: code(500, false, 'the CLI failed unexpectedly'),
 
   // The fleet simulator (tools/fleet-sim).
@@ -172,6 +183,9 @@ export const ERROR_REGISTRY = {
   InvalidParameterException: code(400, false, 'ECR: a request parameter is not valid'),
   RepositoryNotFoundException: code(400, false, 'ECR: the repository does not exist'),
   ImageNotFoundException: code(400, false, 'ECR: the image does not exist in the repository'),
+  ImageAlreadyExistsException: code(400, false, 'ECR: the image already has this tag'),
+  ImageDigestDoesNotMatchException: code(400, false, 'ECR: the given digest is not the manifest\u2019s'),
+  LayersNotFoundException: code(400, false, 'ECR: the manifest names layers the repository lacks'),
   ServerException: code(500, true, 'ECR: the service failed'),
   REGISTRY_NOT_FOUND: code(404, false, 'the registry answered 404 for a repository or manifest'),
 } as const satisfies Record<string, ErrorCodeInfo>;

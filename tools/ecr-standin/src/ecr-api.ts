@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CodedError, ERROR_REGISTRY } from '@growoff/protocol';
 import { RegistryClient, RegistryNotFound, type Manifest } from './registry-client';
 
@@ -9,6 +10,9 @@ export type EcrExceptionType =
   | 'InvalidParameterException'
   | 'RepositoryNotFoundException'
   | 'ImageNotFoundException'
+  | 'ImageAlreadyExistsException'
+  | 'ImageDigestDoesNotMatchException'
+  | 'LayersNotFoundException'
   | 'ServerException';
 
 /**
@@ -50,6 +54,22 @@ export interface BatchGetImageRequest extends RepositoryRequest {
   imageIds?: ImageIdentifier[];
   acceptedMediaTypes?: string[];
 }
+
+export interface PutImageRequest extends RepositoryRequest {
+  imageManifest?: string;
+  imageManifestMediaType?: string;
+  imageTag?: string;
+  imageDigest?: string;
+}
+
+export interface BatchDeleteImageRequest extends RepositoryRequest {
+  imageIds?: ImageIdentifier[];
+}
+
+/** A tag as both ECR (1..300 characters) and the registry API (its reference grammar) accept it. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** ECR's limit on imageIds per batch call. */
+const MAX_BATCH = 100;
 
 export interface EcrApiOptions {
   registry: RegistryClient;
@@ -146,6 +166,114 @@ export class EcrApi {
     return { images, failures };
   }
 
+  /**
+   * PutImage: stores a manifest (here: gives an image that is already pushed another tag, the
+   * manifest bytes unchanged, so the digest stays the same). ECR's checks, in ECR's words: the
+   * digest must match the bytes, the layers must be there, and an unchanged tag is
+   * ImageAlreadyExistsException.
+   */
+  async putImage(request: PutImageRequest) {
+    const repository = this.repositoryOf(request);
+    const body = request.imageManifest;
+    if (typeof body !== 'string' || body.length === 0 || body.length > 4_194_304) {
+      throw new EcrException('InvalidParameterException', `Invalid parameter at 'imageManifest'`);
+    }
+    const tag = request.imageTag;
+    if (tag !== undefined && !TAG.test(tag)) {
+      throw new EcrException('InvalidParameterException', `Invalid parameter at 'imageTag'`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw new EcrException('InvalidParameterException', 'Invalid parameter at imageManifest: not JSON');
+    }
+    const declared = (parsed as { mediaType?: unknown } | null)?.mediaType;
+    const mediaType = typeof declared === 'string' ? declared : request.imageManifestMediaType;
+    if (!mediaType) {
+      throw new EcrException(
+        'InvalidParameterException',
+        'Invalid parameter at imageManifestMediaType: the manifest has no mediaType, so the request must give one',
+      );
+    }
+    const digest = `sha256:${createHash('sha256').update(body, 'utf8').digest('hex')}`;
+    if (request.imageDigest !== undefined && request.imageDigest !== digest) {
+      throw new EcrException(
+        'ImageDigestDoesNotMatchException',
+        `Provided image digest '${request.imageDigest}' does not match the calculated image digest '${digest}'`,
+      );
+    }
+    // The registry would create a repository on the fly; ECR's must exist.
+    await this.o.registry.tags(repository).catch((error: unknown) => {
+      throw this.translate(error, repository);
+    });
+    const existing = await this.o.registry.manifest(repository, tag ?? digest);
+    if (existing?.digest === digest) {
+      throw new EcrException(
+        'ImageAlreadyExistsException',
+        `Image with digest '${digest}'${tag ? ` and tag '${tag}'` : ''} already exists in the repository with name '${repository}' in registry with id '${this.o.registryId}'`,
+      );
+    }
+    try {
+      await this.o.registry.putManifest(repository, tag ?? digest, body, mediaType);
+    } catch (error) {
+      throw this.translate(error, repository);
+    }
+    return {
+      image: {
+        registryId: this.o.registryId,
+        repositoryName: repository,
+        imageId: { imageDigest: digest, ...(tag ? { imageTag: tag } : {}) },
+        imageManifest: body,
+        imageManifestMediaType: mediaType,
+      },
+    };
+  }
+
+  /**
+   * BatchDeleteImage: by digest, the image and all its tags go; by tag, only that tag, and the
+   * image with it when it was its last tag. Failures per id, as ECR reports them.
+   */
+  async batchDeleteImage(request: BatchDeleteImageRequest) {
+    const repository = this.repositoryOf(request);
+    const ids = request.imageIds;
+    if (!ids || ids.length === 0 || ids.length > MAX_BATCH) {
+      throw new EcrException(
+        'InvalidParameterException',
+        `imageIds must contain between 1 and ${MAX_BATCH} elements`,
+      );
+    }
+    const byDigest = await this.taggedImages(repository);
+    const imageIds: ImageIdentifier[] = [];
+    const failures = [];
+    for (const id of ids) {
+      const manifest = await this.resolve(repository, id);
+      if (typeof manifest === 'string') {
+        failures.push({ imageId: id, failureCode: manifest, failureReason: failureReason(manifest) });
+        continue;
+      }
+      const tags = byDigest.get(manifest.digest)?.tags ?? [];
+      await this.o.registry.deleteManifest(repository, manifest.digest);
+      if (id.imageDigest) {
+        // The whole image: every tag it had goes with it.
+        byDigest.delete(manifest.digest);
+        if (tags.length === 0) imageIds.push({ imageDigest: manifest.digest });
+        for (const t of tags) imageIds.push({ imageDigest: manifest.digest, imageTag: t });
+        continue;
+      }
+      // One tag: the registry cannot untag, so the image goes and comes back under its other tags
+      // (the same manifest bytes; the blobs stay).
+      const rest = tags.filter((t) => t !== id.imageTag);
+      for (const t of rest) {
+        await this.o.registry.putManifest(repository, t, manifest.body, manifest.mediaType);
+      }
+      if (rest.length === 0) byDigest.delete(manifest.digest);
+      else byDigest.set(manifest.digest, { manifest, tags: rest });
+      imageIds.push({ imageDigest: manifest.digest, imageTag: id.imageTag });
+    }
+    return { imageIds, failures };
+  }
+
   private repositoryOf(request: RepositoryRequest): string {
     if (request.registryId !== undefined && request.registryId !== this.o.registryId) {
       throw new EcrException(
@@ -199,6 +327,12 @@ export class EcrApi {
   }
 
   private translate(error: unknown, repository: string): Error {
+    if (error instanceof RegistryNotFound && error.what === 'blob') {
+      return new EcrException(
+        'LayersNotFoundException',
+        `The manifest references layers that do not exist in the repository with name '${repository}'`,
+      );
+    }
     if (error instanceof RegistryNotFound) {
       return new EcrException(
         'RepositoryNotFoundException',

@@ -38,7 +38,8 @@ const MAX_BODY = 1024 * 1024;
 
 /**
  * A loopback server speaking ECR's JSON 1.1 protocol as @aws-sdk/client-ecr sends it (POST / with
- * X-Amz-Target) for GetAuthorizationToken, DescribeImages and BatchGetImage. Requests must carry a
+ * X-Amz-Target) for GetAuthorizationToken, DescribeImages, BatchGetImage, PutImage (a new tag
+ * for a pushed manifest) and BatchDeleteImage. Requests must carry a
  * SigV4 Authorization header, but the signature is not checked: any AWS credentials will do.
  */
 export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrStandin> {
@@ -63,6 +64,10 @@ export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrSt
         return api.describeImages(body as Parameters<EcrApi['describeImages']>[0]);
       case 'BatchGetImage':
         return api.batchGetImage(body as Parameters<EcrApi['batchGetImage']>[0]);
+      case 'PutImage':
+        return api.putImage(body as Parameters<EcrApi['putImage']>[0]);
+      case 'BatchDeleteImage':
+        return api.batchDeleteImage(body as Parameters<EcrApi['batchDeleteImage']>[0]);
       default:
         throw new EcrException('UnknownOperationException', `operation ${action} is not supported`);
     }
@@ -104,6 +109,9 @@ export async function startEcrStandin(options: EcrStandinOptions): Promise<EcrSt
   }
 
   const server = createServer((req, res) => void handle(req, res));
+  // The SDK keeps connections alive; Node's 5 s default closes them under a client that waits
+  // a few seconds between calls (a docker push), which then sees ECONNRESET on its next request.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

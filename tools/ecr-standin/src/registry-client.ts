@@ -26,12 +26,15 @@ export interface Manifest {
   sizeInBytes: number;
 }
 
-/** The registry answered 404 for the repository (NAME_UNKNOWN) or the reference (MANIFEST_UNKNOWN). */
+/**
+ * The registry answered 404 for the repository (NAME_UNKNOWN) or the reference (MANIFEST_UNKNOWN),
+ * or refused a manifest whose layers or config it does not hold (MANIFEST_BLOB_UNKNOWN).
+ */
 export class RegistryNotFound extends CodedError<'REGISTRY_NOT_FOUND'> {
   override readonly name = 'RegistryNotFound';
 
   constructor(
-    readonly what: 'repository' | 'manifest',
+    readonly what: 'repository' | 'manifest' | 'blob',
     message: string,
   ) {
     super('REGISTRY_NOT_FOUND', message);
@@ -78,9 +81,57 @@ export class RegistryClient {
     };
   }
 
+  /**
+   * Stores a manifest under a tag or its digest. The registry checks that every blob it references
+   * is there: RegistryNotFound('blob') when one is not.
+   */
+  async putManifest(repository: string, reference: string, body: string, mediaType: string): Promise<string> {
+    const response = await this.request('PUT', `/v2/${repository}/manifests/${reference}`, {
+      headers: { 'content-type': mediaType },
+      body,
+    });
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new RegistryNotFound('repository', `repository ${repository} not found`);
+    }
+    if (response.status === 400) {
+      const text = await response.text();
+      if (/BLOB_UNKNOWN|MANIFEST_BLOB_UNKNOWN/.test(text)) {
+        throw new RegistryNotFound('blob', `the manifest references blobs ${repository} does not hold`);
+      }
+      throw new Error(`registry refused the manifest ${repository}:${reference}: ${text.slice(0, 200)}`);
+    }
+    await this.expectOk(response, `manifest ${repository}:${reference}`);
+    await response.body?.cancel();
+    return response.headers.get('docker-content-digest') ?? '';
+  }
+
+  /** Deletes a manifest by digest, and with it every tag that points at it. */
+  async deleteManifest(repository: string, digest: string): Promise<void> {
+    const response = await this.request('DELETE', `/v2/${repository}/manifests/${digest}`);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      throw new RegistryNotFound('manifest', `manifest ${repository}@${digest} not found`);
+    }
+    await this.expectOk(response, `delete of ${repository}@${digest}`);
+    await response.body?.cancel();
+  }
+
   private get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request('GET', path, { headers });
+  }
+
+  private request(
+    method: string,
+    path: string,
+    init: { headers?: Record<string, string>; body?: string } = {},
+  ): Promise<Response> {
     const basic = Buffer.from(`${this.access.username}:${this.access.password}`).toString('base64');
-    return fetch(`${this.access.url}${path}`, { headers: { authorization: `Basic ${basic}`, ...headers } });
+    return fetch(`${this.access.url}${path}`, {
+      method,
+      headers: { authorization: `Basic ${basic}`, ...init.headers },
+      body: init.body,
+    });
   }
 
   private async expectOk(response: Response, what: string): Promise<void> {

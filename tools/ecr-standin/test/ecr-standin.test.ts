@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 import {
+  BatchDeleteImageCommand,
   BatchGetImageCommand,
   DescribeImagesCommand,
   ECRClient,
   GetAuthorizationTokenCommand,
+  ImageAlreadyExistsException,
+  ImageDigestDoesNotMatchException,
   ImageNotFoundException,
+  LayersNotFoundException,
+  PutImageCommand,
   RepositoryNotFoundException,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +196,126 @@ describe('BatchGetImage', () => {
     );
     expect(images!.map((i) => i.imageId?.imageDigest)).toEqual([v2.digest]);
     expect(failures!.map((f) => f.failureCode)).toEqual(['ImageNotFound', 'ImageTagDoesNotMatchDigest']);
+  });
+});
+
+/** The manifest bytes of an image, as BatchGetImage returns them. */
+async function manifestOf(imageTag: string): Promise<{ body: string; mediaType: string }> {
+  const { images } = await ecr.send(
+    new BatchGetImageCommand({ repositoryName: fixture.repository, imageIds: [{ imageTag }] }),
+  );
+  return { body: images![0]!.imageManifest!, mediaType: images![0]!.imageManifestMediaType! };
+}
+
+async function tagsOf(digest: string): Promise<string[] | undefined> {
+  const { imageDetails } = await ecr.send(
+    new DescribeImagesCommand({ repositoryName: fixture.repository, imageIds: [{ imageDigest: digest }] }),
+  );
+  return imageDetails![0]!.imageTags?.sort();
+}
+
+describe('PutImage', () => {
+  it('tags a pushed image with a new tag, the same manifest bytes and digest', async () => {
+    const { body } = await manifestOf('2.0.0');
+    const { image } = await ecr.send(
+      new PutImageCommand({
+        repositoryName: fixture.repository,
+        imageManifest: body,
+        imageTag: '2.0.0-final',
+      }),
+    );
+    expect(image!.imageId).toEqual({ imageDigest: v2.digest, imageTag: '2.0.0-final' });
+    expect(await tagsOf(v2.digest)).toEqual(['2.0.0', '2.0.0-final']);
+    // The registry itself serves the new tag with the same bytes.
+    const response = await fetch(`${fixture.registry.url}/v2/${fixture.repository}/manifests/2.0.0-final`, {
+      headers: { authorization: fixture.authorization(), accept: (await manifestOf('2.0.0')).mediaType },
+    });
+    expect(response.headers.get('docker-content-digest')).toBe(v2.digest);
+    expect(await response.text()).toBe(body);
+  });
+
+  it('refuses an unchanged tag with ImageAlreadyExistsException, and a wrong digest', async () => {
+    const { body } = await manifestOf('1.0.0');
+    await expect(
+      ecr.send(
+        new PutImageCommand({ repositoryName: fixture.repository, imageManifest: body, imageTag: 'stable' }),
+      ),
+    ).rejects.toBeInstanceOf(ImageAlreadyExistsException);
+    await expect(
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: fixture.repository,
+          imageManifest: body,
+          imageTag: 'other',
+          imageDigest: v2.digest,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ImageDigestDoesNotMatchException);
+    expect(await tagsOf(v1.digest)).toEqual(['1.0.0', 'stable']);
+  });
+
+  it('refuses a manifest whose layers the repository does not hold, and a bad tag', async () => {
+    const { body } = await manifestOf('1.0.0');
+    const forged = body.replace(/sha256:[a-f0-9]{64}/, `sha256:${'0'.repeat(64)}`);
+    await expect(
+      ecr.send(
+        new PutImageCommand({ repositoryName: fixture.repository, imageManifest: forged, imageTag: 'x' }),
+      ),
+    ).rejects.toBeInstanceOf(LayersNotFoundException);
+    const bad = await ecr
+      .send(new PutImageCommand({ repositoryName: fixture.repository, imageManifest: body, imageTag: 'a/b' }))
+      .catch((error: { name: string }) => error.name);
+    expect(bad).toBe('InvalidParameterException');
+    await expect(
+      ecr.send(
+        new PutImageCommand({
+          repositoryName: `${fixture.repository}-missing`,
+          imageManifest: body,
+          imageTag: 'x',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(RepositoryNotFoundException);
+  });
+});
+
+describe('BatchDeleteImage', () => {
+  it('removes one tag and keeps the image under its other tags', async () => {
+    const [image] = fixture.push(['3.0.0', '3.0.0-rc1'], 1024) as [PushedImage];
+    const { imageIds, failures } = await ecr.send(
+      new BatchDeleteImageCommand({
+        repositoryName: fixture.repository,
+        imageIds: [{ imageTag: '3.0.0-rc1' }],
+      }),
+    );
+    expect(failures).toEqual([]);
+    expect(imageIds).toEqual([{ imageDigest: image.digest, imageTag: '3.0.0-rc1' }]);
+    expect(await tagsOf(image.digest)).toEqual(['3.0.0']);
+    expect((await manifestOf('3.0.0')).body).toBeTruthy();
+  });
+
+  it('deletes an image with all its tags by digest, and reports unknown ones as failures', async () => {
+    const [image] = fixture.push(['4.0.0', '4.0.0-rc1'], 1024) as [PushedImage];
+    const { imageIds, failures } = await ecr.send(
+      new BatchDeleteImageCommand({
+        repositoryName: fixture.repository,
+        imageIds: [{ imageDigest: image.digest }, { imageTag: 'never-pushed' }],
+      }),
+    );
+    expect(imageIds).toEqual([
+      { imageDigest: image.digest, imageTag: '4.0.0' },
+      { imageDigest: image.digest, imageTag: '4.0.0-rc1' },
+    ]);
+    expect(failures!.map((f) => f.failureCode)).toEqual(['ImageNotFound']);
+    await expect(
+      ecr.send(
+        new DescribeImagesCommand({
+          repositoryName: fixture.repository,
+          imageIds: [{ imageDigest: image.digest }],
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ImageNotFoundException);
+    // The other images are untouched.
+    expect(await tagsOf(v1.digest)).toEqual(['1.0.0', 'stable']);
   });
 });
 

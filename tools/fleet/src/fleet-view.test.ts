@@ -5,17 +5,20 @@ import { FleetView, renderFleet } from './fleet-view';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const prefix = 'growoff/v1/modules';
 const keys = generateReleaseKeyPair();
-const release = (version: string, sequence: number) =>
+const release = (
+  name: string,
+  sequence: number,
+  target: { module: string } | { channel: string; rollout: { percent: number } },
+) =>
   json(
     signEnvelope(
       {
-        app: 'core',
-        version,
-        image: `r/core@sha256:${'e'.repeat(64)}`,
-        channel: 'stable',
+        kind: 'release',
+        name,
+        apps: { core: { version: name.slice(1), image: `r/core@sha256:${'e'.repeat(64)}` } },
+        target,
         sequence,
         issuedAt: '2026-11-27T03:00:00Z',
-        rollout: { percent: 40 },
       },
       keys,
     ),
@@ -29,11 +32,22 @@ describe('FleetView', () => {
       `${prefix}/m1/updater/status`,
       json({ state: 'online', version: '0.1.0', current: '1.0.0', phase: 'idle' }),
     );
-    view.apply(`${prefix}/m1/release`, release('2.0.0-rc.1', 3));
+    view.apply(`${prefix}/m1/release`, release('v2.0.0-rc1', 3, { module: 'm1' }));
     expect(view.rows().map((r) => [r.moduleId, r.core.state, r.phase, r.pinned])).toEqual([
-      ['m1', '-', 'idle', '2.0.0-rc.1'],
+      ['m1', '-', 'idle', 'v2.0.0-rc1'],
       ['m2', 'online', '-', undefined],
     ]);
+  });
+
+  it('drops the pin when a signed unpin replaces it', () => {
+    const view = new FleetView();
+    view.apply(`${prefix}/m1/release`, release('v2.0.0-rc1', 3, { module: 'm1' }));
+    const unpin = signEnvelope(
+      { kind: 'unpin', module: 'm1', sequence: 4, issuedAt: '2026-11-27T03:00:00Z' },
+      keys,
+    );
+    view.apply(`${prefix}/m1/release`, json(unpin));
+    expect(view.rows()).toEqual([]);
   });
 
   it('forgets a module whose retained messages are all cleared', () => {
@@ -66,20 +80,23 @@ describe('FleetView', () => {
     view.apply('growoff/v1/fleet/releases/beta', Buffer.from('{}'));
     expect(view.rows()[0]?.pinned).toBe('invalid');
     expect(view.channelRows()).toEqual([
-      { channel: 'beta', app: '-', version: 'invalid', sequence: null, percent: null },
+      { channel: 'beta', name: 'invalid', apps: '-', sequence: null, percent: null },
     ]);
   });
 
   it('renders channels, an aligned table and a count per phase', () => {
     const view = new FleetView();
-    view.apply('growoff/v1/fleet/releases/stable', release('1.0.0', 9));
+    view.apply(
+      'growoff/v1/fleet/releases/stable',
+      release('v1.0.0', 9, { channel: 'stable', rollout: { percent: 40 } }),
+    );
     view.apply(
       `${prefix}/a/updater/status`,
       json({ state: 'online', phase: 'idle', lastResult: { ok: false } }),
     );
     view.apply(`${prefix}/bb/updater/status`, json({ state: 'online', phase: 'idle' }));
     const text = renderFleet(view);
-    expect(text).toContain('channel stable: core 1.0.0  sequence 9  rollout 40%');
+    expect(text).toContain('channel stable: v1.0.0 (core 1.0.0)  sequence 9  rollout 40%');
     expect(text.split('\n')).toContain('a       -     online   -        -       idle   failed');
     expect(text).toContain('2 modules: 2 idle');
   });

@@ -10,7 +10,7 @@ export interface ModuleRow {
   /** Download progress from the latest event carrying `data.bytes` / `data.total`, in %. */
   progress?: number;
   lastResult: string;
-  /** The version a per-module pin asks for, if the module is pinned. */
+  /** The fleet release a per-module pin asks for, if the module is pinned. */
   pinned?: string;
   /** When the updater last reported (its `ts`), ISO. */
   updatedAt?: string;
@@ -18,8 +18,10 @@ export interface ModuleRow {
 
 export interface ChannelRow {
   channel: string;
-  app: string;
-  version: string;
+  /** The fleet release name, e.g. v1.3.0. */
+  name: string;
+  /** Its apps as `app version`, e.g. `core 1.3.0, telegraf 1.30.0`. */
+  apps: string;
   sequence: number | null;
   percent: number | null;
 }
@@ -55,12 +57,10 @@ export class FleetView {
       else delete module[parsed.app];
       if (parsed.app === 'updater' && status?.phase !== 'downloading') delete module.progress;
     } else if (parsed.kind === 'release') {
-      if (payload.length === 0) {
-        delete module.pinned;
-      } else {
-        const version = claimedPayload(payload)?.version;
-        module.pinned = typeof version === 'string' ? version : 'invalid';
-      }
+      const claimed = payload.length === 0 ? undefined : claimedPayload(payload);
+      // A signed unpin (or the old empty message) leaves the module to its channel.
+      if (payload.length === 0 || claimed?.kind === 'unpin') delete module.pinned;
+      else module.pinned = typeof claimed?.name === 'string' ? claimed.name : 'invalid';
     } else if (parsed.kind === 'events') {
       const data = jsonObject(payload)?.data as { bytes?: unknown; total?: unknown } | undefined;
       if (typeof data?.bytes !== 'number' || typeof data.total !== 'number' || data.total <= 0) return false;
@@ -100,12 +100,14 @@ export class FleetView {
     if (this.filter.channel && channel !== this.filter.channel) return false;
     if (payload.length === 0) return this.channels.delete(channel);
     const claimed = claimedPayload(payload);
+    const apps = claimed?.apps && typeof claimed.apps === 'object' ? Object.entries(claimed.apps) : [];
+    const percent = claimed?.target?.rollout?.percent;
     this.channels.set(channel, {
       channel,
-      app: text(claimed?.app),
-      version: claimed ? text(claimed.version) : 'invalid',
+      name: typeof claimed?.name === 'string' ? claimed.name : 'invalid',
+      apps: apps.map(([app, a]) => `${app} ${versionText(a)}`).join(', ') || '-',
       sequence: typeof claimed?.sequence === 'number' ? claimed.sequence : null,
-      percent: typeof claimed?.rollout?.percent === 'number' ? claimed.rollout.percent : null,
+      percent: typeof percent === 'number' ? percent : null,
     });
     return true;
   }
@@ -116,7 +118,7 @@ export function renderFleet(view: FleetView): string {
   const lines: string[] = [];
   for (const c of view.channelRows()) {
     lines.push(
-      `channel ${c.channel}: ${c.app} ${c.version}  sequence ${c.sequence ?? '-'}  rollout ${c.percent ?? '-'}%`,
+      `channel ${c.channel}: ${c.name} (${c.apps})  sequence ${c.sequence ?? '-'}  rollout ${c.percent ?? '-'}%`,
     );
   }
   const rows = view.rows();
@@ -161,9 +163,16 @@ function jsonObject(payload: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-function claimedPayload(
-  payload: Buffer,
-): { app?: unknown; version?: unknown; sequence?: unknown; rollout?: { percent?: unknown } } | undefined {
+/** What a retained fleet document claims (unverified: this is a view). */
+function claimedPayload(payload: Buffer):
+  | {
+      kind?: unknown;
+      name?: unknown;
+      apps?: Record<string, unknown>;
+      sequence?: unknown;
+      target?: { rollout?: { percent?: unknown } };
+    }
+  | undefined {
   try {
     const decoded = decodeEnvelopePayload(payload);
     return decoded !== null && typeof decoded === 'object' ? decoded : undefined;

@@ -80,6 +80,33 @@ export class MqttSession {
     });
   }
 
+  /**
+   * Every retained message under a filter (e.g. `growoff/v1/fleet/releases/+`), by topic. The
+   * broker sends them right after SUBACK; the burst ends when none has come for RETAINED_WAIT_MS.
+   */
+  async readRetainedAll(filter: string, maxMs = 5_000): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
+    let last = Date.now();
+    const onMessage = (topic: string, payload: Buffer, packet: { retain?: boolean }) => {
+      if (!packet.retain || !topicMatches(filter, topic)) return;
+      last = Date.now();
+      if (payload.length > 0) found.set(topic, payload);
+    };
+    this.client.on('message', onMessage);
+    try {
+      await this.client.subscribeAsync(filter, { qos: 1 });
+      const start = Date.now();
+      // The end of the retained burst has no event of its own.
+      while (Date.now() - last < RETAINED_WAIT_MS && Date.now() - start < maxMs) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await this.client.unsubscribeAsync(filter);
+    } finally {
+      this.client.removeListener('message', onMessage);
+    }
+    return found;
+  }
+
   /** Publishes (QoS 1) and resolves once the broker has acknowledged it. */
   async publish(topic: string, payload: string | Buffer, retain: boolean): Promise<void> {
     await this.client.publishAsync(topic, payload, { qos: 1, retain });
@@ -88,4 +115,15 @@ export class MqttSession {
   async close(): Promise<void> {
     await this.client.endAsync();
   }
+}
+
+/** Whether an MQTT topic matches a filter with `+` and `#` wildcards. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
 }

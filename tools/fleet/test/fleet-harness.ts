@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +17,39 @@ export interface Run {
   err: string;
 }
 
-/** Runs the CLI in-process against the shared Mosquitto, in a temp working directory. */
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: 'Fleet Test',
+  GIT_AUTHOR_EMAIL: 'fleet@test.invalid',
+  GIT_COMMITTER_NAME: 'Fleet Test',
+  GIT_COMMITTER_EMAIL: 'fleet@test.invalid',
+};
+
+/**
+ * Runs the CLI in-process against the shared Mosquitto, in a temp working directory that is a git
+ * repository with one commit (releases get tagged there) and holds the release store.
+ */
 export class FleetHarness {
   readonly dir = mkdtempSync(join(tmpdir(), 'fleet-cli-'));
-  readonly env: NodeJS.ProcessEnv = { GROWOFF_MQTT_URL: broker.url };
+  readonly env: NodeJS.ProcessEnv = {
+    GROWOFF_MQTT_URL: broker.url,
+    GROWOFF_FLEET_STORE: join(this.dir, 'store'),
+    PATH: process.env.PATH,
+    ...GIT_IDENTITY,
+  };
+
+  constructor() {
+    this.git(['init', '-q']);
+    this.git(['commit', '-q', '--allow-empty', '-m', 'first']);
+  }
+
+  /** Runs git in the harness's repository. */
+  git(args: string[]): string {
+    return execFileSync('git', args, {
+      cwd: this.dir,
+      env: { ...process.env, ...GIT_IDENTITY },
+      encoding: 'utf8',
+    }).trim();
+  }
 
   async run(args: string[], extra: Partial<CliIo> = {}): Promise<Run> {
     let out = '';
@@ -49,18 +79,21 @@ export class FleetHarness {
 
 /** A plain MQTT client that watches what the CLI retains, and clears it afterwards. */
 export class Observer {
-  private constructor(readonly client: MqttClient) {}
+  private constructor(
+    readonly client: MqttClient,
+    private readonly url: string,
+  ) {}
   private readonly touched = new Set<string>();
 
-  static async connect(): Promise<Observer> {
-    const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    return new Observer(client);
+  static async connect(url = broker.url): Promise<Observer> {
+    const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+    return new Observer(client, url);
   }
 
   /** The retained message a new subscriber receives on `topic`, awaited until it arrives. */
   async retained(topic: string, timeoutMs = 5_000): Promise<Buffer> {
     this.touched.add(topic);
-    const sub = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    const sub = await mqtt.connectAsync(this.url, { protocolVersion: 5, reconnectPeriod: 0 });
     try {
       return await new Promise<Buffer>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no retained message on ${topic}`)), timeoutMs);

@@ -1,37 +1,88 @@
 import { execFile } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort } from '@growoff/test-services';
-import { keyIdOf, loadTrustedKeys, verifyEnvelope, type ReleasePayload } from '@growoff/protocol';
-import { readFileSync } from 'node:fs';
+import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
+import {
+  generateReleaseKeyPair,
+  keyIdOf,
+  loadTrustedKeys,
+  signEnvelope,
+  verifyEnvelope,
+  type FleetPayload,
+  type ReleaseDocument,
+} from '@growoff/protocol';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import {
+  freePort,
+  getService,
+  startMosquitto,
+  stopProcess,
+  type MosquittoInfo,
+} from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digest, FleetHarness, Observer, unique } from './fleet-harness';
+import { TinyImages } from './tiny-images';
 
 const fleet = new FleetHarness();
+const images = new TinyImages();
 let observer: Observer;
+let ecr: EcrStandin;
 let keys: { privateKeyPath: string; publicKeyPath: string };
+// A broker of its own: revocations and key sets are fleet-wide topics other tests' updaters follow.
+let broker: MosquittoInfo;
 
 const channelTopic = (channel: string) => `growoff/v1/fleet/releases/${channel}`;
 const pinTopic = (moduleId: string) => `growoff/v1/modules/${moduleId}/release`;
 const image = (fill: string) => `127.0.0.1:15000/growoff/core@sha256:${digest(fill)}`;
+const CHECKLIST_IDS = 'installed,health,sensors,actuators,rollback,changelog';
 
 beforeAll(async () => {
-  observer = await Observer.connect();
+  broker = await startMosquitto({
+    dir: mkdtempSync(join(tmpdir(), 'fleet-cli-broker-')),
+    port: await freePort(),
+  });
+  fleet.env.GROWOFF_MQTT_URL = broker.url;
+  observer = await Observer.connect(broker.url);
   keys = await fleet.keygen();
+  ecr = await startEcrStandin({ registry: getService('registry') });
+  Object.assign(fleet.env, {
+    GROWOFF_ECR_ENDPOINT: ecr.url,
+    AWS_REGION: 'eu-central-1',
+    AWS_ACCESS_KEY_ID: 'AKIDFLEETTEST',
+    AWS_SECRET_ACCESS_KEY: 'fleet-test-secret',
+  });
+  observer.track('growoff/v1/fleet/revocations');
+  observer.track('growoff/v1/fleet/keys');
 });
 
 afterAll(async () => {
   await observer?.close();
+  await ecr?.close();
+  await images.cleanup();
+  if (broker) await stopProcess(broker.pid);
 });
 
-async function retainedRelease(topic: string): Promise<ReleasePayload> {
+async function retained(topic: string): Promise<FleetPayload> {
   return verifyEnvelope(await observer.retained(topic), loadTrustedKeys(keys.publicKeyPath));
 }
 
+async function retainedRelease(topic: string): Promise<ReleaseDocument> {
+  const payload = await retained(topic);
+  expect(payload.kind).toBe('release');
+  return payload as ReleaseDocument;
+}
+
+async function ok(args: string[]): Promise<string> {
+  const result = await fleet.run(args);
+  expect(result.code, `${args.join(' ')}: ${result.err}`).toBe(0);
+  return result.out;
+}
+
 describe('keygen', () => {
-  it('writes an Ed25519 pair with a private key only its owner can read', async () => {
+  it('writes an Ed25519 pair with a private key only its owner can read', () => {
     expect(statSync(keys.privateKeyPath).mode & 0o777).toBe(0o600);
     const [trusted] = loadTrustedKeys(keys.publicKeyPath);
     expect(trusted!.keyid).toBe(keyIdOf(readFileSync(keys.privateKeyPath, 'utf8')));
@@ -41,234 +92,385 @@ describe('keygen', () => {
     const again = await fleet.run(['keygen', '--out', 'keys', '--name', 'release']);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/^FLEET_KEY_EXISTS: /);
-    const forced = await fleet.run(['keygen', '--out', 'keys', '--name', 'other', '--force']);
-    expect(forced.code).toBe(0);
+    expect((await fleet.run(['keygen', '--out', 'keys', '--name', 'other', '--force'])).code).toBe(0);
   });
 });
 
-describe('sign', () => {
-  it('turns a payload file into an envelope the modules verify', async () => {
-    writeFileSync(
-      join(fleet.dir, 'release.json'),
-      JSON.stringify({ app: 'core', version: '2.0.0', image: image('c'), rollout: { percent: 5 } }),
-    );
-    const result = await fleet.run([
-      'sign',
-      '--payload',
-      'release.json',
+describe('the fleet sequence counter', () => {
+  it('numbers every document of every kind from one counter; floor is what a new module must still accept', async () => {
+    const channel = unique('counter');
+    const moduleId = unique('counter-m');
+    observer.track(channelTopic(channel));
+    observer.track(pinTopic(moduleId));
+    const core = ['--core-version', '1.0.0', '--core-image', image('1')];
+    await ok([
+      'publish',
       '--channel',
-      'beta',
-      '--sequence',
-      '4',
-      '--out',
-      'env.json',
+      channel,
+      '--percent',
+      '10',
+      '--name',
+      'v1.0.0',
+      '--no-git-tag',
+      ...core,
     ]);
-    expect(result.code, result.err).toBe(0);
-    const envelope = JSON.parse(readFileSync(join(fleet.dir, 'env.json'), 'utf8')) as unknown;
-    const payload = verifyEnvelope(envelope, loadTrustedKeys(keys.publicKeyPath));
-    expect(payload).toMatchObject({
-      version: '2.0.0',
-      channel: 'beta',
-      sequence: 4,
-      rollout: { percent: 5 },
-    });
+    const published = (await retained(channelTopic(channel))).sequence;
+    await ok(['pin', '--module', moduleId, '--release', 'v1.0.0', '--no-git-tag']);
+    const pinned = await retainedRelease(pinTopic(moduleId));
+    await ok(['rollout', '--channel', channel, '--percent', '20']);
+    const rolled = (await retained(channelTopic(channel))).sequence;
+    await ok(['unpin', '--module', moduleId]);
+    const unpin = await retained(pinTopic(moduleId));
+    expect([pinned.sequence, rolled, unpin.sequence]).toEqual([published + 1, published + 2, published + 3]);
+    expect(pinned.target).toEqual({ module: moduleId });
+    expect(unpin).toMatchObject({ kind: 'unpin', module: moduleId });
+    // A module installed now must still accept the channel's current release, and nothing older.
+    expect(await ok(['floor', '--channel', channel])).toBe(`${published + 2}\n`);
+    expect(await ok(['floor', '--channel', unique('none')])).toBe(`${published + 4}\n`);
   });
 
-  it('refuses a release without a sequence, or with a tag instead of a digest', async () => {
-    const noSequence = await fleet.run([
-      'sign',
-      '--channel',
-      'beta',
-      '--version',
-      '1.0.0',
-      '--image',
-      image('d'),
-      '--percent',
-      '1',
-    ]);
-    expect(noSequence.code).toBe(2);
-    expect(noSequence.err).toMatch(/^FLEET_USAGE: .*sequence/);
-    const tagged = await fleet.run([
-      'sign',
-      '--channel',
-      'beta',
-      '--sequence',
-      '1',
-      '--version',
-      '1.0.0',
-      '--image',
-      'growoff/core:latest',
-      '--percent',
-      '1',
-    ]);
-    expect(tagged.code).toBe(1);
-    expect(tagged.err).toMatch(/^BAD_PAYLOAD: .*image/);
+  it('goes above a higher sequence retained on the topic (a store restored from an old copy)', async () => {
+    const channel = unique('restored');
+    observer.track(channelTopic(channel));
+    const signed = signEnvelope(
+      {
+        kind: 'release',
+        name: 'v0.9.0',
+        apps: { core: { version: '0.9.0', image: image('9') } },
+        target: { channel, rollout: { percent: 5 } },
+        sequence: 9_000_000,
+        issuedAt: '2026-11-27T03:00:00Z',
+      },
+      { privateKeyPem: readFileSync(keys.privateKeyPath, 'utf8') },
+    );
+    await observer.publishRetained(channelTopic(channel), signed);
+    await ok(['rollout', '--channel', channel, '--percent', '50']);
+    expect((await retained(channelTopic(channel))).sequence).toBe(9_000_001);
   });
 });
 
 describe('publish', () => {
-  it('retains a verifiable envelope on the channel, sequenced by the clock and always increasing', async () => {
-    const channel = unique('pub');
+  it("carries the channel's other apps over when a release names only Telegraf", async () => {
+    const channel = unique('carry');
     observer.track(channelTopic(channel));
-    const clock = new Date('2026-11-27T03:00:00.000Z');
-    const now = { now: () => clock };
-    const first = await fleet.run(
-      ['publish', '--channel', channel, '--version', '1.0.0', '--image', image('1'), '--percent', '10'],
-      now,
-    );
-    expect(first.code, first.err).toBe(0);
-    expect(await retainedRelease(channelTopic(channel))).toMatchObject({
-      app: 'core',
-      version: '1.0.0',
-      image: image('1'),
+    await ok([
+      'publish',
+      '--channel',
       channel,
-      sequence: clock.getTime(),
-      rollout: { percent: 10 },
+      '--percent',
+      '100',
+      '--name',
+      'v2.0.0',
+      '--no-git-tag',
+      '--core-version',
+      '2.0.0',
+      '--core-image',
+      image('2'),
+    ]);
+    const out = await ok([
+      'publish',
+      '--channel',
+      channel,
+      '--percent',
+      '100',
+      '--name',
+      'v2.0.1',
+      '--no-git-tag',
+      '--telegraf-version',
+      '1.30.0',
+      '--telegraf-image',
+      image('f'),
+    ]);
+    expect(out).toContain('core carried over from v2.0.0');
+    expect((await retainedRelease(channelTopic(channel))).apps).toEqual({
+      core: { version: '2.0.0', image: image('2') },
+      telegraf: { version: '1.30.0', image: image('f') },
     });
-    const second = await fleet.run(
-      ['publish', '--channel', channel, '--version', '1.1.0', '--image', image('2'), '--percent', '10'],
-      now,
-    );
-    expect(second.code, second.err).toBe(0);
-    expect(await retainedRelease(channelTopic(channel))).toMatchObject({
-      version: '1.1.0',
-      sequence: clock.getTime() + 1,
-    });
+  });
+
+  it('refuses a release name already used for another image, and retains nothing', async () => {
+    const channel = unique('reuse');
+    observer.track(channelTopic(channel));
+    const publish = (fill: string) =>
+      fleet.run([
+        'publish',
+        '--channel',
+        channel,
+        '--percent',
+        '5',
+        '--name',
+        'v3.0.0',
+        '--no-git-tag',
+        '--core-version',
+        '3.0.0',
+        '--core-image',
+        image(fill),
+      ]);
+    expect((await publish('3')).code).toBe(0);
+    const before = await retained(channelTopic(channel));
+    const again = await publish('4');
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/^FLEET_RELEASE_EXISTS: v3\.0\.0 already names core/);
+    expect(await retained(channelTopic(channel))).toEqual(before);
   });
 
   it('publishes a pre-signed envelope only for its channel and above the retained sequence', async () => {
     const channel = unique('presigned');
     observer.track(channelTopic(channel));
     fleet.env.GROWOFF_RELEASE_KEYS = keys.publicKeyPath;
-    const sign = (sequence: number, forChannel = channel) =>
-      fleet.run([
+    const sign = (sequence: number, forChannel: string) =>
+      ok([
         'sign',
         '--channel',
         forChannel,
-        '--sequence',
-        String(sequence),
-        '--version',
-        '3.0.0',
-        '--image',
-        image('3'),
         '--percent',
         '100',
+        '--sequence',
+        String(sequence),
+        '--name',
+        'v3.1.0',
+        '--core-version',
+        '3.1.0',
+        '--core-image',
+        image('5'),
         '--out',
         `env-${forChannel}-${sequence}.json`,
       ]);
-    await sign(5);
+    await sign(5, channel);
     await sign(6, 'other');
-    const published = await fleet.run([
-      'publish',
-      '--channel',
-      channel,
-      '--envelope',
-      `env-${channel}-5.json`,
-    ]);
-    expect(published.code, published.err).toBe(0);
-    expect((await retainedRelease(channelTopic(channel))).sequence).toBe(5);
-
+    await ok(['publish', '--channel', channel, '--envelope', `env-${channel}-5.json`]);
+    expect((await retained(channelTopic(channel))).sequence).toBe(5);
     const replay = await fleet.run(['publish', '--channel', channel, '--envelope', `env-${channel}-5.json`]);
     expect(replay.err).toMatch(/^FLEET_STALE_SEQUENCE: /);
-    const wrongChannel = await fleet.run(['publish', '--channel', channel, '--envelope', 'env-other-6.json']);
-    expect(wrongChannel.err).toMatch(/^FLEET_BAD_OPTION: .*'other'/);
-  });
-});
-
-describe('pin and unpin', () => {
-  it('pins one module to a release and unpinning clears the retained pin', async () => {
-    const moduleId = unique('pinned');
-    const pin = (version: string, fill: string) =>
-      fleet.run(['pin', '--module', moduleId, '--version', version, '--image', image(fill)]);
-    expect((await pin('4.0.0-rc.1', '4')).code).toBe(0);
-    const first = await retainedRelease(pinTopic(moduleId));
-    expect(first).toMatchObject({ version: '4.0.0-rc.1', rollout: { percent: 100 } });
-    expect((await pin('4.0.0-rc.2', '5')).code).toBe(0);
-    const second = await retainedRelease(pinTopic(moduleId));
-    expect(second.sequence).toBeGreaterThan(first.sequence);
-
-    const unpin = await fleet.run(['unpin', '--module', moduleId]);
-    expect(unpin.code, unpin.err).toBe(0);
-    await expect(observer.retained(pinTopic(moduleId), 1_000)).rejects.toThrow(/no retained message/);
-  });
-
-  it('gives a pin after an unpin a sequence above the cleared one, so modules do not take it for a replay', async () => {
-    const moduleId = unique('repinned');
-    const pin = () => fleet.run(['pin', '--module', moduleId, '--version', '6.0.0', '--image', image('e')]);
-    await pin();
-    const before = (await retainedRelease(pinTopic(moduleId))).sequence;
-    await fleet.run(['unpin', '--module', moduleId]);
-    await pin();
-    expect((await retainedRelease(pinTopic(moduleId))).sequence).toBeGreaterThan(before);
-  });
-
-  it('refuses a module id that is not one topic level', async () => {
-    const result = await fleet.run(['unpin', '--module', 'a/+/b']);
-    expect(result.code).toBe(1);
-    expect(result.err).toMatch(/^FLEET_BAD_OPTION: --module/);
+    const wrong = await fleet.run(['publish', '--channel', channel, '--envelope', 'env-other-6.json']);
+    expect(wrong.err).toMatch(/^FLEET_BAD_OPTION: .*not a release for channel/);
   });
 });
 
 describe('rollout', () => {
-  it("re-signs the channel's release wider with a higher sequence, same image", async () => {
+  it('widens with the same apps, pauses at 0 without --force, and narrows otherwise only with --force', async () => {
     const channel = unique('rollout');
     observer.track(channelTopic(channel));
-    await fleet.run([
+    await ok([
       'publish',
       '--channel',
       channel,
-      '--version',
-      '5.0.0',
-      '--image',
-      image('6'),
       '--percent',
       '5',
+      '--name',
+      'v5.0.0',
+      '--no-git-tag',
+      '--core-version',
+      '5.0.0',
+      '--core-image',
+      image('6'),
     ]);
-    const published = await retainedRelease(channelTopic(channel));
-    const widened = await fleet.run(['rollout', '--channel', channel, '--percent', '50']);
-    expect(widened.code, widened.err).toBe(0);
-    expect(widened.out).toContain('5% → 50%');
+    expect(await ok(['rollout', '--channel', channel, '--percent', '50'])).toContain('5% → 50%');
     expect(await retainedRelease(channelTopic(channel))).toMatchObject({
-      version: '5.0.0',
-      image: image('6'),
-      rollout: { percent: 50 },
+      name: 'v5.0.0',
+      apps: { core: { image: image('6') } },
+      target: { channel, rollout: { percent: 50 } },
     });
-    const rolledOut = await retainedRelease(channelTopic(channel));
-    expect(rolledOut.sequence).toBeGreaterThan(published.sequence);
-
     const narrowed = await fleet.run(['rollout', '--channel', channel, '--percent', '10']);
-    expect(narrowed.code).toBe(1);
     expect(narrowed.err).toMatch(/^FLEET_ROLLOUT_NARROWING: /);
-    const forced = await fleet.run(['rollout', '--channel', channel, '--percent', '10', '--force']);
-    expect(forced.code, forced.err).toBe(0);
-    expect((await retainedRelease(channelTopic(channel))).sequence).toBeGreaterThan(rolledOut.sequence);
+    expect((await retainedRelease(channelTopic(channel))).target).toMatchObject({ rollout: { percent: 50 } });
+    await ok(['rollout', '--channel', channel, '--percent', '0']);
+    expect((await retainedRelease(channelTopic(channel))).target).toMatchObject({ rollout: { percent: 0 } });
+    await ok(['rollout', '--channel', channel, '--percent', '20']);
+    await ok(['rollout', '--channel', channel, '--percent', '10', '--force']);
+    expect((await retainedRelease(channelTopic(channel))).target).toMatchObject({ rollout: { percent: 10 } });
   });
 
   it('refuses a channel without a release, and one signed by a key it does not trust', async () => {
     const empty = await fleet.run(['rollout', '--channel', unique('empty'), '--percent', '50']);
     expect(empty.err).toMatch(/^FLEET_NO_RELEASE: .*no release/);
-
     const channel = unique('foreign');
     observer.track(channelTopic(channel));
-    const stranger = new FleetHarness();
-    await stranger.keygen('stranger');
-    await stranger.run([
-      'publish',
+    const stranger = generateReleaseKeyPair();
+    await observer.publishRetained(
+      channelTopic(channel),
+      signEnvelope(
+        {
+          kind: 'release',
+          name: 'v1.0.0',
+          apps: { core: { version: '1.0.0', image: image('7') } },
+          target: { channel, rollout: { percent: 5 } },
+          sequence: 1,
+          issuedAt: '2026-11-27T03:00:00Z',
+        },
+        { privateKeyPem: stranger.privateKeyPem },
+      ),
+    );
+    const result = await fleet.run(['rollout', '--channel', channel, '--percent', '50']);
+    expect(result.err).toMatch(/^FLEET_NO_RELEASE: .*does not verify/);
+  });
+});
+
+describe('candidate, checklist and promote', () => {
+  it('pins the candidate, refuses to promote it before its checklist is done, then promotes the same digests', async () => {
+    const channel = unique('promote');
+    const moduleId = unique('test-module');
+    observer.track(channelTopic(channel));
+    observer.track(pinTopic(moduleId));
+    const rcImage = await images.push('1.3.0-rc.1');
+    const rcCommit = fleet.git(['rev-parse', 'HEAD']);
+    await ok([
+      'candidate',
+      '--name',
+      'v1.3.0-rc1',
+      '--module',
+      moduleId,
+      '--core-version',
+      '1.3.0-rc.1',
+      '--core-image',
+      rcImage,
+    ]);
+    expect(await retainedRelease(pinTopic(moduleId))).toMatchObject({
+      name: 'v1.3.0-rc1',
+      apps: { core: { version: '1.3.0-rc.1', image: rcImage } },
+      target: { module: moduleId },
+    });
+    expect(fleet.git(['rev-parse', 'v1.3.0-rc1^{commit}'])).toBe(rcCommit);
+
+    const early = await fleet.run([
+      'promote',
+      '--release',
+      'v1.3.0-rc1',
       '--channel',
       channel,
-      '--version',
-      '1.0.0',
-      '--image',
-      image('7'),
       '--percent',
-      '5',
+      '10',
     ]);
-    const env = { ...fleet.env };
-    delete fleet.env.GROWOFF_RELEASE_KEYS;
-    const result = await fleet.run(['rollout', '--channel', channel, '--percent', '50']);
-    Object.assign(fleet.env, env);
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(/^FLEET_CHECKLIST_INCOMPLETE: .*installed, health/);
+    await expect(observer.retained(channelTopic(channel), 800)).rejects.toThrow(/no retained message/);
+    expect(await images.digestOf('v1.3.0')).toBeNull();
+
+    expect(await ok(['checklist', '--release', 'v1.3.0-rc1', '--tick', 'installed', '--by', 'qa'])).toMatch(
+      /1\/6 done[\s\S]*\[x\] installed/,
+    );
+    const unknown = await fleet.run(['checklist', '--release', 'v1.3.0-rc1', '--tick', 'nope']);
+    expect(unknown.err).toMatch(/^FLEET_BAD_OPTION: .*no item 'nope'/);
+    expect(await ok(['checklist', '--release', 'v1.3.0-rc1', '--tick', CHECKLIST_IDS])).toContain('6/6 done');
+
+    // Work goes on: the final tag still marks the candidate's commit.
+    fleet.git(['commit', '-q', '--allow-empty', '-m', 'later work']);
+    await ok(['promote', '--release', 'v1.3.0-rc1', '--channel', channel, '--percent', '10']);
+    expect(await retainedRelease(channelTopic(channel))).toMatchObject({
+      name: 'v1.3.0',
+      apps: { core: { version: '1.3.0-rc.1', image: rcImage } },
+      target: { channel, rollout: { percent: 10 } },
+    });
+    expect(await images.digestOf('v1.3.0')).toBe(rcImage.split('@')[1]);
+    expect(fleet.git(['rev-parse', 'v1.3.0^{commit}'])).toBe(rcCommit);
+  });
+
+  it('refuses a release whose git tag already points at another commit', async () => {
+    fleet.git(['tag', 'v7.0.0-rc1']);
+    fleet.git(['commit', '-q', '--allow-empty', '-m', 'moved on']);
+    const moduleId = unique('tagged');
+    observer.track(pinTopic(moduleId));
+    const result = await fleet.run([
+      'candidate',
+      '--name',
+      'v7.0.0-rc1',
+      '--module',
+      moduleId,
+      '--core-version',
+      '7.0.0-rc.1',
+      '--core-image',
+      image('8'),
+    ]);
     expect(result.code).toBe(1);
-    expect(result.err).toMatch(/^FLEET_NO_RELEASE: .*does not verify/);
+    expect(result.err).toMatch(/^FLEET_GIT_TAG_EXISTS: the git tag v7\.0\.0-rc1 points at/);
+    await expect(observer.retained(pinTopic(moduleId), 800)).rejects.toThrow(/no retained message/);
+  });
+});
+
+describe('revoke and delete', () => {
+  it('keeps a cumulative signed revocation list', async () => {
+    const channel = unique('revoke');
+    observer.track(channelTopic(channel));
+    for (const [name, fill] of [
+      ['v8.0.0', 'a'],
+      ['v8.0.1', 'b'],
+    ] as const) {
+      await ok([
+        'publish',
+        '--channel',
+        channel,
+        '--percent',
+        '100',
+        '--name',
+        name,
+        '--no-git-tag',
+        '--core-version',
+        name.slice(1),
+        '--core-image',
+        image(fill),
+      ]);
+      await ok(['revoke', '--release', name, '--reason', `${name} is bad`]);
+    }
+    const list = await retained('growoff/v1/fleet/revocations');
+    expect(list).toMatchObject({ kind: 'revocation' });
+    expect(list.kind === 'revocation' && list.revoked).toEqual(
+      expect.arrayContaining([
+        { image: image('a'), name: 'v8.0.0', reason: 'v8.0.0 is bad' },
+        { image: image('b'), name: 'v8.0.1', reason: 'v8.0.1 is bad' },
+      ]),
+    );
+  });
+
+  it('refuses to delete while a channel names the release or a module runs it, then deletes it from ECR', async () => {
+    const channel = unique('delete');
+    const moduleId = unique('runner');
+    const statusTopic = `growoff/v1/modules/${moduleId}/updater/status`;
+    observer.track(channelTopic(channel));
+    const bad = await images.push('9.0.0');
+    const good = await images.push('9.0.1');
+    const publish = (name: string, ref: string) =>
+      ok([
+        'publish',
+        '--channel',
+        channel,
+        '--percent',
+        '100',
+        '--name',
+        name,
+        '--no-git-tag',
+        '--core-version',
+        name.slice(1),
+        '--core-image',
+        ref,
+      ]);
+    await publish('v9.0.0', bad);
+    const named = await fleet.run(['delete', '--release', 'v9.0.0']);
+    expect(named.err).toMatch(/^FLEET_RELEASE_IN_USE: .*channel /);
+    await publish('v9.0.1', good);
+    await observer.publishRetained(statusTopic, {
+      state: 'online',
+      apps: { core: { current: { version: '9.0.0', image: bad }, phase: 'idle' } },
+    });
+    const running = await fleet.run(['delete', '--release', 'v9.0.0']);
+    expect(running.err).toMatch(new RegExp(`^FLEET_RELEASE_IN_USE: .*module ${moduleId} \\(runs it\\)`));
+    expect(await images.digestOf(bad.split('@')[1]!)).toBe(bad.split('@')[1]);
+    await observer.publishRetained(statusTopic, {
+      state: 'online',
+      apps: { core: { current: { version: '9.0.1', image: good }, phase: 'idle' } },
+    });
+    expect(await ok(['delete', '--release', 'v9.0.0'])).toContain(`deleted ${bad} from ECR`);
+    expect(await images.digestOf(bad.split('@')[1]!)).toBeNull();
+    expect(await images.digestOf(good.split('@')[1]!)).toBe(good.split('@')[1]);
+  });
+});
+
+describe('rotate-keys', () => {
+  it('publishes the new key set signed by the key the modules trust now', async () => {
+    const next = generateReleaseKeyPair();
+    writeFileSync(join(fleet.dir, 'next.pub'), next.publicKeyPem);
+    await ok(['rotate-keys', '--keys', 'next.pub']);
+    const set = await retained('growoff/v1/fleet/keys');
+    expect(set).toMatchObject({ kind: 'key-set', keys: [next.publicKeyPem] });
   });
 });
 
@@ -284,11 +486,27 @@ describe('bad input', () => {
     });
   });
 
-  it('refuses a percent outside 0..100 and a channel that is not one topic level', async () => {
+  it('refuses a percent outside 0..100, a channel or module that is not one topic level, a bad name', async () => {
     const percent = await fleet.run(['rollout', '--channel', 'stable', '--percent', '150']);
     expect(percent.err).toMatch(/^FLEET_BAD_OPTION: --percent/);
-    const channel = await fleet.run(['publish', '--channel', 'stable/#', '--version', '1.0.0']);
+    const channel = await fleet.run(['publish', '--channel', 'stable/#', '--name', 'v1.0.0']);
     expect(channel.err).toMatch(/^FLEET_BAD_OPTION: --channel/);
+    const moduleId = await fleet.run(['unpin', '--module', 'a/+/b']);
+    expect(moduleId.err).toMatch(/^FLEET_BAD_OPTION: --module/);
+    const name = await fleet.run([
+      'publish',
+      '--channel',
+      'stable',
+      '--percent',
+      '1',
+      '--name',
+      '1.0',
+      '--core-version',
+      '1.0.0',
+      '--core-image',
+      image('c'),
+    ]);
+    expect(name.err).toMatch(/^FLEET_BAD_OPTION: --name must be a fleet release name/);
   });
 
   it('says which broker it cannot reach', async () => {
@@ -298,20 +516,25 @@ describe('bad input', () => {
     expect(result.err).toMatch(new RegExp(`^FLEET_MQTT_UNREACHABLE: .*127\\.0\\.0\\.1:${port}`));
   });
 
-  it('needs a signing key to publish', async () => {
+  it('needs a signing key to publish, and a release store to number it', async () => {
     const bare = new FleetHarness();
-    const result = await bare.run([
+    const args = [
       'publish',
       '--channel',
       'stable',
-      '--version',
-      '1.0.0',
-      '--image',
-      image('8'),
       '--percent',
       '1',
-    ]);
-    expect(result.err).toMatch(/^FLEET_USAGE: no signing key.*GROWOFF_RELEASE_SIGNING_KEY/);
+      '--name',
+      'v1.0.0',
+      '--core-version',
+      '1.0.0',
+      '--core-image',
+      image('d'),
+    ];
+    expect((await bare.run(args)).err).toMatch(/^FLEET_USAGE: no signing key.*GROWOFF_RELEASE_SIGNING_KEY/);
+    await bare.keygen();
+    delete bare.env.GROWOFF_FLEET_STORE;
+    expect((await bare.run(args)).err).toMatch(/^FLEET_USAGE: no release store.*GROWOFF_FLEET_STORE/);
   });
 
   it('prints only CODE: message from the real entry point, with a failing exit code', async () => {
@@ -319,10 +542,7 @@ describe('bad input', () => {
     const run = promisify(execFile)(
       process.execPath,
       ['--import', 'tsx', 'src/main.ts', 'rollout', '--channel', 'stable', '--percent', '150'],
-      {
-        cwd: pkg,
-        env: { ...process.env, GROWOFF_MQTT_URL: fleet.env.GROWOFF_MQTT_URL },
-      },
+      { cwd: pkg, env: { ...process.env, GROWOFF_MQTT_URL: fleet.env.GROWOFF_MQTT_URL } },
     );
     const failure = (await run.then(
       () => null,

@@ -43,18 +43,9 @@ beforeAll(async () => {
   observer.track(`growoff/v1/fleet/releases/${channel}`);
   observer.track(`growoff/v1/modules/${c}/release`);
   const image = `127.0.0.1:15000/growoff/core@sha256:${digest('1')}`;
-  await fleet.run([
-    'publish',
-    '--channel',
-    channel,
-    '--version',
-    '1.0.0',
-    '--image',
-    image,
-    '--percent',
-    '25',
-  ]);
-  await fleet.run(['pin', '--module', c, '--version', '1.1.0-rc.1', '--image', image]);
+  const core = ['--no-git-tag', '--core-version', '1.0.0', '--core-image', image];
+  await fleet.run(['publish', '--channel', channel, '--percent', '25', '--name', 'v1.0.0', ...core]);
+  await fleet.run(['pin', '--module', c, '--name', 'v1.1.0-rc1', ...core]);
 });
 
 afterAll(async () => {
@@ -67,7 +58,7 @@ describe('status --once', () => {
     expect(result.code, result.err).toBe(0);
     const { channels, modules } = JSON.parse(result.out) as { channels: ChannelRow[]; modules: ModuleRow[] };
     expect(channels).toEqual([
-      { channel, app: 'core', version: '1.0.0', sequence: expect.any(Number), percent: 25 },
+      { channel, name: 'v1.0.0', apps: 'core 1.0.0', sequence: expect.any(Number), percent: 25 },
     ]);
     expect(modules.map((m) => m.moduleId)).toEqual(ids);
     const [a, b, c] = modules as [ModuleRow, ModuleRow, ModuleRow];
@@ -88,7 +79,7 @@ describe('status --once', () => {
       core: { state: '-' },
       phase: 'rolled-back',
       lastResult: 'rolled-back',
-      pinned: '1.1.0-rc.1',
+      pinned: 'v1.1.0-rc1',
     });
   });
 
@@ -96,7 +87,9 @@ describe('status --once', () => {
     const result = await fleet.run(['status', '--once', '--prefix', prefix, '--channel', channel]);
     expect(result.code, result.err).toBe(0);
     const lines = result.out.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^channel ${channel}: core 1\\.0\\.0  sequence \\d+  rollout 25%$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^channel ${channel}: v1\\.0\\.0 \\(core 1\\.0\\.0\\)  sequence \\d+  rollout 25%$`),
+    );
     expect(lines.find((l) => l.startsWith(ids[1]!))).toMatch(
       /offline 0\.9\.0\s+online\s+0\.9\.0\s+1\.0\.0\s+downloading/,
     );

@@ -1,13 +1,24 @@
 import { writeFileSync } from 'node:fs';
 import {
+  installFloorOf,
   isValidTopicSegment,
   topics,
   verifyEnvelope,
   type DsseEnvelope,
-  type ReleasePayload,
+  type FleetPayload,
+  type ReleaseApps,
+  type ReleaseDocument,
 } from '@growoff/protocol';
-import { clockOf, nowIso, resolvePath, type CliIo } from '../cli-io';
-import { signingKeyOf, trustedKeysOf, type CommonFlags } from '../fleet-config';
+import { nowIso, resolvePath, type CliIo } from '../cli-io';
+import { signingKeyOf, trustedKeysOf } from '../fleet-config';
+import {
+  asRelease,
+  describeApps,
+  fleetContext,
+  recordRelease,
+  type FleetContext,
+  type StoreFlags,
+} from '../fleet-context';
 import { FleetError } from '../fleet-error';
 import type { MqttSession } from '../mqtt-session';
 import {
@@ -15,149 +26,27 @@ import {
   hasReleaseDescription,
   percentOf,
   readEnvelopeFile,
-  type ReleaseDraft,
+  releaseNameOf,
   type ReleaseFlags,
 } from '../release-source';
-import {
-  clearRelease,
-  nextSequence,
-  publishRelease,
-  readRetainedRelease,
-  sign,
-  verifyRetained,
-} from '../release-store';
+import { ReleaseStore } from '../release-store';
+import { readRetainedDocument, sign, signAndPublish } from '../signed-documents';
 
-export type SignFlags = CommonFlags & ReleaseFlags & { out?: string; channel?: string; sequence?: string };
-
-/** Completes a draft into a payload; missing essentials are FLEET_USAGE, the rest the schema's job. */
-function payloadOf(
-  draft: ReleaseDraft,
-  fixed: { channel?: string; sequence?: number; issuedAt: string; defaultPercent?: number },
-): ReleasePayload {
-  if (!draft.version) throw new FleetError('FLEET_USAGE', 'the release needs a version (--version)');
-  if (!draft.image)
-    throw new FleetError('FLEET_USAGE', 'the release needs an image by digest (--image repo@sha256:…)');
-  const percent = draft.rollout?.percent ?? fixed.defaultPercent;
-  if (percent === undefined) {
-    throw new FleetError('FLEET_USAGE', 'say how far to roll it out (--percent 0..100)');
-  }
-  const channel = fixed.channel ?? draft.channel;
-  if (!channel) throw new FleetError('FLEET_USAGE', 'the release needs a channel (--channel)');
-  const sequence = fixed.sequence ?? draft.sequence;
-  if (sequence === undefined)
-    throw new FleetError('FLEET_USAGE', 'the release needs a sequence (--sequence)');
-  return {
-    ...draft,
-    app: draft.app ?? 'core',
-    version: draft.version,
-    image: draft.image,
-    channel,
-    sequence,
-    issuedAt: draft.issuedAt ?? fixed.issuedAt,
-    rollout: { percent },
-  };
-}
-
-function integerOf(text: string, option: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new FleetError('FLEET_BAD_OPTION', `${option} must be a positive integer, got '${text}'`);
-  }
-  return value;
-}
-
-/** sign: payload (file and/or flags) → envelope file, offline (no broker). */
-export function signCommand(io: CliIo, flags: SignFlags): DsseEnvelope {
-  const key = signingKeyOf(io, flags);
-  const draft = draftOf(io, flags);
-  const payload = payloadOf(draft, {
-    channel: flags.channel,
-    sequence: flags.sequence === undefined ? undefined : integerOf(flags.sequence, '--sequence'),
-    issuedAt: nowIso(io),
-  });
-  const envelope = sign(payload, key);
-  const text = JSON.stringify(envelope, null, 2) + '\n';
-  if (flags.out) {
-    writeFileSync(resolvePath(io, flags.out), text);
-    io.err(
-      `signed ${payload.app} ${payload.version} (${payload.channel}, sequence ${payload.sequence}) → ${flags.out}\n`,
-    );
-  } else {
-    io.out(text);
-  }
-  return envelope;
-}
-
-export type PublishFlags = CommonFlags & ReleaseFlags & { channel?: string };
+export type ReleaseCommandFlags = StoreFlags & ReleaseFlags & { release?: string };
+export type PublishFlags = ReleaseCommandFlags & { channel?: string };
+export type PinFlags = ReleaseCommandFlags & { module?: string };
+export type RolloutFlags = StoreFlags & { channel?: string; percent?: string; force?: boolean };
+export type SignFlags = ReleaseCommandFlags & {
+  out?: string;
+  channel?: string;
+  module?: string;
+  sequence?: string;
+};
 
 export interface PublishResult {
   topic: string;
-  payload: ReleasePayload;
+  payload: FleetPayload;
   envelope: DsseEnvelope;
-}
-
-/**
- * Puts a release on a topic: a pre-signed --envelope as is (checked against the trusted keys and
- * the retained sequence), or a release built from --payload / flags, signed with the next sequence.
- */
-async function putRelease(
-  io: CliIo,
-  session: MqttSession,
-  flags: CommonFlags & ReleaseFlags,
-  target: { topic: string; channel: string; defaultPercent?: number; what: string },
-): Promise<PublishResult> {
-  // The key and the options are checked before anything is read from the broker.
-  const source =
-    flags.envelope !== undefined
-      ? ({ kind: 'envelope', path: flags.envelope } as const)
-      : ({ kind: 'draft', key: signingKeyOf(io, flags), draft: draftOf(io, flags) } as const);
-  const current = await readRetainedRelease(session, target.topic);
-  let envelope: DsseEnvelope;
-  let payload: ReleasePayload;
-  if (source.kind === 'envelope') {
-    if (hasReleaseDescription(flags)) {
-      throw new FleetError(
-        'FLEET_USAGE',
-        '--envelope is already signed: it cannot be combined with release options',
-      );
-    }
-    const signing = flags.key || io.env.GROWOFF_RELEASE_SIGNING_KEY ? signingKeyOf(io, flags) : undefined;
-    const keys = trustedKeysOf(io, flags, signing);
-    if (keys.length === 0) {
-      throw new FleetError(
-        'FLEET_USAGE',
-        'checking a pre-signed envelope needs the trusted keys (--trusted-keys or GROWOFF_RELEASE_KEYS)',
-      );
-    }
-    envelope = readEnvelopeFile(io, source.path);
-    payload = verifyEnvelope(envelope, keys);
-    if (payload.channel !== target.channel) {
-      throw new FleetError(
-        'FLEET_BAD_OPTION',
-        `the envelope is for channel '${payload.channel}', not '${target.channel}'`,
-      );
-    }
-    if (payload.sequence <= (current?.sequence ?? 0)) {
-      throw new FleetError(
-        'FLEET_STALE_SEQUENCE',
-        `the envelope's sequence ${payload.sequence} is not above the retained ${current?.sequence}; modules would refuse it`,
-      );
-    }
-  } else {
-    payload = payloadOf(source.draft, {
-      channel: target.channel,
-      sequence: nextSequence(current?.sequence ?? 0, clockOf(io)),
-      issuedAt: nowIso(io),
-      defaultPercent: target.defaultPercent,
-    });
-    envelope = sign(payload, source.key);
-  }
-  await publishRelease(session, target.topic, envelope);
-  io.out(
-    `${target.what}: ${payload.app} ${payload.version} ${payload.image}\n` +
-      `  sequence ${payload.sequence}, rollout ${payload.rollout.percent}%, keyid ${envelope.signatures[0]?.keyid}\n`,
-  );
-  return { topic: target.topic, payload, envelope };
 }
 
 export function channelOf(flags: { channel?: string }, required: boolean): string | undefined {
@@ -175,59 +64,217 @@ export function channelOf(flags: { channel?: string }, required: boolean): strin
   return channel;
 }
 
-function moduleOf(flags: { module?: string }): string {
+/** Module ids from --module (comma-separated for several). */
+export function modulesOf(flags: { module?: string }): string[] {
   if (!flags.module) throw new FleetError('FLEET_USAGE', '--module is required');
-  if (!isValidTopicSegment(flags.module)) {
-    throw new FleetError(
-      'FLEET_BAD_OPTION',
-      `--module is not a module id (one topic level), got '${flags.module}'`,
-    );
+  const ids = flags.module.split(',').map((m) => m.trim());
+  for (const id of ids) {
+    if (!isValidTopicSegment(id)) {
+      throw new FleetError('FLEET_BAD_OPTION', `--module is not a module id (one topic level), got '${id}'`);
+    }
   }
-  return flags.module;
+  return ids;
 }
 
-/** publish --channel C: the channel's retained release, with the next sequence. */
+/**
+ * The name and apps a command releases: a stored release (--release NAME) or one described by
+ * the options (--name and the apps). Checked before anything is read from the broker.
+ */
+function releaseOf(
+  context: FleetContext,
+  flags: ReleaseCommandFlags,
+): { name: string; apps: Partial<ReleaseApps>; notes?: string; stored: boolean } {
+  if (flags.release !== undefined) {
+    if (hasReleaseDescription(flags)) {
+      throw new FleetError(
+        'FLEET_USAGE',
+        '--release names a stored release: it cannot be combined with app options',
+      );
+    }
+    const name = releaseNameOf(flags.release, '--release');
+    const stored = context.store.release(name);
+    if (!stored) throw new FleetError('FLEET_NO_RELEASE', `the release store has no release ${name}`);
+    return { name, apps: stored.apps, notes: flags.notes, stored: true };
+  }
+  const draft = draftOf(context.io, flags);
+  if (Object.keys(draft.apps).length === 0) {
+    throw new FleetError('FLEET_USAGE', 'say which release: --release NAME, or --name and the apps it sets');
+  }
+  return { name: releaseNameOf(draft.name), apps: draft.apps, notes: draft.notes, stored: false };
+}
+
+/**
+ * publish --channel C --percent P: the channel's release. Apps the release does not name are
+ * carried over from the channel's current release, so a Telegraf-only release keeps the core.
+ */
 export async function publishCommand(
   io: CliIo,
   session: MqttSession,
   flags: PublishFlags,
 ): Promise<PublishResult> {
   const channel = channelOf(flags, true)!;
-  return putRelease(io, session, flags, {
-    topic: topics.fleetRelease(channel),
-    channel,
-    what: `published to channel ${channel}`,
-  });
+  const topic = topics.fleetRelease(channel);
+  if (flags.envelope !== undefined) return publishEnvelope(io, session, flags, channel, topic);
+  const context = fleetContext(io, session, flags);
+  const release = releaseOf(context, flags);
+  if (flags.percent === undefined)
+    throw new FleetError('FLEET_USAGE', 'say how far to roll it out (--percent 0..100)');
+  const percent = percentOf(flags.percent);
+  return publishToChannel(context, flags, { ...release, channel, percent });
 }
 
-export type PinFlags = PublishFlags & { module?: string };
-
-/** pin --module ID: a retained release for one module that overrides its channel (rollout 100 %). */
-export async function pinCommand(io: CliIo, session: MqttSession, flags: PinFlags): Promise<PublishResult> {
-  const moduleId = moduleOf(flags);
-  const channel = channelOf(flags, false) ?? 'pinned';
-  return putRelease(io, session, flags, {
-    topic: topics.release(moduleId),
-    channel,
-    defaultPercent: 100,
-    what: `pinned module ${moduleId}`,
+/** Signs a channel release (apps carried over from the channel's current one) and records it. */
+export async function publishToChannel(
+  context: FleetContext,
+  flags: StoreFlags,
+  release: {
+    name: string;
+    apps: Partial<ReleaseApps>;
+    notes?: string;
+    channel: string;
+    percent: number;
+    promotedFrom?: string;
+    commit?: string;
+  },
+): Promise<PublishResult> {
+  const topic = topics.fleetRelease(release.channel);
+  const current = await readRetainedDocument(context.session, topic, context.keys);
+  const previous = asRelease(current?.payload);
+  const carried = Object.keys(previous?.apps ?? {}).filter((app) => !(app in release.apps));
+  const apps = { ...previous?.apps, ...release.apps } as ReleaseApps;
+  recordRelease(context, flags, {
+    name: release.name,
+    apps: release.apps as ReleaseApps,
+    channels: [release.channel],
+    promotedFrom: release.promotedFrom,
+    commit: release.commit,
   });
+  const { payload, envelope } = await signAndPublish(
+    context,
+    topic,
+    {
+      kind: 'release',
+      name: release.name,
+      apps,
+      target: { channel: release.channel, rollout: { percent: release.percent } },
+      ...(release.notes ? { notes: release.notes } : {}),
+    },
+    current?.sequence ?? 0,
+  );
+  context.io.out(
+    `published ${release.name} to channel ${release.channel} at ${release.percent}% (sequence ${payload.sequence})\n` +
+      `${describeApps(apps)}\n` +
+      (carried.length > 0 ? `  (${carried.join(', ')} carried over from ${previous!.name})\n` : ''),
+  );
+  return { topic, payload, envelope };
 }
 
-/** unpin --module ID: clears the module's retained release, so its channel applies again. */
+/** A pre-signed envelope, published as is once it verifies and would not be refused as a replay. */
+async function publishEnvelope(
+  io: CliIo,
+  session: MqttSession,
+  flags: ReleaseCommandFlags,
+  channel: string,
+  topic: string,
+): Promise<PublishResult> {
+  if (hasReleaseDescription(flags) || flags.release !== undefined) {
+    throw new FleetError(
+      'FLEET_USAGE',
+      '--envelope is already signed: it cannot be combined with release options',
+    );
+  }
+  const signing = flags.key || io.env.GROWOFF_RELEASE_SIGNING_KEY ? signingKeyOf(io, flags) : undefined;
+  const keys = trustedKeysOf(io, flags, signing);
+  if (keys.length === 0) {
+    throw new FleetError(
+      'FLEET_USAGE',
+      'checking a pre-signed envelope needs the trusted keys (--trusted-keys or GROWOFF_RELEASE_KEYS)',
+    );
+  }
+  const envelope = readEnvelopeFile(io, flags.envelope!);
+  const payload = verifyEnvelope(envelope, keys);
+  const release = asRelease(payload);
+  if (!release || !('channel' in release.target) || release.target.channel !== channel) {
+    throw new FleetError('FLEET_BAD_OPTION', `the envelope is not a release for channel '${channel}'`);
+  }
+  const current = await readRetainedDocument(session, topic, keys);
+  if (payload.sequence <= (current?.sequence ?? 0)) {
+    throw new FleetError(
+      'FLEET_STALE_SEQUENCE',
+      `the envelope's sequence ${payload.sequence} is not above the retained ${current?.sequence}; modules would refuse it`,
+    );
+  }
+  await session.publish(topic, JSON.stringify(envelope), true);
+  io.out(`published ${release.name} to channel ${channel} (pre-signed, sequence ${payload.sequence})\n`);
+  return { topic, payload, envelope };
+}
+
+/** pin --module ID[,ID]: a release for those modules only, overriding their channel. */
+export async function pinCommand(io: CliIo, session: MqttSession, flags: PinFlags): Promise<PublishResult[]> {
+  const modules = modulesOf(flags);
+  const context = fleetContext(io, session, flags);
+  const release = releaseOf(context, flags);
+  return pinModules(context, flags, release, modules);
+}
+
+export async function pinModules(
+  context: FleetContext,
+  flags: StoreFlags,
+  release: { name: string; apps: Partial<ReleaseApps>; notes?: string },
+  modules: string[],
+): Promise<PublishResult[]> {
+  recordRelease(context, flags, { name: release.name, apps: release.apps as ReleaseApps, pinned: modules });
+  const results: PublishResult[] = [];
+  for (const module of modules) {
+    const topic = topics.release(module);
+    const current = await readRetainedDocument(context.session, topic, context.keys);
+    const { payload, envelope } = await signAndPublish(
+      context,
+      topic,
+      {
+        kind: 'release',
+        name: release.name,
+        apps: release.apps as ReleaseApps,
+        target: { module },
+        ...(release.notes ? { notes: release.notes } : {}),
+      },
+      current?.sequence ?? 0,
+    );
+    context.io.out(`pinned module ${module} to ${release.name} (sequence ${payload.sequence})\n`);
+    results.push({ topic, payload, envelope });
+  }
+  context.io.out(`${describeApps(release.apps as ReleaseApps)}\n`);
+  return results;
+}
+
+/** unpin --module ID[,ID]: a signed unpin, retained, so a module offline now takes it when it is back. */
 export async function unpinCommand(
   io: CliIo,
   session: MqttSession,
-  flags: { module?: string },
-): Promise<void> {
-  const moduleId = moduleOf(flags);
-  await clearRelease(session, topics.release(moduleId));
-  io.out(`unpinned module ${moduleId}: it follows its channel again\n`);
+  flags: StoreFlags & { module?: string },
+): Promise<PublishResult[]> {
+  const modules = modulesOf(flags);
+  const context = fleetContext(io, session, flags);
+  const results: PublishResult[] = [];
+  for (const module of modules) {
+    const topic = topics.release(module);
+    const current = await readRetainedDocument(session, topic, context.keys);
+    const { payload, envelope } = await signAndPublish(
+      context,
+      topic,
+      { kind: 'unpin', module },
+      current?.sequence ?? 0,
+    );
+    io.out(`unpinned module ${module}: it follows its channel again (sequence ${payload.sequence})\n`);
+    results.push({ topic, payload, envelope });
+  }
+  return results;
 }
 
-export type RolloutFlags = CommonFlags & { channel?: string; percent?: string; force?: boolean };
-
-/** rollout --channel C --percent P: re-signs the channel's release wider, with a higher sequence. */
+/**
+ * rollout --channel C --percent P: the channel's release again, re-signed at P% with the next
+ * sequence. 0 pauses the spread (modules that updated stay); another narrowing needs --force.
+ */
 export async function rolloutCommand(
   io: CliIo,
   session: MqttSession,
@@ -236,35 +283,118 @@ export async function rolloutCommand(
   const channel = channelOf(flags, true)!;
   if (flags.percent === undefined) throw new FleetError('FLEET_USAGE', '--percent is required');
   const percent = percentOf(flags.percent);
-  const key = signingKeyOf(io, flags);
+  const context = fleetContext(io, session, flags);
   const topic = topics.fleetRelease(channel);
-  const current = await readRetainedRelease(session, topic);
+  const current = await readRetainedDocument(session, topic, context.keys);
   if (!current) throw new FleetError('FLEET_NO_RELEASE', `channel ${channel} has no release to roll out`);
-  let previous: ReleasePayload;
-  try {
-    previous = verifyRetained(current, trustedKeysOf(io, flags, key));
-  } catch (error) {
+  const previous = asRelease(current.payload);
+  if (!previous || !('channel' in previous.target)) {
     throw new FleetError(
       'FLEET_NO_RELEASE',
-      `the release on channel ${channel} does not verify with the trusted keys (${(error as Error).message}); publish a new one`,
+      `the release on channel ${channel} does not verify with the trusted keys (${current.error?.message ?? 'not a channel release'}); publish a new one`,
     );
   }
-  if (percent < previous.rollout.percent && !flags.force) {
+  const before = previous.target.rollout.percent;
+  if (percent < before && percent !== 0 && !flags.force) {
     throw new FleetError(
       'FLEET_ROLLOUT_NARROWING',
-      `channel ${channel} is at ${previous.rollout.percent}%; narrowing to ${percent}% does not downgrade modules (pass --force to do it anyway)`,
+      `channel ${channel} is at ${before}%; narrowing to ${percent}% does not downgrade modules (pass --force to do it anyway, or 0 to pause)`,
     );
   }
-  const payload: ReleasePayload = {
-    ...previous,
-    rollout: { percent },
-    sequence: nextSequence(Math.max(previous.sequence, current.sequence), clockOf(io)),
-    issuedAt: nowIso(io),
-  };
-  const envelope = sign(payload, key);
-  await publishRelease(session, topic, envelope);
+  const { payload, envelope } = await signAndPublish(
+    context,
+    topic,
+    { ...withoutSequence(previous), target: { channel, rollout: { percent } } },
+    current.sequence,
+  );
   io.out(
-    `rolled out ${payload.app} ${payload.version} on channel ${channel}: ${previous.rollout.percent}% → ${percent}% (sequence ${payload.sequence})\n`,
+    `rolled out ${previous.name} on channel ${channel}: ${before}% → ${percent}% (sequence ${payload.sequence})\n`,
   );
   return { topic, payload, envelope };
+}
+
+function withoutSequence(release: ReleaseDocument): Omit<ReleaseDocument, 'sequence' | 'issuedAt'> {
+  const { sequence: _sequence, issuedAt: _issuedAt, ...rest } = release;
+  return rest;
+}
+
+/** sign: a release document offline (no broker), for a channel or a module, into a file or stdout. */
+export function signCommand(io: CliIo, flags: SignFlags): DsseEnvelope {
+  const key = signingKeyOf(io, flags);
+  const draft = draftOf(io, flags);
+  if (Object.keys(draft.apps).length === 0)
+    throw new FleetError('FLEET_USAGE', 'the release needs at least one app');
+  const name = releaseNameOf(draft.name);
+  const channel = channelOf(flags, false);
+  if ((channel === undefined) === (flags.module === undefined)) {
+    throw new FleetError(
+      'FLEET_USAGE',
+      'say where the release goes: --channel C --percent P, or --module ID',
+    );
+  }
+  let target: ReleaseDocument['target'];
+  if (channel !== undefined) {
+    if (flags.percent === undefined)
+      throw new FleetError('FLEET_USAGE', 'say how far to roll it out (--percent 0..100)');
+    target = { channel, rollout: { percent: percentOf(flags.percent) } };
+  } else {
+    target = { module: modulesOf(flags)[0]! };
+  }
+  const sequence =
+    flags.sequence === undefined
+      ? ReleaseStore.open(io, flags).next()
+      : integerOf(flags.sequence, '--sequence');
+  const payload: ReleaseDocument = {
+    kind: 'release',
+    sequence,
+    issuedAt: nowIso(io),
+    name,
+    apps: draft.apps as ReleaseApps,
+    target,
+    ...(draft.notes ? { notes: draft.notes } : {}),
+  };
+  const envelope = sign(payload, key);
+  const text = JSON.stringify(envelope, null, 2) + '\n';
+  if (flags.out) {
+    writeFileSync(resolvePath(io, flags.out), text);
+    io.err(`signed ${name} (sequence ${sequence}) → ${flags.out}\n`);
+  } else {
+    io.out(text);
+  }
+  return envelope;
+}
+
+/**
+ * floor --channel C: the replay floor the base installer writes for a new module of channel C —
+ * the lowest sequence of the documents it must still accept (the channel's release, the
+ * revocation list, the key set, as retained now), or the counter's next number when none is.
+ */
+export async function floorCommand(
+  io: CliIo,
+  session: MqttSession,
+  flags: StoreFlags & { channel?: string },
+): Promise<number> {
+  const channel = channelOf(flags, true)!;
+  const store = ReleaseStore.open(io, flags);
+  const keys = trustedKeysOf(
+    io,
+    flags,
+    flags.key || io.env.GROWOFF_RELEASE_SIGNING_KEY ? signingKeyOf(io, flags) : undefined,
+  );
+  const current: FleetPayload[] = [];
+  for (const topic of [topics.fleetRelease(channel), topics.fleetRevocations(), topics.fleetKeys()]) {
+    const document = await readRetainedDocument(session, topic, keys);
+    if (document?.payload) current.push(document.payload);
+  }
+  const floor = current.length > 0 ? installFloorOf(current) : store.sequence() + 1;
+  io.out(`${floor}\n`);
+  return floor;
+}
+
+function integerOf(text: string, option: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new FleetError('FLEET_BAD_OPTION', `${option} must be a positive integer, got '${text}'`);
+  }
+  return value;
 }
