@@ -14,10 +14,10 @@ import { rolloutBucket } from '@growoff/protocol';
 import {
   freePort,
   getService,
-  startBuiltApp,
+  spawnBuiltApp,
   startMosquitto,
   stopProcess,
-  type BuiltApp,
+  type SpawnedApp,
   type MosquittoInfo,
 } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ let broker: MosquittoInfo;
 let ecr: EcrStandin;
 let watcher: MqttClient;
 let events: ChildProcess;
-const updaters: BuiltApp[] = [];
+const updaters: SpawnedApp[] = [];
 const statuses = new Map<
   string,
   { apps?: { core?: { current?: { image?: string }; phase?: string } }; lastResult?: { result?: string } }
@@ -345,7 +345,7 @@ describe('the release walk-through of docs/RELEASING.md', () => {
         join(moduleDir, 'keys', 'release-2026.pem'),
         readFileSync(join(env.KEYS!, 'release-2026.pub')),
       );
-      const updater = startBuiltApp(join(REPO, 'apps/updater'), {
+      const updater = spawnBuiltApp(join(REPO, 'apps/updater'), {
         GROWOFF_MODULE_ID: module,
         GROWOFF_MQTT_URL: broker.url,
         GROWOFF_MQTT_USERNAME: module,
