@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
@@ -22,12 +21,7 @@ import { AppManager, type EmitEvent, type Phase } from './install/app-manager';
 import { CoreStatusWatch } from './install/core-status-watch';
 import { runHealthGate } from './install/health-gate';
 import { lockRemainingMs, readUpdateLock } from './install/update-lock';
-import {
-  UpdateJournal,
-  type ContainerSpec,
-  type ManagedAppId,
-  type ReleaseRef,
-} from './journal/update-journal';
+import { UpdateJournal, type ManagedAppId, type ReleaseRef } from './journal/update-journal';
 import { readReleaseFloor } from './release/release-floor';
 import { ecrTokenSource, RegistryCredentials, type TokenSource } from './registry/ecr-credentials';
 import { SelfUpdate } from './self/self-update';
