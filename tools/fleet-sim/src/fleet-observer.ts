@@ -121,10 +121,12 @@ export class FleetObserver {
       } catch {
         return;
       }
-      for (const check of [...this.waiters]) check();
     } else if (parsed.kind === 'sensor' && !retained) {
       this.onReading(topic, parsed.sensorId, payload, now);
+    } else {
+      return;
     }
+    for (const check of [...this.waiters]) check();
   }
 
   private onReading(topic: string, sensorId: string, payload: Buffer, now: number): void {

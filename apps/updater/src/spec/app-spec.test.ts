@@ -1,8 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appSpec, dockerRunArgs, MANAGED_APPS, resolveSpec, type ModuleLayout } from './app-spec';
+import {
+  appSpec,
+  dockerRunArgs,
+  MANAGED_APPS,
+  MQTT_SECRETS_IN_CONTAINER,
+  resolveSpec,
+  type ModuleLayout,
+} from './app-spec';
 
 const layout: ModuleLayout = {
   etcDir: '/etc/growoff',
@@ -34,6 +41,15 @@ describe('the app specs', () => {
       expect(spec.labels, app).toEqual({ 'growoff.app': app, 'growoff.managed-by': 'growoff-updater' });
       expect(spec.securityOpt, app).toContain('no-new-privileges');
     }
+  });
+
+  it('bind the broker TLS folder into the core, the tunnel and the updater where tools/base points their env files', () => {
+    const installer = readFileSync(new URL('../../../../tools/base/install.sh', import.meta.url), 'utf8');
+    const inContainer = /^readonly MQTT_TLS_IN_CONTAINER=(\S+)$/m.exec(installer)?.[1];
+    expect(inContainer).toBe(MQTT_SECRETS_IN_CONTAINER);
+    for (const app of ['core', 'tunnel', 'updater'] as const)
+      expect(appSpec(app, layout).binds, app).toContain(`/etc/growoff/secrets/mqtt:${inContainer}:ro`);
+    expect(appSpec('telegraf', layout).binds.join()).not.toContain('secrets');
   });
 
   it('give the core its data folder, the I2C device and group, with every capability dropped', () => {
