@@ -362,7 +362,9 @@ describe('the release walk-through of docs/RELEASING.md', () => {
         GROWOFF_UPDATER_HTTP_PORT: String(await freePort()),
         GROWOFF_DATA_DIR: join(moduleDir, 'data'),
         GROWOFF_CORE_CONTAINER: `rehearsal-core-${module}`,
-        GROWOFF_CORE_ENV_FILE: join(moduleDir, 'core.env'),
+        // The core's spec reads <GROWOFF_HOST_ETC>/core.env and binds <GROWOFF_HOST_DATA>/core.
+        GROWOFF_HOST_ETC: moduleDir,
+        GROWOFF_HOST_DATA: join(moduleDir, 'host-data'),
         GROWOFF_HEALTH_TIMEOUT_S: '60',
         GROWOFF_PROBATION_S: '5',
         GROWOFF_CRASHLOOP_RESTARTS: '1',
