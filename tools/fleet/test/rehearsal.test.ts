@@ -1,6 +1,6 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -327,6 +327,9 @@ describe('the release walk-through of docs/RELEASING.md', () => {
     for (const [n, module] of Object.values(modules).entries()) {
       const moduleDir = join(dir, module);
       mkdirSync(moduleDir);
+      // As tools/base's installer leaves a module: the core's data folder, owned by the image's user.
+      mkdirSync(join(moduleDir, 'host-data/core'), { recursive: true });
+      chownSync(join(moduleDir, 'host-data/core'), 1000, 1000);
       writeFileSync(join(moduleDir, 'release-floor'), `${floor}\n`);
       writeFileSync(
         join(moduleDir, 'core.env'),
