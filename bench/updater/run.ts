@@ -79,15 +79,10 @@ async function settled(port: number): Promise<void> {
   );
 }
 
-async function viaUpdater(
-  h: UpdaterHarness,
-  version: string,
-  r1: string,
-  r2: string,
-  dataDir: string,
-): Promise<Measure> {
-  // The real core writes its data dir; a loaded machine may take a while to start it.
-  await h.startUpdater({ GROWOFF_CORE_VOLUMES: `${dataDir}:/data`, GROWOFF_HEALTH_TIMEOUT_S: '180' });
+async function viaUpdater(h: UpdaterHarness, version: string, r1: string, r2: string): Promise<Measure> {
+  // The real core writes its data dir (its spec binds <GROWOFF_HOST_DATA>/core); a loaded machine
+  // may take a while to start it.
+  await h.startUpdater({ GROWOFF_HEALTH_TIMEOUT_S: '180' });
   const first = h.nextEvent('install.committed', () => true, 180_000);
   await h.publish(r1, version);
   await first;
@@ -176,10 +171,11 @@ async function main(): Promise<void> {
       return `${h.images.repo}@${digest}`;
     });
     const [r1, r2] = releases as [string, string];
-    const dataDir = join(h.dir, 'core-data');
-    mkdirSync(dataDir);
+    // Where the core's spec binds /data from (GROWOFF_HOST_DATA/core), writable by the image's user.
+    const dataDir = join(h.dir, 'host-data/core');
+    mkdirSync(dataDir, { recursive: true });
     chmodSync(dataDir, 0o777);
-    const updater = await viaUpdater(h, built.version, r1, r2, dataDir);
+    const updater = await viaUpdater(h, built.version, r1, r2);
     const cli = await viaDockerCli(h, r1, r2, dataDir);
     const ratio = updater.downtimeMs / Math.max(1, cli.downtimeMs);
     console.log(`real core image ${built.tag} (${built.version}), /health polled every 50 ms`);
