@@ -60,7 +60,7 @@ describe('the tunnel (dist/main.js) on a broker that wants a password and a clie
         GROWOFF_TUNNEL_REMOTE_PORT: '40022',
         GROWOFF_DATA_DIR: join(dir, moduleId),
       },
-      packageDir,
+      { cwd: packageDir },
     );
     apps.push(app);
     return { app, status };

@@ -58,7 +58,7 @@ describe('the updater (dist/main.js) on a broker that wants a password and a cli
         GROWOFF_DATA_DIR: join(dir, moduleId),
         GROWOFF_UPDATER_HTTP_PORT: String(httpPort),
       },
-      packageDir,
+      { cwd: packageDir },
     );
     apps.push(app);
     return { app, moduleId, httpPort };

@@ -37,7 +37,7 @@ describe('the release CLI (`fleet status`) on a broker that wants a password and
     const cli = spawnApp(
       ['--import', 'tsx', 'src/main.ts', 'status', '--once', '--json', '--prefix', prefix],
       broker.env('release', password),
-      packageDir,
+      { cwd: packageDir },
     );
     const { code } = await cli.exited;
     return { code, output: cli.output() };

@@ -43,9 +43,8 @@ export interface SpawnOptions {
 export function spawnApp(
   args: string | readonly string[],
   env: Record<string, string | undefined>,
-  where: string | SpawnOptions = {},
+  { cwd, node }: SpawnOptions = {},
 ): SpawnedApp {
-  const { cwd, node } = typeof where === 'string' ? { cwd: where, node: undefined } : where;
   const [command, ...nodeArgs] = node ?? [process.execPath];
   const child = spawn(command!, [...nodeArgs, ...(typeof args === 'string' ? [args] : args)], {
     cwd,
