@@ -1,3 +1,5 @@
+import { realTimers } from './timer-queue';
+
 /** Device and simulation time. Drivers wait on it so a simulation can run faster than real time. */
 export interface Clock {
   /** Milliseconds on this clock's time line. */
@@ -12,10 +14,8 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => performance.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  timer: (ms, fn) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
+  // One shared real timer for all of them (see TimerQueue): timeouts are set and cancelled per transaction.
+  timer: (ms, fn) => realTimers.set(ms, fn),
   realPerClockMs: 1,
 };
 
@@ -35,8 +35,7 @@ export function scaledClock(timeScale: number): Clock {
       const t = setImmediate(fn);
       return () => clearImmediate(t);
     }
-    const t = setTimeout(fn, real);
-    return () => clearTimeout(t);
+    return realTimers.set(real, fn);
   };
   return {
     now: () => (performance.now() - origin) * timeScale,

@@ -35,6 +35,7 @@ import type {
   Hal,
   HalHealth,
   HalOptions,
+  Quality,
   Reading,
   SensorInfo,
 } from './types';
@@ -125,6 +126,28 @@ function unopenedBus(error: HalError): I2cBus {
     scan: fail,
     close: () => Promise.resolve(),
   };
+}
+
+/**
+ * A reading as one object literal of a fixed shape (sensorId, unit, compensation?, value, quality,
+ * ts, ageMs, error?): spreading a shared base into each reading cost more than the bus transaction.
+ */
+function readingOf(
+  entry: SensorEntry,
+  compensation: Compensation | undefined,
+  value: number | null,
+  quality: Quality,
+  ts: number,
+  ageMs: number,
+  error?: string,
+): Reading {
+  const { id: sensorId, unit } = entry.spec;
+  const reading: Reading =
+    compensation === undefined
+      ? { sensorId, unit, value, quality, ts, ageMs }
+      : { sensorId, unit, compensation, value, quality, ts, ageMs };
+  if (error !== undefined) reading.error = error;
+  return reading;
 }
 
 /**
@@ -224,24 +247,24 @@ export async function createHal(o: HalOptions): Promise<Hal> {
   async function measure(entry: SensorEntry): Promise<Reading> {
     const sensorId = entry.spec.id;
     const { spec } = entry;
-    const base: Pick<Reading, 'sensorId' | 'unit' | 'compensation'> = { sensorId, unit: spec.unit };
+    let compensation: Compensation | undefined;
     try {
-      const compensation = await compensate(entry);
-      if (compensation) Object.assign(base, { compensation });
+      if (spec.compensateWith) compensation = await compensate(entry);
       let value = await entry.guard.run(() => entry.driver.read(spec.channel));
       const ageMs = entry.driver instanceof Scd4x ? toRealMs(entry.driver.ageMs()) : 0;
       if (spec.scale !== undefined || spec.offset !== undefined)
         value = value * (spec.scale ?? 1) + (spec.offset ?? 0);
       const ts = Date.now() - ageMs;
       if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-        return {
-          ...base,
-          value: null,
-          quality: 'range',
+        return readingOf(
+          entry,
+          compensation,
+          null,
+          'range',
           ts,
           ageMs,
-          error: `${sensorId}: ${value} ${spec.unit} is outside ${spec.min ?? '-∞'}..${spec.max ?? '∞'}`,
-        };
+          `${sensorId}: ${value} ${spec.unit} is outside ${spec.min ?? '-∞'}..${spec.max ?? '∞'}`,
+        );
       }
       const now = clock.now();
       if (entry.lastValue !== value || entry.changedAt === undefined) {
@@ -260,18 +283,19 @@ export async function createHal(o: HalOptions): Promise<Hal> {
       ) {
         // The device answers, but the value has not moved: report it with its true age.
         const age = toRealMs(unchangedMs);
-        return {
-          ...base,
+        return readingOf(
+          entry,
+          compensation,
           value,
-          quality: 'stale',
-          ts: Date.now() - age,
-          ageMs: age,
-          error: `${sensorId}: value unchanged for ${Math.round(unchangedMs / 1000)} s (stuck sensor?)`,
-        };
+          'stale',
+          Date.now() - age,
+          age,
+          `${sensorId}: value unchanged for ${Math.round(unchangedMs / 1000)} s (stuck sensor?)`,
+        );
       }
-      return { ...base, value, quality: 'ok', ts, ageMs };
+      return readingOf(entry, compensation, value, 'ok', ts, ageMs);
     } catch (e) {
-      return { ...base, value: null, quality: qualityOf(e), ts: Date.now(), ageMs: 0, error: messageOf(e) };
+      return readingOf(entry, compensation, null, qualityOf(e), Date.now(), 0, messageOf(e));
     }
   }
 

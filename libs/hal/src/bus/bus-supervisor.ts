@@ -14,7 +14,10 @@ export interface SupervisorOptions {
  */
 export class SupervisedBus {
   readonly bus: I2cBus;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** A transaction holds the bus (it may have timed out for its caller, not ended yet). */
+  private busy = false;
+  /** Transactions waiting for the bus, in order. */
+  private readonly waiting: Array<() => void> = [];
   private readonly counters: BusHealth;
 
   constructor(
@@ -40,30 +43,59 @@ export class SupervisedBus {
   }
 
   private transaction<T>(run: () => Promise<T>): Promise<T> {
-    // The bus stays held until a transaction really ends, even after its caller saw a timeout:
-    // an ioctl cannot be cancelled.
-    let held: Promise<unknown> = Promise.resolve();
-    const result = this.queue.then(() => {
-      this.counters.transactions++;
-      const op = run();
-      held = op.catch(() => undefined);
-      return withTimeout(this.clock, this.options.transactionTimeoutMs, op, () => {
-        this.counters.timeouts++;
-        return new HalError(
-          'HAL_TIMEOUT',
-          `I2C transaction on ${this.counters.path} took longer than ${this.options.transactionTimeoutMs} ms`,
-        );
-      });
+    return new Promise<T>((resolve, reject) => {
+      const start = () => this.start(run, resolve, reject);
+      if (this.busy) this.waiting.push(start);
+      else start();
     });
-    this.queue = result.then(
-      () => held,
-      () => held,
-    );
-    return result.catch((e: unknown) => {
+  }
+
+  /**
+   * Runs one transaction, bounded by the transaction timeout. The bus stays held until the
+   * transaction really ends, even after its caller saw a timeout: an ioctl cannot be cancelled.
+   */
+  private start<T>(run: () => Promise<T>, resolve: (value: T) => void, reject: (e: unknown) => void): void {
+    this.busy = true;
+    this.counters.transactions++;
+    let settled = false;
+    const fail = (e: unknown) => {
+      settled = true;
       this.counters.errors++;
       this.counters.lastError = messageOf(e);
-      throw e;
+      reject(e);
+    };
+    const op = started(run);
+    const cancel = this.clock.timer(this.options.transactionTimeoutMs, () => {
+      if (settled) return;
+      this.counters.timeouts++;
+      fail(
+        new HalError(
+          'HAL_TIMEOUT',
+          `I2C transaction on ${this.counters.path} took longer than ${this.options.transactionTimeoutMs} ms`,
+        ),
+      );
     });
+    op.then(
+      (value) => {
+        cancel();
+        if (!settled) {
+          settled = true;
+          resolve(value);
+        }
+        this.release();
+      },
+      (e: unknown) => {
+        cancel();
+        if (!settled) fail(e);
+        this.release();
+      },
+    );
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.busy = false;
   }
 }
 
@@ -106,7 +138,9 @@ export class DeviceGuard {
   private openedAt = 0;
   private needsInit = true;
   private initialised = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** An operation (with its retries) is under way; the next ones wait in `waiting`, in order. */
+  private busy = false;
+  private readonly waiting: Array<() => void> = [];
   /** An operation that timed out but has not ended yet: nothing else may reach the device until it does. */
   private running?: Promise<void>;
 
@@ -124,10 +158,25 @@ export class DeviceGuard {
   }
 
   run<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(() => this.attempt(op));
-    this.queue = result.catch(() => undefined);
+    if (!this.busy) return this.execute(op);
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => void this.execute(op).then(resolve, reject));
+    });
+  }
+
+  private execute<T>(op: () => Promise<T>): Promise<T> {
+    this.busy = true;
+    const result = this.attempt(op);
+    result.then(this.next, this.next);
     return result;
   }
+
+  /** Starts the next waiting operation once one has ended (succeeded or failed). */
+  private readonly next = (): void => {
+    const start = this.waiting.shift();
+    if (start) start();
+    else this.busy = false;
+  };
 
   private async attempt<T>(op: () => Promise<T>): Promise<T> {
     if (this.counters.state === 'open') {
@@ -147,8 +196,8 @@ export class DeviceGuard {
         await this.clock.sleep(this.options.backoffMs * 2 ** (attempt - 1));
       }
       try {
-        await this.untilIdle();
-        const run = this.once(op);
+        if (this.running) await this.untilIdle();
+        const run = this.needsInit ? this.once(op) : started(op);
         const value = await withTimeout(this.clock, this.options.operationTimeoutMs, run, () => {
           this.holdUntilEnded(run);
           return new HalError(
@@ -200,6 +249,7 @@ export class DeviceGuard {
     });
   }
 
+  /** Initialises (after a failure: resets and re-initialises) the device, then runs `op`. */
   private async once<T>(op: () => Promise<T>): Promise<T> {
     if (this.needsInit) {
       if (this.initialised) await this.device.reset();
@@ -221,5 +271,15 @@ export class DeviceGuard {
     } else if (this.counters.state !== 'open') {
       this.counters.state = 'degraded';
     }
+  }
+}
+
+/** Starts an operation; a synchronous throw or a plain value becomes its promise's outcome. */
+function started<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    const result = op();
+    return result instanceof Promise ? result : Promise.resolve(result);
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
