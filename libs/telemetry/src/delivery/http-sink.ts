@@ -30,6 +30,8 @@ const LINE_ERROR =
  */
 export class HttpSink implements Sink {
   private api: 'v1' | 'v2' | undefined;
+  /** Bodies compressed ahead of their send (see prepare), by the lines they carry. */
+  private readonly bodies = new WeakMap<readonly string[], Promise<Buffer>>();
 
   constructor(private readonly o: HttpSinkOptions) {
     this.api = o.api === 'auto' ? undefined : o.api;
@@ -89,13 +91,22 @@ export class HttpSink implements Sink {
     return `${this.o.url}/api/v2/write?${params}`;
   }
 
+  /** Compresses the body in the thread pool while the request before it is in flight. */
+  prepare(lines: readonly string[]): void {
+    // A failure shows when send compresses the lines again itself.
+    this.bodies.set(
+      lines,
+      compress(lines).catch(() => compress(lines)),
+    );
+  }
+
   async send(lines: readonly string[], signal: AbortSignal): Promise<SendResult> {
     if (!this.api) {
       const detected = await this.detect(signal);
       if (detected !== 'v1' && detected !== 'v2') return { kind: 'retry', message: detected };
       this.api = detected;
     }
-    const body = await gzip(`${lines.join('\n')}\n`, { level: 1 });
+    const body = await (this.bodies.get(lines) ?? compress(lines));
     let res: Response;
     try {
       res = await fetch(this.writeUrl(this.api), {
@@ -122,6 +133,11 @@ export class HttpSink implements Sink {
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     return retryAfterMs === undefined ? { kind: 'retry', message } : { kind: 'retry', message, retryAfterMs };
   }
+}
+
+/** The request body: the lines, each ended by a newline, gzip level 1. */
+function compress(lines: readonly string[]): Promise<Buffer> {
+  return gzip(`${lines.join('\n')}\n`, { level: 1 });
 }
 
 function errorText(body: string, headers: Headers): string {

@@ -1,5 +1,5 @@
 import { TelemetryError } from '../errors';
-import type { DiskQueue, QueueBatch } from '../queue/disk-queue';
+import type { DiskQueue, QueueBatch, QueuePosition } from '../queue/disk-queue';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { Quarantine } from './quarantine';
 import type { SendResult, Sink } from './sink';
@@ -40,6 +40,9 @@ export class Sender {
   private draining = false;
   private aborted = false;
   private loopDone: Promise<void> = Promise.resolve();
+  /** The next full batch, read while the one before it is in flight. */
+  private ahead: { from: QueuePosition; batch: Promise<QueueBatch> } | undefined;
+  private readonly lines = new WeakMap<QueueBatch, string[]>();
 
   constructor(
     private readonly queue: DiskQueue,
@@ -147,14 +150,18 @@ export class Sender {
       }
       let batch: QueueBatch;
       try {
-        batch = await this.queue.read(this.o.batchSize, this.o.maxBatchBytes);
+        batch = (await this.readAhead()) ?? (await this.queue.read(this.o.batchSize, this.o.maxBatchBytes));
       } catch (err) {
         this.o.onError(`cannot read the telemetry queue: ${(err as Error).message}`);
         await this.sleep(backoffDelay(this.attempt++, this.o.backoff), false);
         continue;
       }
+      this.readNext(batch);
       const outcome = await this.deliver(batch);
-      if (!outcome) return;
+      if (!outcome) {
+        this.ahead = undefined;
+        return;
+      }
       try {
         await this.queue.ack(batch.end, outcome);
       } catch (err) {
@@ -164,11 +171,57 @@ export class Sender {
     }
   }
 
+  /**
+   * While `batch` is in flight, reads the one after it when a whole batch already waits there: the
+   * same lines a read after the acknowledgement would return, ready when it comes (the requests
+   * themselves stay one at a time, in order).
+   */
+  private readNext(batch: QueueBatch): void {
+    this.ahead = undefined;
+    const from = batch.end;
+    if (batch.records.length === 0 || this.queue.newestSeq - from.nextSeq + 1 < this.o.batchSize) return;
+    const next = this.queue.read(this.o.batchSize, this.o.maxBatchBytes, from);
+    next.then(
+      (ahead) => {
+        if (this.sink.prepare && ahead.records.length >= this.o.batchSize)
+          this.sink.prepare(this.linesOf(ahead));
+      },
+      () => undefined, // a failed read ahead is read again, and reported, by the loop
+    );
+    this.ahead = { from, batch: next };
+  }
+
+  /** The batch read ahead, if it starts at the read position and is whole; otherwise undefined. */
+  private async readAhead(): Promise<QueueBatch | undefined> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) return undefined;
+    const at = this.queue.readPosition;
+    if (
+      ahead.from.segment !== at.segment ||
+      ahead.from.offset !== at.offset ||
+      ahead.from.nextSeq !== at.nextSeq
+    )
+      return undefined;
+    const batch = await ahead.batch.catch(() => undefined);
+    return batch && batch.records.length >= this.o.batchSize ? batch : undefined;
+  }
+
+  /** The lines of a batch, one array per batch (a sink may have prepared their body). */
+  private linesOf(batch: QueueBatch): string[] {
+    let lines = this.lines.get(batch);
+    if (!lines) {
+      lines = batch.records.map((r) => r.line);
+      this.lines.set(batch, lines);
+    }
+    return lines;
+  }
+
   /** Sends one batch until every line is delivered or quarantined; undefined when aborted. */
   private async deliver(
     batch: QueueBatch,
   ): Promise<{ delivered: number; dropped: Record<string, number> } | undefined> {
-    const lines = batch.records.map((r) => r.line);
+    const lines = this.linesOf(batch);
     const dropped: Record<string, number> = {};
     if (batch.corrupt > 0) dropped.corrupt = batch.corrupt;
     let delivered = 0;
@@ -179,7 +232,9 @@ export class Sender {
       const [from, to] = ranges[0] as [number, number];
       let result: SendResult;
       try {
-        result = await this.sink.send(lines.slice(from, to), this.abort.signal);
+        // The whole batch goes as the very array a body may have been prepared for.
+        const part = from === 0 && to === lines.length ? lines : lines.slice(from, to);
+        result = await this.sink.send(part, this.abort.signal);
       } catch (err) {
         result = { kind: 'retry', message: `sending failed: ${(err as Error).message}` };
       }

@@ -12,4 +12,9 @@ export interface Sink {
   /** e.g. `influxdb-v1 http://127.0.0.1:8086`, `file /data/telemetry.lp`. */
   describe(): string;
   send(lines: readonly string[], signal: AbortSignal): Promise<SendResult>;
+  /**
+   * Optional: starts encoding the body of these lines (the same array) ahead of their `send`, while
+   * the request before it is in flight. Changes nothing that is sent.
+   */
+  prepare?(lines: readonly string[]): void;
 }

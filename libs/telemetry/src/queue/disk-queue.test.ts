@@ -53,6 +53,22 @@ describe('DiskQueue', () => {
     await queue.close();
   });
 
+  it('reads the batch after one not yet acknowledged exactly as it reads it after the acknowledgement', async () => {
+    const dir = tempDir();
+    const queue = await DiskQueue.open({ dir, maxBytes: 1 << 20, segmentBytes: 64 * 1024 });
+    for (let i = 0; i < 3000; i += 1) queue.append(line(i));
+    const first = await queue.read(1400, 1 << 20);
+    // Crosses into the next segment: the first holds fewer than 2800 lines.
+    const ahead = await queue.read(1400, 1 << 20, first.end);
+    expect(queue.readPosition).toEqual({ segment: 1, offset: 0, nextSeq: 1 });
+    expect(queue.counters().queued).toBe(3000);
+    await queue.ack(first.end, { delivered: first.records.length, dropped: {} });
+    expect(queue.readPosition).toEqual(first.end);
+    expect(await queue.read(1400, 1 << 20)).toEqual(ahead);
+    expect(ahead.records.map((r) => r.line)).toEqual(Array.from({ length: 1400 }, (_, i) => line(1400 + i)));
+    await queue.close();
+  });
+
   it('resumes after a restart where the last acknowledged batch ended, with its counters', async () => {
     const dir = tempDir();
     const first = await DiskQueue.open({ dir, maxBytes: 1 << 20, segmentBytes: 64 * 1024 });

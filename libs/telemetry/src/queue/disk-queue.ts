@@ -336,6 +336,11 @@ export class DiskQueue {
     return this.queuedBytes >= this.highWaterBytes;
   }
 
+  /** Where the next read starts: the end of the last acknowledged batch. */
+  get readPosition(): QueuePosition {
+    return this.ackedPosition();
+  }
+
   /** The sequence number of the newest point; `flush` waits until this one is acknowledged. */
   get newestSeq(): number {
     return this.lastSeq;
@@ -476,26 +481,30 @@ export class DiskQueue {
   }
 
   /**
-   * Reads up to `maxRecords` lines (and about `maxBytes`) after the acknowledged position. A
-   * damaged record is passed over: reading resumes at the next valid record of the segment, and
-   * every sequence number skipped is counted as corrupt.
+   * Reads up to `maxRecords` lines (and about `maxBytes`) after the acknowledged position, or after
+   * `from` (the end of a batch not yet acknowledged: the sender reads the next batch while one is
+   * in flight). A damaged record is passed over: reading resumes at the next valid record of the
+   * segment, and every sequence number skipped is counted as corrupt.
    */
-  read(maxRecords: number, maxBytes: number): Promise<QueueBatch> {
+  read(maxRecords: number, maxBytes: number, from?: QueuePosition): Promise<QueueBatch> {
     return this.enqueueIo(async () => {
       await this.writePending();
-      return this.readWritten(maxRecords, maxBytes);
+      return this.readWritten(maxRecords, maxBytes, from ?? this.ackedPosition());
     });
   }
 
-  private async readWritten(maxRecords: number, maxBytes: number): Promise<QueueBatch> {
+  private ackedPosition(): QueuePosition {
+    return { segment: this.state.segment, offset: this.state.offset, nextSeq: this.state.ackedSeq + 1 };
+  }
+
+  private async readWritten(maxRecords: number, maxBytes: number, from: QueuePosition): Promise<QueueBatch> {
     const records: QueueRecord[] = [];
     let corrupt = 0;
     let bytes = 0;
-    let index = this.segments.findIndex((s) => s.firstSeq === this.state.segment);
-    let offset = this.state.offset;
-    let expected = this.state.ackedSeq + 1;
-    if (index < 0)
-      return { records, corrupt, end: { segment: this.state.segment, offset, nextSeq: expected } };
+    let index = this.segments.findIndex((s) => s.firstSeq === from.segment);
+    let offset = from.offset;
+    let expected = from.nextSeq;
+    if (index < 0) return { records, corrupt, end: { segment: from.segment, offset, nextSeq: expected } };
     let handle: FileHandle | undefined;
     let handleIndex = -1;
     try {
