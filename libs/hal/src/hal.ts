@@ -129,8 +129,9 @@ function unopenedBus(error: HalError): I2cBus {
 }
 
 /**
- * A reading as one object literal of a fixed shape (sensorId, unit, compensation?, value, quality,
- * ts, ageMs, error?): spreading a shared base into each reading cost more than the bus transaction.
+ * The reading that ends a read of `entry`, as one object literal of a fixed shape (sensorId, unit,
+ * compensation?, value, quality, ts, ageMs, error?): spreading a shared base into each reading cost
+ * more than the bus transaction. It becomes the sensor's last good reading if it is `ok`.
  */
 function readingOf(
   entry: SensorEntry,
@@ -147,6 +148,8 @@ function readingOf(
       ? { sensorId, unit, value, quality, ts, ageMs }
       : { sensorId, unit, compensation, value, quality, ts, ageMs };
   if (error !== undefined) reading.error = error;
+  // Only the latest reading counts as good: a failure after it retires it (e.g. for compensation).
+  entry.lastGood = quality === 'ok' ? reading : undefined;
   return reading;
 }
 
@@ -234,14 +237,14 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     return { celsius: Number(celsius.toFixed(1)), source: measured ? 'measured' : 'default' };
   }
 
-  async function read(sensorId: string): Promise<Reading> {
-    if (closed) throw new HalError('HAL_CLOSED', 'the HAL is closed');
+  function read(sensorId: string): Promise<Reading> {
+    if (closed) return Promise.reject(new HalError('HAL_CLOSED', 'the HAL is closed'));
     const entry = sensors.get(sensorId);
-    if (!entry) throw new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`);
-    const reading = await measure(entry);
-    // Only the latest reading counts as good: a failure after it retires it (e.g. for compensation).
-    entry.lastGood = reading.quality === 'ok' ? reading : undefined;
-    return reading;
+    if (!entry)
+      return Promise.reject(
+        new HalError('HAL_UNKNOWN_SENSOR', `no sensor ${sensorId} in profile ${profile.name}`),
+      );
+    return measure(entry);
   }
 
   async function measure(entry: SensorEntry): Promise<Reading> {

@@ -71,7 +71,8 @@ export class TimerQueue {
     else list.tail = entry.prev;
     entry.prev = undefined;
     entry.next = undefined;
-    if (!list.head) this.lists.delete(list.delay);
+    // An empty list stays for the next timer of its delay (one per transaction, set and cancelled
+    // in turn); `fire` drops the ones still empty.
     // The real timer stays armed (re-arming costs more than a wake-up that finds nothing due);
     // it no longer holds the process once nothing is pending.
     if (--this.pending === 0) this.handle?.unref();
@@ -90,6 +91,7 @@ export class TimerQueue {
     const now = performance.now();
     const expired: Entry[] = [];
     for (const list of this.lists.values()) {
+      if (!list.head) this.lists.delete(list.delay);
       for (let e = list.head; e && e.due <= now; e = e.next) expired.push(e);
     }
     if (expired.length > 1) expired.sort((a, b) => a.due - b.due);

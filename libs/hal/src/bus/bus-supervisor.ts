@@ -44,9 +44,8 @@ export class SupervisedBus {
 
   private transaction<T>(run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const start = () => this.start(run, resolve, reject);
-      if (this.busy) this.waiting.push(start);
-      else start();
+      if (this.busy) this.waiting.push(() => this.start(run, resolve, reject));
+      else this.start(run, resolve, reject);
     });
   }
 
