@@ -52,6 +52,30 @@ describe('SupervisedBus', () => {
     await supervised.bus.i2cWrite(0x44, 2, Buffer.from([0xf3, 0x2d]));
     expect(supervised.health()).toMatchObject({ transactions: 2, timeouts: 1, errors: 1 });
   });
+  it('counts a transaction that throws at once as an error and frees the bus for the next', async () => {
+    const rig = simRig();
+    let calls = 0;
+    const throwing = {
+      ...rig.bus,
+      readByte: (): Promise<number> => {
+        if (++calls === 1) throw new HalError('HAL_I2C_IO', 'EIO at once');
+        return Promise.resolve(7);
+      },
+    };
+    const supervised = new SupervisedBus(throwing, '/dev/i2c-1', rig.clock, { transactionTimeoutMs: 250 });
+    const [first, second] = await Promise.allSettled([
+      supervised.bus.readByte(0x44, 0),
+      supervised.bus.readByte(0x44, 0),
+    ]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { code: 'HAL_I2C_IO' } });
+    expect(second).toEqual({ status: 'fulfilled', value: 7 });
+    expect(supervised.health()).toMatchObject({
+      transactions: 2,
+      errors: 1,
+      timeouts: 0,
+      lastError: 'EIO at once',
+    });
+  });
 });
 
 describe('DeviceGuard', () => {
