@@ -183,7 +183,7 @@ export class Sender {
     const next = this.queue.read(this.o.batchSize, this.o.maxBatchBytes, from);
     next.then(
       (ahead) => {
-        if (this.sink.prepare && ahead.records.length >= this.o.batchSize)
+        if (this.ahead?.batch === next && this.sink.prepare && ahead.records.length >= this.o.batchSize)
           this.sink.prepare(this.linesOf(ahead));
       },
       () => undefined, // a failed read ahead is read again, and reported, by the loop
@@ -245,6 +245,8 @@ export class Sender {
         continue;
       }
       this.o.onError(result.message);
+      // While the sink is away, only the batch being retried stays in memory.
+      this.ahead = undefined;
       if (result.kind === 'retry') {
         if (this.aborted) return undefined;
         const wait =
