@@ -46,16 +46,22 @@ async function setup(sink: Sink, points: number, batchSize: number) {
   return { queue, sender };
 }
 
+/** Delivers every point through a sender, then stops it; returns the queue for its counters. */
+async function deliverAll(sink: Sink, points: number, batchSize: number): Promise<DiskQueue> {
+  const { queue, sender } = await setup(sink, points, batchSize);
+  sender.start();
+  await sender.flush();
+  await sender.stop(1000);
+  return queue;
+}
+
 const range = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => `sensor value=${from + i} ${from + i}`);
 
 describe('Sender', () => {
   it('sends whole batches in order, one at a time, preparing the next while one is in flight', async () => {
     const sink = new RecordingSink();
-    const { queue, sender } = await setup(sink, 1050, 300);
-    sender.start();
-    await sender.flush();
-    await sender.stop(1000);
+    const queue = await deliverAll(sink, 1050, 300);
     // The last batch is the rest.
     expect(sink.sent).toEqual([range(0, 300), range(300, 300), range(600, 300), range(900, 150)]);
     // Bodies are prepared only for whole batches read ahead, as the very arrays sent later.
@@ -72,10 +78,7 @@ describe('Sender', () => {
       { kind: 'ok' },
       { kind: 'retry', message: 'down' },
     ]);
-    const { queue, sender } = await setup(sink, 1050, 300);
-    sender.start();
-    await sender.flush();
-    await sender.stop(1000);
+    const queue = await deliverAll(sink, 1050, 300);
     expect(sink.sent).toEqual([
       range(0, 300),
       range(0, 300),
@@ -97,10 +100,7 @@ describe('Sender', () => {
       { kind: 'ok' },
       { kind: 'reject', message: 'bad line' },
     ]);
-    const { queue, sender } = await setup(sink, 8, 4);
-    sender.start();
-    await sender.flush();
-    await sender.stop(1000);
+    const queue = await deliverAll(sink, 8, 4);
     expect(sink.sent).toEqual([range(0, 4), range(4, 4), range(4, 2), range(6, 2), range(6, 1), range(7, 1)]);
     expect(queue.counters()).toMatchObject({ delivered: 7, dropped: { rejected: 1 }, queued: 0 });
     await queue.close();
