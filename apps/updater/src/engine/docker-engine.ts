@@ -94,8 +94,8 @@ export class DockerEngine {
   }
 
   /**
-   * `POST /images/create` of `repository@sha256:…` with the registry login in `X-Registry-Auth`:
-   * resolves when the engine's progress stream ends, and fails at its first `{"error": …}` line
+   * `POST /images/create` of `repository@sha256:<digest>` with the registry login in `X-Registry-Auth`:
+   * resolves when the engine's progress stream ends, and fails at its first `{"error": ...}` line
    * (an error after the pull began comes in the 200 stream, not as a status). Closing the
    * connection cancels the pull on the engine's side, so a failure closes it.
    */
