@@ -16,6 +16,26 @@ import { RegistryCredentials } from '../src/registry/ecr-credentials';
 import { PrivateRegistry } from './support/harness';
 import { TestImages } from './support/test-images';
 
+/** A container of `image` with nothing of its own: no network, no binds, never restarted. */
+function containerOf(image: string): ContainerCreate {
+  return {
+    Image: image,
+    Env: [],
+    Labels: {},
+    HostConfig: {
+      Binds: [],
+      Devices: [],
+      NetworkMode: 'none',
+      GroupAdd: [],
+      ReadonlyRootfs: false,
+      Tmpfs: {},
+      CapDrop: [],
+      SecurityOpt: [],
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
 /** The updater's own Engine API client against the real engine and a registry of the test's own. */
 describe('the Docker engine client', { timeout: 120_000 }, () => {
   const engine = new DockerEngine(getService('docker').host);
@@ -114,23 +134,7 @@ describe('the Docker engine client', { timeout: 120_000 }, () => {
   });
 
   it('takes a start of a running and a stop of a stopped container (304) as done', async () => {
-    const create = {
-      Image: NODE_BASE_IMAGE,
-      Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'],
-      Env: [],
-      Labels: {},
-      HostConfig: {
-        Binds: [],
-        Devices: [],
-        NetworkMode: 'none',
-        GroupAdd: [],
-        ReadonlyRootfs: false,
-        Tmpfs: {},
-        CapDrop: [],
-        SecurityOpt: [],
-        RestartPolicy: { Name: 'no' },
-      },
-    } satisfies ContainerCreate & { Cmd: string[] };
+    const create = { ...containerOf(NODE_BASE_IMAGE), Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'] };
     const name = `docker-engine-test-${randomBytes(3).toString('hex')}`;
     const id = await engine.createContainer(name, create);
     containers.push(id);
@@ -153,22 +157,10 @@ describe('the Docker engine client', { timeout: 120_000 }, () => {
 
   it("gives a refused create the engine's status and its message", async () => {
     const error = await engine
-      .createContainer(`docker-engine-test-${randomBytes(3).toString('hex')}`, {
-        Image: `${images.repo}@sha256:${'1'.repeat(64)}`,
-        Env: [],
-        Labels: {},
-        HostConfig: {
-          Binds: [],
-          Devices: [],
-          NetworkMode: 'none',
-          GroupAdd: [],
-          ReadonlyRootfs: false,
-          Tmpfs: {},
-          CapDrop: [],
-          SecurityOpt: [],
-          RestartPolicy: { Name: 'no' },
-        },
-      })
+      .createContainer(
+        `docker-engine-test-${randomBytes(3).toString('hex')}`,
+        containerOf(`${images.repo}@sha256:${'1'.repeat(64)}`),
+      )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ENGINE_FAILED' });
     expect(engineStatus(error)).toBe(404);
