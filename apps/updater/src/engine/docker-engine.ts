@@ -1,4 +1,5 @@
 import { request, type IncomingMessage } from 'node:http';
+import { describeError } from '@growoff/protocol';
 import type { RegistryAuth } from '../registry/ecr-credentials';
 import { UpdaterError } from '../updater-error';
 
@@ -134,7 +135,12 @@ export class DockerEngine {
           fail(new UpdaterError('ENGINE_FAILED', message, { stream: true }));
           return;
         }
-        onEvent(event);
+        try {
+          onEvent(event);
+        } catch (error) {
+          // A listener's failure ends the pull here instead of escaping the stream's handler.
+          fail(this.failure(`the pull's progress listener failed: ${describeError(error).message}`));
+        }
       };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
