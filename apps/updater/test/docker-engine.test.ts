@@ -133,6 +133,19 @@ describe('the Docker engine client', { timeout: 120_000 }, () => {
     expect((error as Error).message).toMatch(/^the pull failed: (unknown blob|blob unknown)/);
   });
 
+  it('fails a pull whose progress listener throws, with the listener error', async () => {
+    const image = images.build({ version: '1.3.0' });
+    const error = await engine
+      .pull(image, auth(), (e) => {
+        if (e.status === 'Pulling fs layer') throw new Error('listener broke');
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'ENGINE_FAILED',
+      message: "the pull's progress listener failed: listener broke",
+    });
+  });
+
   it('takes a start of a running and a stop of a stopped container (304) as done', async () => {
     const create = { ...containerOf(NODE_BASE_IMAGE), Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'] };
     const name = `docker-engine-test-${randomBytes(3).toString('hex')}`;
