@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import Docker from 'dockerode';
 import {
   AppLink,
   createEvent,
@@ -15,6 +14,7 @@ import {
   type RegisteredEvent,
 } from '@growoff/protocol';
 import type { UpdaterConfig } from './config/updater-config';
+import { DockerEngine, engineStatus } from './engine/docker-engine';
 import { ImagePuller } from './engine/image-puller';
 import { httpPortOf, LABEL_APP, ManagedContainers } from './engine/managed-containers';
 import { AppManager, type EmitEvent, type Phase } from './install/app-manager';
@@ -81,7 +81,7 @@ export type ReleaseTargets = Partial<Record<ManagedAppId, ReleaseRef>>;
  */
 export class Updater {
   readonly journal: UpdateJournal;
-  private readonly docker: Docker;
+  private readonly engine: DockerEngine;
   private readonly credentials: RegistryCredentials;
   private readonly decision: ReleaseDecision;
   private readonly managers = new Map<ManagedAppId, AppManager>();
@@ -104,7 +104,7 @@ export class Updater {
     const trustedKeys = loadTrustedKeys(config.releaseKeysPath);
     const installFloor = readReleaseFloor(config.releaseFloorFile ?? join(config.dataDir, 'release-floor'));
     this.journal = new UpdateJournal(config.dataDir);
-    this.docker = new Docker(dockerConnection(config.dockerHost));
+    this.engine = new DockerEngine(config.dockerHost);
     this.credentials = new RegistryCredentials(
       options.tokenSource ?? ecrTokenSource({ region: config.awsRegion, endpoint: config.ecrEndpoint }),
     );
@@ -170,7 +170,7 @@ export class Updater {
     if (config.updaterImageRepo && config.selfContainer) {
       this.selfUpdate = new SelfUpdate({
         journal: this.journal,
-        containers: new ManagedContainers(this.docker, 'updater', config.managedBy),
+        containers: new ManagedContainers(this.engine, 'updater', config.managedBy),
         puller: this.createPuller('updater'),
         spec: () => resolveSpec(appSpec('updater', this.layout)),
         selfContainer: config.selfContainer,
@@ -301,18 +301,10 @@ export class Updater {
     errors?: Record<string, string>;
   }> {
     const errors: Record<string, string> = {};
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        this.docker.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('the engine did not answer a ping within 2 s')), 2000);
-        }),
-      ]);
+      await this.engine.ping(2000);
     } catch (error) {
       errors.docker = `${describeError(error).code}: ${describeError(error).message}`;
-    } finally {
-      clearTimeout(timer);
     }
     const journal = this.journal.writeFailure;
     if (journal) errors.journal = `${journal.code}: ${journal.message}`;
@@ -525,23 +517,24 @@ export class Updater {
    */
   private async removeUnitContainer(app: ManagedAppId): Promise<void> {
     const name = this.layout.names[app];
+    const info = await this.engine.inspectContainer(name);
+    if (!info || info.Config.Labels?.[LABEL_APP]) return;
     try {
-      const info = await this.docker.getContainer(name).inspect();
-      if (info.Config.Labels?.[LABEL_APP]) return;
-      await this.docker.getContainer(name).remove({ force: true });
-      this.emit('reconcile.removed', 'warning', `removed the ${app} container a tools/base unit started`, {
-        app,
-        container: info.Id,
-      });
+      await this.engine.removeContainer(name, { force: true });
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+      if (engineStatus(error) === 404) return;
+      throw error;
     }
+    this.emit('reconcile.removed', 'warning', `removed the ${app} container a tools/base unit started`, {
+      app,
+      container: info.Id,
+    });
   }
 
   private createPuller(app: ManagedAppId): ImagePuller {
     const { config } = this.options;
     return new ImagePuller({
-      docker: this.docker,
+      engine: this.engine,
       credentials: this.credentials,
       diskReserveBytes: config.diskReserveBytes,
       dockerDataRoot: config.dockerDataRoot,
@@ -564,7 +557,7 @@ export class Updater {
 
   private createManager(app: ManagedAppId, imageRepo: string): AppManager {
     const { config } = this.options;
-    const containers = new ManagedContainers(this.docker, app, config.managedBy);
+    const containers = new ManagedContainers(this.engine, app, config.managedBy);
     const puller = this.createPuller(app);
     return new AppManager({
       app,
@@ -605,10 +598,4 @@ export class Updater {
       },
     });
   }
-}
-
-function dockerConnection(host: string): Docker.DockerOptions {
-  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) };
-  const url = new URL(host.replace(/^tcp:/, 'http:'));
-  return { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' };
 }

@@ -1,9 +1,9 @@
 import { statfs } from 'node:fs/promises';
-import type Docker from 'dockerode';
 import { describeError } from '@growoff/protocol';
 import type { RegistryCredentials } from '../registry/ecr-credentials';
 import { fetchImageLayers, parseImageByDigest, type ImageLayer } from '../registry/image-manifest';
 import { UpdaterError } from '../updater-error';
+import type { DockerEngine, PullEvent } from './docker-engine';
 
 export interface PullProgress {
   bytes: number;
@@ -24,7 +24,7 @@ export interface PullResult {
 }
 
 export interface ImagePullerOptions {
-  docker: Docker;
+  engine: DockerEngine;
   credentials: RegistryCredentials;
   diskReserveBytes: number;
   /** Where the engine keeps images; unset: the engine's DockerRootDir. */
@@ -36,13 +36,6 @@ export interface ImagePullerOptions {
 
 /** Extracted layers need about twice their compressed size next to the download itself. */
 const UNPACK_FACTOR = 3;
-
-interface ProgressEvent {
-  id?: string;
-  status?: string;
-  error?: string;
-  progressDetail?: { current?: number; total?: number };
-}
 
 /**
  * Pulls an image by digest only, with the registry token from ECR, after checking the engine's disk
@@ -87,13 +80,13 @@ export class ImagePuller {
   /** The layers of `image` the engine lacks, by diff id against every local image. */
   async missingLayers(image: string): Promise<{ layers: ImageLayer[]; missing: ImageLayer[] }> {
     const token = await this.options.credentials.get();
-    const version = await this.options.docker.version();
+    const version = await this.options.engine.version();
     const layers = await fetchImageLayers(image, token, { os: version.Os, architecture: version.Arch });
     const local = new Set<string>();
-    for (const summary of await this.options.docker.listImages()) {
+    for (const summary of await this.options.engine.listImages()) {
       try {
-        const info = await this.options.docker.getImage(summary.Id).inspect();
-        for (const diffId of info.RootFS?.Layers ?? []) local.add(diffId);
+        const info = await this.options.engine.inspectImage(summary.Id);
+        for (const diffId of info?.RootFS?.Layers ?? []) local.add(diffId);
       } catch {
         continue;
       }
@@ -104,8 +97,8 @@ export class ImagePuller {
   /** The engine's id of `repo@digest` when it holds the image by that digest (a tag is not enough). */
   private async localImageId(image: string): Promise<string | null> {
     try {
-      const info = await this.options.docker.getImage(image).inspect();
-      return (info.RepoDigests ?? []).includes(image) ? info.Id : null;
+      const info = await this.options.engine.inspectImage(image);
+      return info && (info.RepoDigests ?? []).includes(image) ? info.Id : null;
     } catch {
       return null;
     }
@@ -116,11 +109,6 @@ export class ImagePuller {
     const missingBytes = missing.reduce((sum, l) => sum + l.size, 0);
     await this.checkDisk(missingBytes);
     const token = await this.options.credentials.get();
-    const stream = await this.options.docker
-      .pull(image, { authconfig: token.auth })
-      .catch((error: unknown) => {
-        throw classifyPullError(error);
-      });
     const perLayer = new Map<string, { current: number; total: number; done: boolean; reused: boolean }>();
     let lastReport = 0;
     const report = (force: boolean) => {
@@ -138,39 +126,27 @@ export class ImagePuller {
         },
       });
     };
-    await new Promise<void>((resolve, reject) => {
-      this.options.docker.modem.followProgress(
-        stream,
-        (error: Error | null, output: ProgressEvent[]) => {
-          const failed = error ?? output.find((e) => e.error);
-          if (failed)
-            reject(
-              classifyPullError(
-                failed instanceof Error ? failed : new Error((failed as ProgressEvent).error),
-              ),
-            );
-          else resolve();
-        },
-        (event: ProgressEvent) => {
-          if (!event.id || event.error) return;
-          const layer = perLayer.get(event.id) ?? { current: 0, total: 0, done: false, reused: false };
-          if (event.status === 'Downloading' && event.progressDetail) {
-            layer.current = event.progressDetail.current ?? layer.current;
-            layer.total = event.progressDetail.total ?? layer.total;
-          } else if (event.status === 'Download complete') {
-            layer.current = Math.max(layer.current, layer.total);
-          } else if (event.status === 'Already exists') {
-            layer.reused = true;
-            layer.done = true;
-          } else if (event.status === 'Pull complete') {
-            layer.done = true;
-          }
-          if (event.status?.startsWith('Pulling fs layer') || perLayer.has(event.id) || layer.reused) {
-            perLayer.set(event.id, layer);
-          }
-          report(event.status === 'Pull complete' || event.status === 'Already exists');
-        },
-      );
+    const onEvent = (event: PullEvent) => {
+      if (!event.id) return;
+      const layer = perLayer.get(event.id) ?? { current: 0, total: 0, done: false, reused: false };
+      if (event.status === 'Downloading' && event.progressDetail) {
+        layer.current = event.progressDetail.current ?? layer.current;
+        layer.total = event.progressDetail.total ?? layer.total;
+      } else if (event.status === 'Download complete') {
+        layer.current = Math.max(layer.current, layer.total);
+      } else if (event.status === 'Already exists') {
+        layer.reused = true;
+        layer.done = true;
+      } else if (event.status === 'Pull complete') {
+        layer.done = true;
+      }
+      if (event.status?.startsWith('Pulling fs layer') || perLayer.has(event.id) || layer.reused) {
+        perLayer.set(event.id, layer);
+      }
+      report(event.status === 'Pull complete' || event.status === 'Already exists');
+    };
+    await this.options.engine.pull(image, token.auth, onEvent).catch((error: unknown) => {
+      throw classifyPullError(error);
     });
     const imageId = await this.localImageId(image);
     if (!imageId) {
@@ -191,7 +167,7 @@ export class ImagePuller {
 
   private async checkDisk(missingBytes: number): Promise<void> {
     if (missingBytes === 0) return;
-    const root = this.options.dockerDataRoot ?? (await this.options.docker.info()).DockerRootDir;
+    const root = this.options.dockerDataRoot ?? (await this.options.engine.info()).DockerRootDir;
     let free: number;
     try {
       const stats = await statfs(root);
@@ -213,8 +189,9 @@ export class ImagePuller {
   }
 }
 
+/** The engine's account of a failed pull (its answer, or an error line of its stream), by its words. */
 function classifyPullError(error: unknown): UpdaterError {
-  if (error instanceof UpdaterError) return error;
+  if (error instanceof UpdaterError && error.code !== 'ENGINE_FAILED') return error;
   const { message } = describeError(error);
   if (/unauthorized|authentication required|401/i.test(message)) {
     return new UpdaterError('REGISTRY_AUTH_FAILED', `the registry refused the pull: ${message}`);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type Docker from 'dockerode';
 import { describeError } from '@growoff/protocol';
 import type { ReleaseRef } from '../journal/update-journal';
 import {
@@ -12,6 +11,7 @@ import {
   type ManagedAppId,
 } from '../spec/app-spec';
 import { UpdaterError } from '../updater-error';
+import { engineStatus, type DockerEngine } from './docker-engine';
 
 export { LABEL_APP, LABEL_IMAGE, LABEL_MANAGED_BY, LABEL_VERSION };
 
@@ -32,16 +32,16 @@ export interface ManagedContainer {
 /** Creates, starts, stops and finds the containers of one managed app, by their labels. */
 export class ManagedContainers {
   constructor(
-    private readonly docker: Docker,
+    private readonly engine: DockerEngine,
     private readonly app: ManagedAppId,
     private readonly managedBy: string,
   ) {}
 
   async list(): Promise<ManagedContainer[]> {
-    const summaries = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABEL_APP}=${this.app}`, `${LABEL_MANAGED_BY}=${this.managedBy}`] },
-    });
+    const summaries = await this.engine.listContainers([
+      `${LABEL_APP}=${this.app}`,
+      `${LABEL_MANAGED_BY}=${this.managedBy}`,
+    ]);
     const found: ManagedContainer[] = [];
     for (const s of summaries) {
       const c = await this.inspect(s.Id);
@@ -51,25 +51,26 @@ export class ManagedContainers {
   }
 
   async inspect(id: string): Promise<ManagedContainer | null> {
+    let info;
     try {
-      const info = await this.docker.getContainer(id).inspect();
-      return {
-        id: info.Id,
-        name: info.Name.replace(/^\//, ''),
-        image: info.Config.Labels?.[LABEL_IMAGE] ?? info.Config.Image,
-        version: info.Config.Labels?.[LABEL_VERSION] ?? '',
-        running: info.State.Running,
-        restarting: info.State.Restarting,
-        status: info.State.Status,
-        restartCount: info.RestartCount,
-        health: info.State.Health?.Status,
-        startedAt: Date.parse(info.State.StartedAt),
-        env: info.Config.Env ?? [],
-      };
+      info = await this.engine.inspectContainer(id);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return null;
       throw engineError('inspect a container', error);
     }
+    if (!info) return null;
+    return {
+      id: info.Id,
+      name: info.Name.replace(/^\//, ''),
+      image: info.Config.Labels?.[LABEL_IMAGE] ?? info.Config.Image,
+      version: info.Config.Labels?.[LABEL_VERSION] ?? '',
+      running: info.State.Running,
+      restarting: info.State.Restarting,
+      status: info.State.Status,
+      restartCount: info.RestartCount,
+      health: info.State.Health?.Status,
+      startedAt: Date.parse(info.State.StartedAt),
+      env: info.Config.Env ?? [],
+    };
   }
 
   /**
@@ -78,8 +79,7 @@ export class ManagedContainers {
    */
   async create(release: ReleaseRef, spec: ContainerSpec, name?: string): Promise<string> {
     try {
-      const container = await this.docker.createContainer({
-        name: name ?? `${spec.name}-${randomBytes(3).toString('hex')}`,
+      return await this.engine.createContainer(name ?? `${spec.name}-${randomBytes(3).toString('hex')}`, {
         Image: release.image,
         Env: spec.env,
         User: spec.user,
@@ -102,7 +102,6 @@ export class ManagedContainers {
           RestartPolicy: { Name: spec.restart },
         },
       });
-      return container.id;
     } catch (error) {
       throw engineError(`create the ${this.app} container`, error);
     }
@@ -110,28 +109,26 @@ export class ManagedContainers {
 
   async start(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await this.engine.startContainer(id);
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 304) return;
       throw engineError(`start the ${this.app} container`, error);
     }
   }
 
   async stop(id: string, graceS = 10): Promise<void> {
     try {
-      await this.docker.getContainer(id).stop({ t: graceS });
+      await this.engine.stopContainer(id, graceS);
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
-      if (status === 304 || status === 404) return;
+      if (engineStatus(error) === 404) return;
       throw engineError(`stop the ${this.app} container`, error);
     }
   }
 
   async remove(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: false });
+      await this.engine.removeContainer(id, { force: true });
     } catch (error) {
-      const status = (error as { statusCode?: number }).statusCode;
+      const status = engineStatus(error);
       if (status === 404 || status === 409) return;
       throw engineError(`remove the ${this.app} container`, error);
     }
@@ -139,14 +136,14 @@ export class ManagedContainers {
 
   /** Removes images of `repository` that no kept release names and no container uses. */
   async pruneImages(repository: string, keep: readonly string[]): Promise<string[]> {
-    const inUse = new Set((await this.docker.listContainers({ all: true })).map((c) => c.ImageID));
+    const inUse = new Set((await this.engine.listContainers()).map((c) => c.ImageID));
     const removed: string[] = [];
-    for (const image of await this.docker.listImages()) {
+    for (const image of await this.engine.listImages()) {
       const digests = (image.RepoDigests ?? []).filter((d) => d.startsWith(`${repository}@`));
       if (digests.length === 0 || inUse.has(image.Id)) continue;
       if (digests.some((d) => keep.includes(d))) continue;
       try {
-        await this.docker.getImage(image.Id).remove({ force: false });
+        await this.engine.removeImage(image.Id);
         removed.push(...digests);
       } catch {
         continue;

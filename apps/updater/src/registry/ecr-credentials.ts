@@ -2,7 +2,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import { describeError } from '@growoff/protocol';
 import { UpdaterError } from '../updater-error';
 
-/** What dockerode passes to the engine as X-Registry-Auth. */
+/** The registry login the engine pulls with (its X-Registry-Auth). */
 export interface RegistryAuth {
   username: string;
   password: string;

@@ -1,0 +1,209 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getService, NODE_BASE_IMAGE } from '@growoff/test-services';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DockerEngine,
+  engineStatus,
+  type ContainerCreate,
+  type PullEvent,
+} from '../src/engine/docker-engine';
+import { ImagePuller } from '../src/engine/image-puller';
+import { RegistryCredentials } from '../src/registry/ecr-credentials';
+import { PrivateRegistry } from './support/harness';
+import { TestImages } from './support/test-images';
+
+/** A container of `image` with nothing of its own: no network, no binds, never restarted. */
+function containerOf(image: string): ContainerCreate {
+  return {
+    Image: image,
+    Env: [],
+    Labels: {},
+    HostConfig: {
+      Binds: [],
+      Devices: [],
+      NetworkMode: 'none',
+      GroupAdd: [],
+      ReadonlyRootfs: false,
+      Tmpfs: {},
+      CapDrop: [],
+      SecurityOpt: [],
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}
+
+/** The updater's own Engine API client against the real engine and a registry of the test's own. */
+describe('the Docker engine client', { timeout: 120_000 }, () => {
+  const engine = new DockerEngine(getService('docker').host);
+  const dir = mkdtempSync(join(tmpdir(), 'docker-engine-test-'));
+  const containers: string[] = [];
+  let registry: PrivateRegistry;
+  let images: TestImages;
+
+  const auth = () => ({
+    username: registry.info.username,
+    password: registry.info.password,
+    serveraddress: registry.info.host,
+  });
+  const basic = () =>
+    `Basic ${Buffer.from(`${registry.info.username}:${registry.info.password}`).toString('base64')}`;
+
+  beforeAll(async () => {
+    registry = await PrivateRegistry.start();
+    images = new TestImages({ registry: registry.info });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const id of containers) await engine.removeContainer(id, { force: true }).catch(() => undefined);
+    await images?.cleanup();
+    await registry?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Deletes the blob of the image's last layer (its own) from the registry's storage. */
+  async function dropOwnLayer(image: string): Promise<void> {
+    const [repoRef, digest] = image.split('@') as [string, string];
+    const repository = repoRef.slice(registry.info.host.length + 1);
+    const res = await fetch(`${registry.info.url}/v2/${repository}/manifests/${digest}`, {
+      headers: { authorization: basic(), accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+    });
+    const manifest = (await res.json()) as { layers: Array<{ digest: string }> };
+    const hex = manifest.layers.at(-1)!.digest.slice('sha256:'.length);
+    const blob = join(registry.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex);
+    rmSync(blob, { recursive: true, force: true });
+  }
+
+  it('pulls an image by digest with the registry login, reporting each layer', async () => {
+    const image = images.build({ version: '1.0.0' });
+    const events: PullEvent[] = [];
+    await engine.pull(image, auth(), (e) => events.push(e));
+    expect(events.some((e) => e.id && e.status === 'Pull complete')).toBe(true);
+    expect(events.every((e) => e.error === undefined)).toBe(true);
+    const local = await engine.inspectImage(image);
+    expect(local?.RepoDigests).toContain(image);
+    expect((await engine.listImages()).map((i) => i.Id)).toContain(local!.Id);
+  });
+
+  it('fails a pull of a digest the registry does not have with the engine answer, before any progress', async () => {
+    const missing = `${images.repo}@sha256:${'0'.repeat(64)}`;
+    const events: PullEvent[] = [];
+    const error = await engine.pull(missing, auth(), (e) => events.push(e)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENGINE_FAILED' });
+    expect(engineStatus(error)).toBe(404);
+    expect((error as Error).message).toMatch(/^the engine answered 404: .*(manifest unknown|not found)/);
+    expect(events).toEqual([]);
+    expect(await engine.inspectImage(missing)).toBeNull();
+  });
+
+  it('fails a pull at the error line of its 200 stream when a layer is gone from the registry', async () => {
+    const image = images.build({ version: '1.1.0', uniqueBytes: 256 * 1024 });
+    await dropOwnLayer(image);
+    const events: PullEvent[] = [];
+    const error = await engine.pull(image, auth(), (e) => events.push(e)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENGINE_FAILED', details: { stream: true } });
+    expect((error as Error).message).toMatch(/unknown blob|blob unknown/);
+    expect(engineStatus(error)).toBeUndefined();
+    // The engine had begun: the status was 200 and progress came before the error line.
+    expect(events.some((e) => e.status === 'Pulling fs layer')).toBe(true);
+    expect(await engine.inspectImage(image)).toBeNull();
+  });
+
+  it('turns that stream error into the puller coded PULL_FAILED, with the engine words', async () => {
+    const image = images.build({ version: '1.2.0', uniqueBytes: 256 * 1024 });
+    await dropOwnLayer(image);
+    const credentials = new RegistryCredentials(async () => ({
+      auth: auth(),
+      endpoint: registry.info.url,
+      expiresAt: Date.now() + 3600_000,
+    }));
+    const puller = new ImagePuller({
+      engine,
+      credentials,
+      diskReserveBytes: 0,
+      retryForMs: 0,
+      onProgress: () => undefined,
+      onRetry: () => undefined,
+    });
+    const error = await puller.pull(image).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'PULL_FAILED' });
+    expect((error as Error).message).toMatch(/^the pull failed: (unknown blob|blob unknown)/);
+  });
+
+  it('fails a pull whose progress listener throws, with the listener error', async () => {
+    const image = images.build({ version: '1.3.0' });
+    const error = await engine
+      .pull(image, auth(), (e) => {
+        if (e.status === 'Pulling fs layer') throw new Error('listener broke');
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'ENGINE_FAILED',
+      message: "the pull's progress listener failed: listener broke",
+    });
+  });
+
+  it('takes a start of a running and a stop of a stopped container (304) as done', async () => {
+    const create = { ...containerOf(NODE_BASE_IMAGE), Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'] };
+    const name = `docker-engine-test-${randomBytes(3).toString('hex')}`;
+    const id = await engine.createContainer(name, create);
+    containers.push(id);
+    await engine.startContainer(id);
+    await engine.startContainer(id);
+    expect((await engine.inspectContainer(name))?.State.Running).toBe(true);
+    await engine.stopContainer(id, 1);
+    await engine.stopContainer(id, 1);
+    const stopped = await engine.inspectContainer(id);
+    expect(stopped?.State).toMatchObject({ Running: false, Status: 'exited' });
+    expect(stopped?.Name).toBe(`/${name}`);
+    const listed = await engine.listContainers();
+    expect(listed.map((c) => c.Id)).toContain(id);
+    await engine.removeContainer(id, { force: false });
+    expect(await engine.inspectContainer(id)).toBeNull();
+    const gone = await engine.removeContainer(id, { force: true }).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ code: 'ENGINE_FAILED' });
+    expect(engineStatus(gone)).toBe(404);
+  });
+
+  it("gives a refused create the engine's status and its message", async () => {
+    const error = await engine
+      .createContainer(
+        `docker-engine-test-${randomBytes(3).toString('hex')}`,
+        containerOf(`${images.repo}@sha256:${'1'.repeat(64)}`),
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ENGINE_FAILED' });
+    expect(engineStatus(error)).toBe(404);
+    expect((error as Error).message).toMatch(/^the engine answered 404: No such image/);
+  });
+
+  it('says ENGINE_FAILED, naming the cause, when the engine is not there', async () => {
+    const socket = new DockerEngine(`unix://${join(dir, 'none.sock')}`);
+    await expect(socket.ping(2000)).rejects.toMatchObject({
+      code: 'ENGINE_FAILED',
+      message: expect.stringContaining('ENOENT'),
+    });
+    const tcp = new DockerEngine('tcp://127.0.0.1:1');
+    await expect(tcp.version()).rejects.toMatchObject({
+      code: 'ENGINE_FAILED',
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
+  });
+
+  it('gives up a ping the engine accepts but never answers, at its deadline', async () => {
+    const path = join(dir, 'stalled.sock');
+    const held: Array<{ destroy(): void }> = [];
+    const stalled: Server = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => stalled.listen(path, resolve));
+    try {
+      const error = await new DockerEngine(`unix://${path}`).ping(300).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ENGINE_FAILED', message: 'GET /_ping: no answer within 300 ms' });
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+});
