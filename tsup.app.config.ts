@@ -2,17 +2,34 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
+export interface AppBuildChoices {
+  /**
+   * Bundle the npm dependencies too, all but these (native addons, packages that read their own
+   * files, code loaded only on demand). One script instead of hundreds of modules: Node's loaders
+   * resolve, read and wrap each module at start, which costs an idle app megabytes of memory (and
+   * warms V8's optimising compiler for the loader itself) and the start its time.
+   */
+  bundleDependenciesExcept?: readonly string[];
+}
+
+/** A bundled CommonJS dependency calls `require` (builtins, its own files); ESM has none, so the bundle makes one. */
+const REQUIRE_IN_ESM =
+  "import { createRequire as __growoffCreateRequire } from 'node:module';\nconst require = __growoffCreateRequire(import.meta.url);";
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
  * The build of the app in `packageDir`: src/main.ts → dist/main.js, the entry its image runs.
  * Workspace libraries are bundled into the app; npm dependencies (the app's own, which include
- * those of the libraries it bundles) stay external. The package's version is injected as
- * `__GROWOFF_APP_VERSION__` (read by `@growoff/app-version`), so the bundle reports it under
- * plain `node`, where npm sets no `npm_package_version`.
+ * those of the libraries it bundles) stay external unless `choices` bundles them. The package's
+ * version is injected as `__GROWOFF_APP_VERSION__` (read by `@growoff/app-version`), so the bundle
+ * reports it under plain `node`, where npm sets no `npm_package_version`.
  */
-export function appBuildOptions(packageDir: string): Options {
+export function appBuildOptions(packageDir: string, choices: AppBuildChoices = {}): Options {
   const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
     version: string;
   };
+  const except = choices.bundleDependenciesExcept;
   return {
     entry: ['src/main.ts'],
     format: ['esm'],
@@ -21,8 +38,22 @@ export function appBuildOptions(packageDir: string): Options {
     outDir: 'dist',
     clean: true,
     sourcemap: true,
-    noExternal: [/^@growoff\//],
     define: { __GROWOFF_APP_VERSION__: JSON.stringify(version) },
+    ...(except === undefined
+      ? { noExternal: [/^@growoff\//] }
+      : {
+          // Everything but the listed packages (and their subpaths); node builtins stay imports.
+          noExternal: [new RegExp(`^(?!(${except.map(escapeRegExp).join('|')})(/|$))`)],
+          external: [...except],
+          banner: { js: REQUIRE_IN_ESM },
+          // Without comments and layout the bundle's source, which V8 keeps in the heap, is half the
+          // size, and ASCII (one byte a character: a single non-Latin-1 character in a comment would
+          // make the whole source a two-byte string). Names stay, so stacks read as before.
+          esbuildOptions(options) {
+            options.minifyWhitespace = true;
+            options.minifySyntax = true;
+          },
+        }),
   };
 }
 

@@ -18,20 +18,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, getService, isAlive } from '@growoff/test-services';
+import { imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 30);
 const TELEGRAF = process.env.BENCH_TELEGRAF_CONTAINER ?? 'growoff-telegraf';
-
-/** The flags the image's `CMD ["node", …flags, "dist/main.js"]` gives node. */
-function imageNodeFlags(): string[] {
-  const dockerfile = readFileSync(join(ROOT, 'docker/app/Dockerfile'), 'utf8');
-  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
-  if (!cmd) throw new Error('docker/app/Dockerfile: no CMD line');
-  const argv = JSON.parse(cmd[1]!) as string[];
-  return argv.slice(1, -1);
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-apps-'));
 const mqttUrl = getService('mosquitto').url;

@@ -1,30 +1,37 @@
 /**
- * Tunnel benchmark, all on loopback against a private OpenSSH bastion set up by tools/bastion:
+ * Tunnel benchmark, all on loopback against a private OpenSSH bastion set up by tools/bastion. The
+ * tunnel is the built app (apps/tunnel/dist/main.js, so `pnpm nx run tunnel:build` first) run as a
+ * module runs it: its own process, with the image's node flags (docker/app/Dockerfile), its
+ * production defaults, always on, probe off so that only keepalives detect a dead link; the bench
+ * follows it by the status lines it prints.
  * - throughput through the tunnel app's reverse forward (ssh2) versus OpenSSH's own `ssh -R` with
- *   the same key, bastion and port, in the same run (ratio);
+ *   the same key, bastion and port, in the same run (ratio); each a process of its own beside the
+ *   bench's sender and sink;
  * - time to notice a dead link (the bastion's session process frozen: no RST, no answers) with the
  *   production keepalive settings, and time to be back once the stale session is gone;
  * - time to be back after the bastion's sshd is killed and restarted.
  * Run from the repository root: pnpm exec tsx bench/tunnel/run.ts
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   freePort,
+  getService,
   portAnswers,
   startSshd,
   stopProcess,
   waitUntil,
   type SshdInfo,
 } from '@growoff/test-services';
-import { TunnelSupervisor, type TunnelSnapshot } from '../../apps/tunnel/src/tunnel-supervisor';
 import { loginArgs, withReverseForward } from '../../apps/tunnel/test/support';
+import { imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
+const TUNNEL_MAIN = resolve(import.meta.dirname, '../../apps/tunnel/dist/main.js');
 const PAYLOAD_BYTES = 64 * 1024 * 1024;
 const ROUNDS = 3;
 
@@ -82,23 +89,36 @@ function transfer(): Promise<number> {
   });
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-function statusWhere(
-  s: TunnelSupervisor,
-  predicate: (x: TunnelSnapshot) => boolean,
-): Promise<TunnelSnapshot> {
-  if (predicate(s.snapshot)) return Promise.resolve(s.snapshot);
-  return new Promise((done) => {
-    const on = (x: TunnelSnapshot) => {
-      if (predicate(x)) {
-        s.off('status', on);
-        done(x);
-      }
-    };
-    s.on('status', on);
-  });
+/** CPU time (user + system) a process has used, in ms (Linux clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/** The pid of this process's child running `command`. */
+function childRunning(command: string): number {
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command)
+        return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no child process running ${command}`);
+}
+
+/** The transfer's throughput and the CPU the forwarding process spent on each MiB of it. */
+async function measured(forwarder: number): Promise<{ mibPerS: number; cpuMsPerMib: number }> {
+  const before = cpuMs(forwarder);
+  const mibPerS = await transfer();
+  return { mibPerS, cpuMsPerMib: (cpuMs(forwarder) - before) / (PAYLOAD_BYTES / 1024 / 1024) };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 function sessionsOf(pid: number): number[] {
   const parents = new Map<number, number>();
@@ -132,89 +152,143 @@ function signal(pids: number[], sig: NodeJS.Signals): void {
   }
 }
 
-// Production settings (config defaults), probe off so that only keepalives detect the dead link.
-const supervisor = new TunnelSupervisor({
-  session: {
-    host: '127.0.0.1',
-    port: sshd.port,
-    username: user,
-    privateKey: readFileSync(moduleKey),
-    hostKeyFingerprints: [sshd.hostKeyFingerprint],
-    keepaliveIntervalMs: 8000,
-    keepaliveCountMax: 2,
-    connectTimeoutMs: 20_000,
-    localHost: '127.0.0.1',
-    localPort: sinkPort,
-  },
-  remotePort,
-  maxTtlS: 3600,
-  alwaysOn: false,
-  probeIntervalMs: 0,
-  probeTimeoutMs: 10_000,
-  probeFailuresMax: 3,
-  backoffMinMs: 1000,
-  backoffMaxMs: 60_000,
-  portBusyRetries: 5,
-});
+const flags = imageNodeFlags();
+
+/** The tunnel app as a module runs it; `status(pred)` resolves at the first status line matching. */
+interface TunnelApp {
+  child: ChildProcess;
+  status: (predicate: (tunnel: string) => boolean) => Promise<string>;
+  output: () => string;
+}
+
+function startTunnel(): TunnelApp {
+  const child = spawn(process.execPath, [...flags, TUNNEL_MAIN], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      GROWOFF_MODULE_ID: `bench-tunnel-${process.pid}`,
+      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_DATA_DIR: join(dir, 'data'),
+      GROWOFF_BASTION: `127.0.0.1:${sshd.port}`,
+      GROWOFF_BASTION_USER: user,
+      GROWOFF_BASTION_HOSTKEY: sshd.hostKeyFingerprint,
+      GROWOFF_TUNNEL_KEY: moduleKey,
+      GROWOFF_TUNNEL_LOCAL_HOST: '127.0.0.1',
+      GROWOFF_TUNNEL_LOCAL_PORT: String(sinkPort),
+      GROWOFF_TUNNEL_REMOTE_PORT: String(remotePort),
+      GROWOFF_TUNNEL_ALWAYS_ON: 'true',
+      GROWOFF_TUNNEL_PROBE_INTERVAL: '0',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const seen: string[] = [];
+  const waiting: { predicate: (tunnel: string) => boolean; done: (tunnel: string) => void }[] = [];
+  let partial = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out = (out + chunk.toString()).slice(-20_000);
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /^\[tunnel\] status (\S+)/.exec(line);
+      if (!m) continue;
+      seen.push(m[1]!);
+      for (const w of [...waiting])
+        if (w.predicate(m[1]!)) {
+          waiting.splice(waiting.indexOf(w), 1);
+          w.done(m[1]!);
+        }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-20_000)));
+  return {
+    child,
+    output: () => out,
+    // Only statuses from now on: a caller waits for the next change.
+    status: (predicate) => new Promise((done) => waiting.push({ predicate, done })),
+  };
+}
+
+async function stopTunnel(app: TunnelApp): Promise<void> {
+  const exited = new Promise((r) => (app.child.exitCode !== null ? r(0) : app.child.once('exit', r)));
+  app.child.kill('SIGTERM');
+  await exited;
+}
 
 console.log(
-  `tunnel bench: ${PAYLOAD_BYTES / 1024 / 1024} MiB per transfer, ${ROUNDS} rounds each, loopback, OpenSSH bastion`,
+  `tunnel bench: ${PAYLOAD_BYTES / 1024 / 1024} MiB per transfer, ${ROUNDS} rounds each, loopback, OpenSSH bastion, the built app under node ${flags.join(' ')}`,
 );
 
 const ours: number[] = [];
 const openssh: number[] = [];
+const oursCpu: number[] = [];
+const opensshCpu: number[] = [];
 for (let round = 0; round < ROUNDS; round += 1) {
-  supervisor.open(600, 'bench');
-  await statusWhere(supervisor, (x) => x.tunnel === 'open');
-  ours.push(await transfer());
-  await supervisor.close('bench round done');
+  const app = startTunnel();
+  await app.status((x) => x === 'open');
+  const mine = await measured(app.child.pid!);
+  ours.push(mine.mibPerS);
+  oursCpu.push(mine.cpuMsPerMib);
+  await stopTunnel(app);
+  await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 
   await withReverseForward(loginArgs(sshd.port, moduleKey, user), remotePort, sinkPort, async () => {
-    openssh.push(await transfer());
+    const theirs = await measured(childRunning('ssh'));
+    openssh.push(theirs.mibPerS);
+    opensshCpu.push(theirs.cpuMsPerMib);
   });
   await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 }
 const fmt = (v: number) => v.toFixed(1);
 console.log(
-  `throughput tunnel app (ssh2 forwardIn): ${ours.map(fmt).join(', ')} MiB/s, median ${fmt(median(ours))}`,
+  `throughput tunnel app (built, ssh2):   ${ours.map(fmt).join(', ')} MiB/s, median ${fmt(median(ours))}`,
 );
 console.log(
   `throughput OpenSSH ssh -R (baseline):   ${openssh.map(fmt).join(', ')} MiB/s, median ${fmt(median(openssh))}`,
 );
 console.log(`ratio tunnel / ssh -R: ${(median(ours) / median(openssh)).toFixed(2)}`);
+// CPU per MiB depends far less on what else loads the machine than MiB/s does.
+console.log(
+  `CPU per MiB, median: tunnel app ${fmt(median(oursCpu))} ms, ssh ${fmt(median(opensshCpu))} ms (the forwarding process only)`,
+);
 
 // Dead link: freeze the bastion's session processes; keepalives must notice.
-supervisor.open(600, 'bench dead link');
-await statusWhere(supervisor, (x) => x.tunnel === 'open');
+const app = startTunnel();
+await app.status((x) => x === 'open');
 const frozen = sessionsOf(sshd.pid);
+const lost = app.status((x) => x !== 'open');
 signal(frozen, 'SIGSTOP');
 const frozenAt = Date.now();
-await statusWhere(supervisor, (x) => x.tunnel !== 'open');
+await lost;
 const noticedAt = Date.now();
 // The bastion reaps the dead session (as ClientAlive* would); from then on the port is free again.
+const back = app.status((x) => x === 'open');
 signal(frozen, 'SIGKILL');
-await statusWhere(supervisor, (x) => x.tunnel === 'open');
+await back;
 const backAt = Date.now();
 console.log(
   `dead link (keepalive 8 s × 2): noticed after ${((noticedAt - frozenAt) / 1000).toFixed(1)} s (bound 24 s); back ${((backAt - noticedAt) / 1000).toFixed(1)} s after the stale session was gone`,
 );
 
 // sshd killed (with its sessions) and restarted at once.
+const gone = app.status((x) => x !== 'open');
 const killedAt = Date.now();
 const sessions = sessionsOf(sshd.pid);
 signal([sshd.pid, ...sessions], 'SIGKILL');
 await stopProcess(sshd.pid, 2000);
-await statusWhere(supervisor, (x) => x.tunnel !== 'open');
+await gone;
 const lostAt = Date.now();
+const reopened = app.status((x) => x === 'open');
 sshd = await startSshd({ dir, port: sshd.port, extraConfig });
 const restartedAt = Date.now();
-await statusWhere(supervisor, (x) => x.tunnel === 'open');
+await reopened;
 const reopenedAt = Date.now();
 console.log(
   `sshd killed: noticed after ${((lostAt - killedAt) / 1000).toFixed(2)} s; restarted after ${((restartedAt - killedAt) / 1000).toFixed(2)} s; open again ${((reopenedAt - restartedAt) / 1000).toFixed(2)} s after the restart`,
 );
 
-await supervisor.shutdown();
+await stopTunnel(app);
 await stopProcess(sshd.pid);
 sink.close();
 benchResult('tunnel', [

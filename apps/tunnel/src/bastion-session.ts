@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Client, ClientChannel, TcpConnectionDetails } from 'ssh2';
 import { matchesPinnedFingerprint, opensshFingerprint } from './host-key';
+import { sshAlgorithms } from './ssh-algorithms';
 import { TunnelError } from './tunnel-error';
 
 export interface BastionSessionOptions {
@@ -127,6 +128,7 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
         readyTimeout: options.connectTimeoutMs,
         keepaliveInterval: options.keepaliveIntervalMs,
         keepaliveCountMax: options.keepaliveCountMax,
+        algorithms: sshAlgorithms(),
         hostVerifier: (key: Buffer) => {
           if (matchesPinnedFingerprint(key, options.hostKeyFingerprints)) return true;
           hostKeyMismatch = opensshFingerprint(key);
@@ -286,6 +288,18 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
     this.sockets.add(socket);
     socket.setNoDelay(true);
     if (first) socket.write(first);
+    // One read of the bastion's connection carries several SSH packets (32 KiB each at most), each
+    // pushed out of the channel in the same tick: corked, they leave in one writev, not one write each.
+    let corked = false;
+    channel.on('data', () => {
+      if (corked) return;
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    });
     channel.pipe(socket).on('error', () => channel.destroy());
     socket.pipe(channel);
     socket.once('error', () => channel.destroy());
