@@ -21,6 +21,7 @@ import { IrrigationCycles } from './control/irrigation';
 import { IrrigationMemory } from './control/irrigation-memory';
 import { DEFAULT_MODULE_CONFIG } from './config/module-config';
 import { EventLoopLag } from './state/event-loop-lag';
+import { isValidTimeZone } from './control/local-time';
 import { CommandService } from './commands';
 import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
@@ -220,6 +221,9 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     // meanwhile); it listens, and so answers /health, only once they all have.
     building = buildRestServer(restOptions);
     building.catch(() => undefined); // awaited below, or closed by the failure path
+    // The time zone's formatter (ICU's zone data, some 30 ms) is made now, while the chips come up,
+    // rather than in the light schedule's first tick after them.
+    isValidTimeZone(holder.get().timezone);
     for (const f of features) {
       await f.start();
       started.push(f);
