@@ -21,12 +21,13 @@ import { IrrigationCycles } from './control/irrigation';
 import { IrrigationMemory } from './control/irrigation-memory';
 import { DEFAULT_MODULE_CONFIG } from './config/module-config';
 import { EventLoopLag } from './state/event-loop-lag';
+import { isValidTimeZone } from './control/local-time';
 import { CommandService } from './commands';
 import { MqttLink } from './mqtt/mqtt-link';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/embedded-broker';
 import { TelemetryBridge } from './telemetry-bridge';
 import { HardwareWatch } from './hardware/hardware-watch';
-import { createRestServer } from './http/rest-server';
+import { buildRestServer, listenRestServer } from './http/rest-server';
 import { HistoryStore, type HistoryOptions } from './history/history-store';
 import { CalibrationService } from './calibration/calibration-service';
 import { CalibrationStore } from './calibration/calibration-store';
@@ -86,6 +87,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
   const started: Feature[] = [];
   let broker: EmbeddedBroker | undefined;
   let telemetry: Telemetry | undefined;
+  let building: Promise<FastifyInstance> | undefined;
   let rest: FastifyInstance | undefined;
   const profile = config.halProfileFile
     ? parseProfile(JSON.parse(await readFile(config.halProfileFile, 'utf8')))
@@ -101,6 +103,10 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
 
   try {
     lag.start();
+    // Missing hardware degrades the core instead of stopping it: the loops driving it stay off.
+    // The probe starts now and runs while telemetry, MQTT and the REST server come up.
+    const hardware = new HardwareWatch(hal, bus, tuning.hardwareRetryMs);
+    hardware.probeAhead();
     telemetry = await createTelemetry(
       telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
     );
@@ -114,8 +120,6 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     const connection = config.mqtt ?? { url: broker!.url, protocolVersion: EMBEDDED_PROTOCOL_VERSION };
     const mqttUrl = connection.url;
     const lock = new UpdateLock(bus, holder);
-    // Missing hardware degrades the core instead of stopping it: the loops driving it stay off.
-    const hardware = new HardwareWatch(hal, bus, tuning.hardwareRetryMs);
     const roles = hal.roles();
     const actuators = new ActuatorController(hal, store, bus, holder);
     const irrigation = new IrrigationCycles(
@@ -174,11 +178,6 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       hardware.gate(new ClimateControl(actuators, store, holder, bus), [roles.fan]),
       hardware.gate(irrigation, [roles.pump]),
     ];
-    for (const f of features) {
-      await f.start();
-      started.push(f);
-    }
-
     const health = () => {
       const halHealth = hal.health();
       const sensorsOk = store.readings().every((r) => r.quality === 'ok');
@@ -208,7 +207,7 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
         eventLoop: lag.snapshot(),
       };
     };
-    rest = await createRestServer({
+    const restOptions = {
       host: config.httpHost,
       port: config.httpPort,
       token: config.httpToken,
@@ -217,7 +216,20 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
       hal,
       health,
       console: { bus, store, apps },
-    });
+    };
+    // Built while the features start (the HAL's chips take their time to come up, the CPU is free
+    // meanwhile); it listens, and so answers /health, only once they all have.
+    building = buildRestServer(restOptions);
+    building.catch(() => undefined); // awaited below, or closed by the failure path
+    // The time zone's formatter (ICU's zone data, some 30 ms) is made now, while the chips come up,
+    // rather than in the light schedule's first tick after them.
+    isValidTimeZone(holder.get().timezone);
+    for (const f of features) {
+      await f.start();
+      started.push(f);
+    }
+    rest = await building;
+    await listenRestServer(rest, restOptions);
     const address = rest.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.httpPort;
     const host = config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost;
@@ -265,7 +277,8 @@ export async function startCore(config: CoreEnvConfig, tuning: CoreTuning = {}):
     };
   } catch (e) {
     lag.stop();
-    await rest?.close();
+    // A server built, listening or not, is closed (listenRestServer closed one that could not listen).
+    if (rest === undefined) await building?.then((app) => app.close()).catch(() => undefined);
     for (const f of [...started].reverse()) await Promise.resolve(f.stop()).catch(() => undefined);
     for (const c of [...cleanups].reverse()) await Promise.resolve(c()).catch(() => undefined);
     throw e;

@@ -83,6 +83,8 @@ export class ActuatorController implements Feature {
   /** Set the moment shutdown begins: from then on only the safe-state drive touches an actuator. */
   private stopping = false;
   private safeReport?: Promise<SafeStateReport>;
+  /** The profile's actuators and roles, fixed once the HAL is made; asked on every command and reading. */
+  private profile?: { actuators: ActuatorInfo[]; roles: ReturnType<Hal['roles']> };
 
   constructor(
     private readonly hal: Hal,
@@ -94,15 +96,20 @@ export class ActuatorController implements Feature {
     private readonly monotonic: () => number = () => performance.now(),
   ) {}
 
+  private get fixed(): { actuators: ActuatorInfo[]; roles: ReturnType<Hal['roles']> } {
+    // The HAL hands out copies (roles by structuredClone): one each, read only, instead of one per call.
+    return (this.profile ??= { actuators: this.hal.actuators(), roles: this.hal.roles() });
+  }
+
   /** Reads every actuator and drives any found in a non-safe state to safe, before any loop runs. */
   async start(): Promise<void> {
-    const startup = this.queue.then(() => Promise.all(this.hal.actuators().map((a) => this.adopt(a))));
+    const startup = this.queue.then(() => Promise.all(this.fixed.actuators.map((a) => this.adopt(a))));
     this.queue = startup.catch(() => undefined);
     await startup;
     this.started = true;
     this.offs.push(
       this.bus.on('reading', (r) => {
-        if (this.hal.roles().waterLevels.some((l) => l.sensor === r.id)) void this.enforcePumpInterlock();
+        if (this.fixed.roles.waterLevels.some((l) => l.sensor === r.id)) void this.enforcePumpInterlock();
       }),
       this.bus.on('config', () => {
         this.scheduleReconcile();
@@ -120,18 +127,18 @@ export class ActuatorController implements Feature {
   }
 
   info(id: string): ActuatorInfo {
-    const info = this.hal.actuators().find((a) => a.id === id);
+    const info = this.fixed.actuators.find((a) => a.id === id);
     if (!info) throw new ProtocolError('UNKNOWN_ACTUATOR', `no actuator "${id}"`, { actuators: this.ids() });
     return info;
   }
 
   ids(): string[] {
-    return this.hal.actuators().map((a) => a.id);
+    return this.fixed.actuators.map((a) => a.id);
   }
 
   /** The actuator bound to a role in the hardware profile, if the profile has one. */
   role(name: 'pump' | 'light' | 'fan'): string | undefined {
-    return this.hal.roles()[name];
+    return this.fixed.roles[name];
   }
 
   private isPump(id: string): boolean {
@@ -211,7 +218,7 @@ export class ActuatorController implements Feature {
 
   private checkPump(source: CommandSource): void {
     const limits = this.config.get().irrigation;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.fixed.roles.waterLevels);
     if (refusal)
       throw new ProtocolError('INTERLOCK', refusal.message, {
         ...refusal,
@@ -334,7 +341,7 @@ export class ActuatorController implements Feature {
 
   /** Reads every actuator back; re-applies the desired state where the device disagrees. */
   private async reconcile(): Promise<void> {
-    for (const info of this.hal.actuators()) {
+    for (const info of this.fixed.actuators) {
       if (this.stopping) return;
       if (this.unknown.has(info.id)) {
         await this.driveSafe(info);
@@ -373,7 +380,7 @@ export class ActuatorController implements Feature {
     clearTimeout(this.pumpTimer);
     for (const off of this.offs.splice(0)) off();
     const deadline = this.now() + budgetMs;
-    const ordered = [...this.hal.actuators()].sort(
+    const ordered = [...this.fixed.actuators].sort(
       (a, b) => Number(this.isPump(b.id)) - Number(this.isPump(a.id)),
     );
     const results = await Promise.all(ordered.map((a) => this.toSafeBy(a, deadline)));
@@ -464,7 +471,7 @@ export class ActuatorController implements Feature {
   private async enforcePumpInterlock(): Promise<void> {
     const pump = this.role('pump');
     if (pump === undefined || !this.isOn(pump) || this.unknown.has(pump)) return;
-    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.hal.roles().waterLevels);
+    const refusal = pumpInterlock(this.store, this.config.get(), this.now(), this.fixed.roles.waterLevels);
     if (!refusal) return;
     try {
       await this.set(pump, { state: 'off' }, 'interlock');

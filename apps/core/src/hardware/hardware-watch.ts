@@ -1,4 +1,4 @@
-import type { Hal } from '@growoff/hal';
+import type { DeviceProbe, Hal } from '@growoff/hal';
 import type { Feature } from '../core-types';
 import type { EventBus } from '../event-bus';
 import { raiseEvent } from '../state/events';
@@ -29,6 +29,7 @@ export class HardwareWatch implements Feature {
   private readonly loops: GatedLoop[] = [];
   private timer?: NodeJS.Timeout;
   private retrying = false;
+  private probing?: Promise<DeviceProbe[]>;
 
   constructor(
     private readonly hal: Hal,
@@ -36,8 +37,20 @@ export class HardwareWatch implements Feature {
     private readonly retryMs = 10_000,
   ) {}
 
+  /**
+   * Starts probing every device now; `start` takes this probe's result instead of probing then.
+   * Bringing chips up takes time (an SCD4x needs 500 ms after being stopped) the core can spend
+   * starting its other parts.
+   */
+  probeAhead(): void {
+    this.probing ??= this.hal.probe();
+    this.probing.catch(() => undefined); // `start` gets the error; a core that fails before it, not
+  }
+
   async start(): Promise<void> {
-    for (const p of await this.hal.probe()) if (!p.ok) this.missing.set(p.device, p.error ?? 'unavailable');
+    const probing = this.probing ?? this.hal.probe();
+    this.probing = undefined;
+    for (const p of await probing) if (!p.ok) this.missing.set(p.device, p.error ?? 'unavailable');
     if (this.missing.size > 0) {
       const { missing, loopsOff } = this.health();
       raiseEvent(

@@ -1,6 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { HalError, SIM_FAULTS, type Hal } from '@growoff/hal';
@@ -18,6 +16,7 @@ import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
 import { registerDataRoutes } from './data-routes';
 import { registerConsole, type ConsoleOptions } from '../console/console-routes';
+import { lazySchemaCompilers } from './lazy-schema-compilers';
 
 export interface RestOptions {
   host: string;
@@ -77,7 +76,37 @@ const errors = { 400: ErrorReply, 401: ErrorReply, 404: ErrorReply, 409: ErrorRe
  * leave as `{error: {code, message, details?}}` with a 4xx/5xx status, never as a stack.
  */
 export async function createRestServer(o: RestOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = await buildRestServer(o);
+  await listenRestServer(app, o);
+  return app;
+}
+
+/** Starts serving a server `buildRestServer` made; closes it when it cannot listen. */
+export async function listenRestServer(app: FastifyInstance, o: Pick<RestOptions, 'host' | 'port'>) {
+  try {
+    await app.listen({ host: o.host, port: o.port });
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+}
+
+/**
+ * The REST server with every route, ready but not yet listening: the core builds it while its
+ * features start (the HAL waits for its chips meanwhile) and listens once they have.
+ * Fastify and the OpenAPI plugins are loaded here, not with the core, for the same reason.
+ */
+export async function buildRestServer(o: RestOptions): Promise<FastifyInstance> {
+  const [{ default: Fastify }, { default: swagger }, { default: swaggerUi }] = await Promise.all([
+    import('fastify'),
+    import('@fastify/swagger'),
+    import('@fastify/swagger-ui'),
+  ]);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
+  }).withTypeProvider<TypeBoxTypeProvider>();
   const { commands } = o;
   // Results are shaped by the command path; the route's response schema documents and serialises them.
   const run = (method: string, params: unknown) => commands.execute(method, params, 'rest') as Promise<never>;
@@ -270,6 +299,6 @@ export async function createRestServer(o: RestOptions): Promise<FastifyInstance>
     );
   }
 
-  await app.listen({ host: o.host, port: o.port });
+  await app.ready();
   return app;
 }
