@@ -12,14 +12,7 @@ import {
   type AppName,
   type ImageSize,
 } from '@growoff/images';
-import {
-  ARM_ARCHES,
-  freePort,
-  getArm,
-  getService,
-  runsTheApps,
-  waitContainerHealthy,
-} from '@growoff/test-services';
+import { ARM_ARCHES, freePort, getArm, getService, waitContainerHealthy } from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armDeployment } from '../src';
 
@@ -147,9 +140,7 @@ describe.each(ARM_ARCHES)('the app images for %s, built from the local arm base 
     expect(loaded).toBe(`${target.nodeArch} i2c-bus loads`);
   });
 
-  // On Node 20.11 (armv7's newest on the npm registry) only the updater's bundle starts: see
-  // runsTheApps and the arm-apps test that proves the core's and the tunnel's refusal.
-  it.each(runsTheApps(target) ? APP_NAMES : (['updater'] as AppName[]))(
+  it.each(APP_NAMES)(
     '%s: runs under emulation until its health check passes',
     { timeout: 450_000 },
     async (app) => {
