@@ -121,10 +121,12 @@ describe.each(ARM_ARCHES)('the apps on %s under qemu-user', (arch) => {
         qos: 1,
       });
       await watch.waitFor(topics.actuator(moduleId, 'fan'), (a) => a.level === 37, exited);
-      const fan = (await (await fetch(`http://127.0.0.1:${port}/api/v1/actuators/fan`)).json()) as {
-        level: number;
-      };
-      expect(fan.level).toBe(37);
+      // The REST API serves the state the command set (GET /api/v1/actuators: there is no per-id GET).
+      const actuators = (await (await fetch(`http://127.0.0.1:${port}/api/v1/actuators`)).json()) as {
+        id: string;
+        level?: number;
+      }[];
+      expect(actuators.find((a) => a.id === 'fan')?.level).toBe(37);
     } finally {
       await watch.client.publishAsync(topics.status(moduleId, 'core'), '', { retain: true });
       await watch.close();
