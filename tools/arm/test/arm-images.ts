@@ -171,6 +171,9 @@ export function describeArmImages(deps: Deps): void {
           '10s',
           '--health-timeout',
           '120s',
+          // The health-check script's own limit (8 s, for a Pi) to match.
+          '--env',
+          'GROWOFF_HEALTHCHECK_MS=110000',
         ];
         for (const [k, v] of Object.entries(appEnvironment)) args.push('--env', `${k}=${v}`);
         for (const v of volumes) args.push('--volume', v);
