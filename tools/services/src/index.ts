@@ -17,16 +17,7 @@ export {
   type AppOnOwnBroker,
 } from './own-broker-app';
 export { ensureDebianPackages, type DebianNeed } from './apt';
-export {
-  ARM_ARCHES,
-  armNode,
-  ensureArm,
-  getArm,
-  runsTheApps,
-  type ArmArch,
-  type ArmInfo,
-  type ArmTarget,
-} from './arm';
+export { ARM_ARCHES, armNode, ensureArm, getArm, type ArmArch, type ArmInfo, type ArmTarget } from './arm';
 export type { Services, ServiceName } from './state';
 
 /** The shared services' state dir (where services.json is), for caches that belong beside them. */
