@@ -135,7 +135,8 @@ describe('the updater replacing itself by hand-over', () => {
         } catch {
           return false;
         }
-        const info = await h.docker.getContainer(all[0]!.Id).inspect();
+        const info = await inspectIfThere(all[0]!.Id);
+        if (info === undefined) return false;
         image = info.Config.Labels['growoff.release-image'] ?? info.Config.Image;
         return readFileSync(statePath, 'utf8').startsWith(`current=${image}\n`);
       },
@@ -160,11 +161,30 @@ describe('the updater replacing itself by hand-over', () => {
   /** SIGKILL (docker kill) of the updater containers running `images`. */
   async function kill(images: string[]): Promise<void> {
     for (const c of await updaters()) {
-      const info = await h.docker.getContainer(c.Id).inspect();
+      const info = await inspectIfThere(c.Id);
+      if (info === undefined) continue;
       const image = info.Config.Labels['growoff.release-image'] ?? info.Config.Image;
       if (info.State.Running && images.includes(image))
-        await h.docker.getContainer(c.Id).kill({ signal: 'SIGKILL' });
+        await h.docker
+          .getContainer(c.Id)
+          .kill({ signal: 'SIGKILL' })
+          .catch((e: unknown) => {
+            if (!isGone(e)) throw e;
+          });
     }
+  }
+
+  // The updaters create and remove containers while the test looks: one listed a moment ago may be gone
+  // (or stopped: a kill then answers 409) by the time it is inspected or killed.
+  const isGone = (e: unknown) => [404, 409].includes((e as { statusCode?: number }).statusCode ?? 0);
+  async function inspectIfThere(id: string) {
+    return h.docker
+      .getContainer(id)
+      .inspect()
+      .catch((e: unknown) => {
+        if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+        throw e;
+      });
   }
 
   it('runs the committed updater from the launcher, which brings up the core from its spec', async () => {
