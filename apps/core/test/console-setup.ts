@@ -9,5 +9,7 @@ import consoleConfig from '../tsup.console.config';
  */
 export default async function setup(): Promise<void> {
   ensureDebianPackages([{ file: '/usr/bin/chromium', package: 'chromium' }]);
-  await build({ ...consoleConfig, silent: true } as Parameters<typeof build>[0]);
+  // config: false, or tsup merges in tsup.config.ts (the app's own build: its banner of Node's
+  // `require` would break the browser bundle).
+  await build({ ...consoleConfig, config: false, silent: true } as Parameters<typeof build>[0]);
 }
