@@ -53,7 +53,18 @@ export function isMissingRoute(e: ApiFailure): boolean {
 
 export function goToSignIn(): void {
   const next = location.pathname + location.search;
-  location.assign(`/sign-in?next=${encodeURIComponent(next)}`);
+  leaveTo(`/sign-in?next=${encodeURIComponent(next)}`);
+}
+
+let leaving = false;
+/**
+ * Leaves the page, once: after a sign-out, the sections' requests still in flight come back 401 and
+ * would each start a navigation of their own, aborting the one already under way.
+ */
+export function leaveTo(url: string): void {
+  if (leaving) return;
+  leaving = true;
+  location.assign(url);
 }
 
 /** The words a person reads for a refusal: interlocks are named as such. */

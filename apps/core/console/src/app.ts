@@ -1,5 +1,5 @@
 import '../console.css';
-import { api, goToSignIn } from './api';
+import { api, goToSignIn, leaveTo } from './api';
 import { byId } from './dom';
 import { ActuatorPanel } from './actuators';
 import { AlarmPanel } from './alarms';
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const signOut = byId<HTMLButtonElement>('sign-out');
   signOut.hidden = !(session.ok && session.value.required);
   signOut.addEventListener('click', () => {
-    void api('DELETE', '/api/v1/session').then(() => location.assign('/sign-in'));
+    void api('DELETE', '/api/v1/session').then(() => leaveTo('/sign-in'));
   });
 
   const readings = new ReadingsTable();
