@@ -88,7 +88,7 @@ describe('SupervisedBus priority', () => {
     const { supervised, started, finish } = gatedBus();
     const sht = supervised.forDevice('sht');
     const pca = supervised.forDevice('pca');
-    const all = [sht.readByte(0x44, 0), pca.writeByte(0x40, 1, 0), sht.readByte(0x44, 2)];
+    const all: Promise<unknown>[] = [sht.readByte(0x44, 0), pca.writeByte(0x40, 1, 0), sht.readByte(0x44, 2)];
     // pca already waits as an ordinary device: its urgent write stays behind that one.
     all.push(supervised.urgent('pca', () => pca.writeByte(0x40, 3, 1)));
     // Two urgent writes of one device keep their order too.
