@@ -72,15 +72,24 @@ export class SupervisedBus {
    * Runs `op` with `device` marked urgent: its transactions go ahead of other devices' until `op`
    * settles (marks nest: the device stays urgent while any is held).
    */
-  async urgent<T>(device: string, op: () => Promise<T>): Promise<T> {
-    this.urgentDevices.set(device, (this.urgentDevices.get(device) ?? 0) + 1);
-    try {
-      return await op();
-    } finally {
-      const marks = this.urgentDevices.get(device)! - 1;
-      if (marks === 0) this.urgentDevices.delete(device);
-      else this.urgentDevices.set(device, marks);
-    }
+  urgent<T>(device: string, op: () => Promise<T>): Promise<T> {
+    this.mark(device, 1);
+    return started(op).then(
+      (value) => {
+        this.mark(device, -1);
+        return value;
+      },
+      (e: unknown) => {
+        this.mark(device, -1);
+        throw e;
+      },
+    );
+  }
+
+  private mark(device: string, by: 1 | -1): void {
+    const marks = (this.urgentDevices.get(device) ?? 0) + by;
+    if (marks === 0) this.urgentDevices.delete(device);
+    else this.urgentDevices.set(device, marks);
   }
 
   health(): BusHealth {
