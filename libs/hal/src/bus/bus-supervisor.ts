@@ -9,8 +9,8 @@ export interface SupervisorOptions {
 }
 
 /**
- * Transactions an urgent device may run in a row while another device's wait: a command's write and
- * its read-back fit, and a sensor read is never held back by more than this many.
+ * Urgent transactions that may start in a row while ordinary ones wait: a command's write and its
+ * read-back fit, and a sensor read is never held back by more than this many.
  */
 export const MAX_URGENT_STREAK = 8;
 
@@ -105,6 +105,7 @@ export class SupervisedBus {
       this.queueFor(device).push({ device, start: () => this.start(run, resolve, reject) });
     });
   }
+
   /**
    * Where a device's transaction waits: behind one of its own device already waiting, wherever that
    * is (each queue is in order, so a device's transactions are never reordered); else by urgency.
