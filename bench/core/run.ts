@@ -2,7 +2,9 @@
  * Core benchmarks, each a ratio against a baseline measured in the same run:
  *  1. command → applied → state published round trip (p50/p99) vs a bare mqtt.js request/echo
  *     through the same broker (the shared Mosquitto);
- *  2. GET /api/v1/sensors requests/s vs a bare fastify route returning the same JSON;
+ *  2. GET /api/v1/sensors requests/s vs a bare fastify route returning the same JSON.
+ *  Both sides of 1 and 2 run in this process, warmed up alike (uncounted), then measured in
+ *  alternating blocks so that the machine's load falls on both;
  *  3. idle footprint (RSS, CPU) of the demo process vs an idle node process with the same loader.
  * Run from the repo root with the services up: pnpm exec tsx bench/core/run.ts
  */
@@ -22,6 +24,8 @@ const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
 const { default: Fastify } = (await import(fromCore.resolve('fastify'))) as typeof import('fastify');
 
 const ROUND_TRIPS = 500;
+const WARMUP_ROUND_TRIPS = 200;
+const BLOCKS = 5;
 const HTTP_SECONDS = 5;
 const HTTP_CONCURRENCY = 16;
 // The idle footprint is measured over a minute unless BENCH_IDLE_SECONDS says otherwise.
@@ -53,35 +57,39 @@ await core.commands.execute(
 );
 await waitUntil('first samples', () => core.store.readings().length >= 8, 10_000);
 
-// 1. MQTT round trips.
-async function roundTrips(
+// 1. MQTT round trips. Each side first runs WARMUP_ROUND_TRIPS that are not counted (both share this
+// process's mqtt.js, so whichever ran first would also warm the other's code and be measured cold);
+// then the counted ones alternate in BLOCKS, so that a spell of load on the machine falls on both.
+async function roundTripper(
   send: (client: import('mqtt').MqttClient, i: number) => void,
   match: (topic: string, payload: Buffer, i: number) => boolean,
   subscribe: string,
-): Promise<number[]> {
+) {
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   await client.subscribeAsync(subscribe, { qos: 0 });
-  const times: number[] = [];
-  for (let i = 0; i < ROUND_TRIPS; i++) {
-    const t0 = performance.now();
-    await new Promise<void>((resolve) => {
-      const onMessage = (topic: string, payload: Buffer) => {
-        if (!match(topic, payload, i)) return;
-        client.off('message', onMessage);
-        resolve();
-      };
-      client.on('message', onMessage);
-      send(client, i);
-    });
-    times.push(performance.now() - t0);
-  }
-  await client.endAsync();
-  return times;
+  let i = 0;
+  const run = async (count: number, times?: number[]) => {
+    for (const end = i + count; i < end; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => {
+        const n = i;
+        const onMessage = (topic: string, payload: Buffer) => {
+          if (!match(topic, payload, n)) return;
+          client.off('message', onMessage);
+          resolve();
+        };
+        client.on('message', onMessage);
+        send(client, n);
+      });
+      times?.push(performance.now() - t0);
+    }
+  };
+  return { run, end: () => client.endAsync() };
 }
 
 const levelOf = (i: number) => (i % 2 === 0 ? 30 : 60) + (i % 7);
 let lastLevel = -1;
-const coreTimes = await roundTrips(
+const coreSide = await roundTripper(
   (c, i) => {
     let level = levelOf(i);
     if (level === lastLevel) level += 1;
@@ -98,18 +106,28 @@ const echoTopic = `bench-core/${moduleId}`;
 const echo = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
 await echo.subscribeAsync(`${echoTopic}/req`);
 echo.on('message', (_t, payload) => echo.publish(`${echoTopic}/res`, payload));
-const bareTimes = await roundTrips(
+const bareSide = await roundTripper(
   (c, i) => c.publish(`${echoTopic}/req`, JSON.stringify({ i }), { qos: 0 }),
   (topic, payload, i) =>
     topic === `${echoTopic}/res` && (JSON.parse(payload.toString()) as { i: number }).i === i,
   `${echoTopic}/res`,
 );
+const coreTimes: number[] = [];
+const bareTimes: number[] = [];
+await coreSide.run(WARMUP_ROUND_TRIPS);
+await bareSide.run(WARMUP_ROUND_TRIPS);
+for (let b = 0; b < BLOCKS; b++) {
+  await coreSide.run(ROUND_TRIPS / BLOCKS, coreTimes);
+  await bareSide.run(ROUND_TRIPS / BLOCKS, bareTimes);
+}
+await coreSide.end();
+await bareSide.end();
 await echo.endAsync();
 
-// 2. REST throughput.
-async function reqPerSecond(url: string): Promise<number> {
+// 2. REST throughput: a warm-up second each, then HTTP_SECONDS each in alternating one-second slices.
+async function requests(url: string, seconds: number): Promise<number> {
   let count = 0;
-  const until = Date.now() + HTTP_SECONDS * 1000;
+  const until = Date.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: HTTP_CONCURRENCY }, async () => {
       while (Date.now() < until) {
@@ -120,15 +138,25 @@ async function reqPerSecond(url: string): Promise<number> {
       }
     }),
   );
-  return count / HTTP_SECONDS;
+  return count;
 }
 const sensorsJson = await (await fetch(`${core.httpUrl}/api/v1/sensors`)).json();
 const bare = Fastify();
 bare.get('/api/v1/sensors', () => sensorsJson);
 await bare.listen({ host: '127.0.0.1', port: 0 });
 const bareAddress = bare.server.address() as { port: number };
-const coreRps = await reqPerSecond(`${core.httpUrl}/api/v1/sensors`);
-const bareRps = await reqPerSecond(`http://127.0.0.1:${bareAddress.port}/api/v1/sensors`);
+const coreUrl = `${core.httpUrl}/api/v1/sensors`;
+const bareUrl = `http://127.0.0.1:${bareAddress.port}/api/v1/sensors`;
+await requests(coreUrl, 1);
+await requests(bareUrl, 1);
+let coreCount = 0;
+let bareCount = 0;
+for (let s = 0; s < HTTP_SECONDS; s++) {
+  coreCount += await requests(coreUrl, 1);
+  bareCount += await requests(bareUrl, 1);
+}
+const coreRps = coreCount / HTTP_SECONDS;
+const bareRps = bareCount / HTTP_SECONDS;
 await bare.close();
 await core.stop();
 // The ratios for `npm run bench` now, so that a slow idle measurement below cannot lose them.

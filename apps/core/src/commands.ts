@@ -137,6 +137,11 @@ export class CommandService {
     return this.sensorInfo().map((s) => withInterval(this.snapshot(s.id, s.unit), s.intervalMs));
   }
 
+  /** Changes whenever `sensors()` (and `get_sensors`) would answer differently. */
+  sensorsVersion(): number {
+    return this.deps.store.readingsVersion;
+  }
+
   sensor(id: string): SensorSnapshot & { intervalMs: number } {
     const info = this.sensorInfo().find((s) => s.id === id);
     if (!info)

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SENSOR_IDS } from '@growoff/hal';
 import { getService, waitUntil } from '@growoff/test-services';
 import type { RunningCore } from '../src/core';
+import type { SensorSnapshot } from '../src/core-types';
 import { rest, startTestCore, uniqueModuleId } from './helpers';
 
 const mosquitto = getService('mosquitto');
@@ -43,6 +44,29 @@ describe('REST API', () => {
     const missing = await rest(core, 'GET', '/api/v1/sensors/nope');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ error: { code: 'UNKNOWN_SENSOR' } });
+  });
+
+  it('lists the latest sample of every sensor: a new reading is in the very next answer, as JSON', async () => {
+    type Listed = { id: string; ts: number; value: number | null; quality: string };
+    const before = (await rest(core, 'GET', '/api/v1/sensors')).body as unknown as Listed[];
+    // The SCD4x can hand out the same measurement twice (same ts); any other sensor's sample is new.
+    const sample = await new Promise<SensorSnapshot>((resolve) => {
+      const off = core.bus.on('reading', (r) => {
+        if (r.id === 'co2') return;
+        off();
+        resolve(r);
+      });
+    });
+    const res = await fetch(`${core.httpUrl}/api/v1/sensors`);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const after = (await res.json()) as Listed[];
+    expect(before.find((s) => s.id === sample.id)!.ts).toBeLessThan(sample.ts);
+    expect(after.find((s) => s.id === sample.id)).toMatchObject({
+      ts: sample.ts,
+      value: sample.value,
+      quality: sample.quality,
+    });
+    expect(after.map((s) => s.id)).toEqual(before.map((s) => s.id));
   });
 
   it('sets an actuator and refuses bad bodies with coded 400s', async () => {

@@ -186,7 +186,7 @@ export async function createHal(o: HalOptions): Promise<Hal> {
   const guards = new Map<string, DeviceGuard>();
   const drivers = new Map<string, Driver>();
   for (const d of profile.devices) {
-    const driver = makeDriver(profile, d, supervised.bus, w1, clock);
+    const driver = makeDriver(profile, d, supervised.forDevice(d.name), w1, clock);
     drivers.set(d.name, driver);
     guards.set(d.name, new DeviceGuard(d.name, clock, driver, guardOptions(d)));
   }
@@ -387,24 +387,30 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     async setActuator(id, cmd) {
       const entry = actuator(id);
       const level = levelOf(entry, cmd);
-      return entry.guard.run(async () => {
-        await entry.driver.write(entry.spec.output, level);
-        const readBack = await entry.driver.readBack(entry.spec.output);
-        // A chip that lost its configuration (a brown-out) takes the write but does not drive it:
-        // failing here makes the device guard re-initialise the chip before its next operation.
-        if (Math.abs(readBack - level) > READBACK_TOLERANCE) {
-          throw new HalError(
-            'HAL_DEVICE_ERROR',
-            `${id}: ${entry.spec.device} reads back ${readBack} after writing ${level}`,
-            { actuator: id, written: level, readBack },
-          );
-        }
-        return stateOf(entry, readBack);
-      });
+      // A command goes ahead of queued sensor reads on the bus (see SupervisedBus).
+      return supervised.urgent(entry.spec.device, () =>
+        entry.guard.run(async () => {
+          await entry.driver.write(entry.spec.output, level);
+          const readBack = await entry.driver.readBack(entry.spec.output);
+          // A chip that lost its configuration (a brown-out) takes the write but does not drive it:
+          // failing here makes the device guard re-initialise the chip before its next operation.
+          if (Math.abs(readBack - level) > READBACK_TOLERANCE) {
+            throw new HalError(
+              'HAL_DEVICE_ERROR',
+              `${id}: ${entry.spec.device} reads back ${readBack} after writing ${level}`,
+              { actuator: id, written: level, readBack },
+            );
+          }
+          return stateOf(entry, readBack);
+        }),
+      );
     },
     async actuatorState(id) {
       const entry = actuator(id);
-      return stateOf(entry, await entry.guard.run(() => entry.driver.readBack(entry.spec.output)));
+      const level = await supervised.urgent(entry.spec.device, () =>
+        entry.guard.run(() => entry.driver.readBack(entry.spec.output)),
+      );
+      return stateOf(entry, level);
     },
     async calibrate(sensorId, cmd) {
       const { entry, driver } = calibratable(sensorId);

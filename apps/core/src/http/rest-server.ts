@@ -69,6 +69,8 @@ const Actuator = Type.Object(
   { additionalProperties: false },
 );
 const IdParams = Type.Object({ id: Type.String() });
+/** Fastify's own content type for a serialised reply. */
+const JSON_TYPE = 'application/json; charset=utf-8';
 const errors = { 400: ErrorReply, 401: ErrorReply, 404: ErrorReply, 409: ErrorReply, 503: ErrorReply };
 
 /**
@@ -152,8 +154,23 @@ export async function buildRestServer(o: RestOptions): Promise<FastifyInstance> 
 
   app.get('/health', { schema: { tags: ['health'] } }, () => o.health());
 
-  app.get('/api/v1/sensors', { schema: { tags: ['sensors'], response: { 200: Type.Array(Sensor) } } }, () =>
-    run('get_sensors', {}),
+  // The list changes only with a new reading (each sensor every few seconds): between two, every request
+  // gets the same bytes, made once by the command path and the route's serializer.
+  let sensorsBody: { version: number; json: string } | undefined;
+  // Untyped: the reply is the serialised JSON, not the list the schema types.
+  (app as unknown as FastifyInstance).get(
+    '/api/v1/sensors',
+    { schema: { tags: ['sensors'], response: { 200: Type.Array(Sensor) } } },
+    (_req, reply) => {
+      // Taken before the list is made: a reading landing meanwhile leaves this body marked as older.
+      const version = commands.sensorsVersion();
+      if (sensorsBody?.version === version) return reply.type(JSON_TYPE).send(sensorsBody.json);
+      return run('get_sensors', {}).then((list) => {
+        const json = reply.serialize(list) as string;
+        sensorsBody = { version, json };
+        return reply.type(JSON_TYPE).send(json);
+      });
+    },
   );
   app.get(
     '/api/v1/sensors/:id',

@@ -7,9 +7,16 @@ export class StateStore {
   private readonly sensors = new Map<string, SensorSnapshot>();
   private readonly actuators = new Map<string, { state: ActuatorState; ts: number }>();
   private readonly events: Event[] = [];
+  private readingsChanges = 0;
 
   setReading(s: SensorSnapshot): void {
     this.sensors.set(s.id, s);
+    this.readingsChanges++;
+  }
+
+  /** Changes with every `setReading`: what was built from the readings is current while it stays the same. */
+  get readingsVersion(): number {
+    return this.readingsChanges;
   }
 
   reading(id: string): SensorSnapshot | undefined {

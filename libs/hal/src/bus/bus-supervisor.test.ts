@@ -3,7 +3,8 @@ import { scaledClock } from '../clock';
 import { HalError } from '../errors';
 import { simRig } from '../sim/sim-rig';
 import { Sht3xModel } from '../sim/models/sht3x-model';
-import { DeviceGuard, SupervisedBus } from './bus-supervisor';
+import type { I2cBus } from './i2c-bus';
+import { DeviceGuard, MAX_URGENT_STREAK, SupervisedBus } from './bus-supervisor';
 
 const clock = scaledClock(1000);
 
@@ -15,6 +16,105 @@ function device() {
     reset: async () => void calls.push('reset'),
   };
 }
+
+/**
+ * A bus whose transactions end only when the test says: `started` lists them as they reach the bus
+ * (`r` read or `w` write, then the register), `finish()` ends the one on the bus.
+ */
+function gatedBus() {
+  const started: string[] = [];
+  const ends: (() => void)[] = [];
+  const transaction = (label: string) =>
+    new Promise<number>((resolve) => {
+      started.push(label);
+      ends.push(() => resolve(0));
+    });
+  const inner = {
+    readByte: (_address: number, register: number) => transaction(`r${register}`),
+    writeByte: async (_address: number, register: number) => void (await transaction(`w${register}`)),
+    close: () => Promise.resolve(),
+  } as unknown as I2cBus;
+  const supervised = new SupervisedBus(inner, '/dev/i2c-1', clock, { transactionTimeoutMs: 1000 });
+  return {
+    supervised,
+    started,
+    /** Ends the transaction on the bus and lets the next one start. */
+    finish: async () => {
+      ends.shift()!();
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+  };
+}
+
+describe('SupervisedBus priority', () => {
+  it('starts an urgent device’s write before the sensor reads queued ahead of it', async () => {
+    const { supervised, started, finish } = gatedBus();
+    const sht = supervised.forDevice('sht');
+    const bme = supervised.forDevice('bme');
+    const pca = supervised.forDevice('pca');
+    const reads = [sht.readByte(0x44, 1), bme.readByte(0x76, 2), sht.readByte(0x44, 3)];
+    const write = supervised.urgent('pca', () => pca.writeByte(0x40, 9, 1));
+    expect(started).toEqual(['r1']);
+    await finish();
+    expect(started).toEqual(['r1', 'w9']);
+    await finish();
+    await write;
+    for (let i = 0; i < 2; i++) await finish();
+    await Promise.all(reads);
+    expect(started).toEqual(['r1', 'w9', 'r2', 'r3']);
+  });
+
+  it('never starves a read: after MAX_URGENT_STREAK urgent transactions in a row a waiting read runs', async () => {
+    const { supervised, started, finish } = gatedBus();
+    const sht = supervised.forDevice('sht');
+    const pca = supervised.forDevice('pca');
+    const first = sht.readByte(0x44, 0);
+    const read = sht.readByte(0x44, 1);
+    const writes = supervised.urgent('pca', () =>
+      Promise.all(Array.from({ length: MAX_URGENT_STREAK + 2 }, (_, i) => pca.writeByte(0x40, 10 + i, 1))),
+    );
+    for (let i = 0; i < MAX_URGENT_STREAK + 4; i++) await finish();
+    await Promise.all([first, read, writes]);
+    const urgent = Array.from({ length: MAX_URGENT_STREAK + 2 }, (_, i) => `w${10 + i}`);
+    expect(started).toEqual([
+      'r0',
+      ...urgent.slice(0, MAX_URGENT_STREAK),
+      'r1',
+      ...urgent.slice(MAX_URGENT_STREAK),
+    ]);
+  });
+
+  it('keeps one device’s transactions in order: urgency never moves one ahead of its own device’s', async () => {
+    const { supervised, started, finish } = gatedBus();
+    const sht = supervised.forDevice('sht');
+    const pca = supervised.forDevice('pca');
+    const all: Promise<unknown>[] = [sht.readByte(0x44, 0), pca.writeByte(0x40, 1, 0), sht.readByte(0x44, 2)];
+    // pca already waits as an ordinary device: its urgent write stays behind that one.
+    all.push(supervised.urgent('pca', () => pca.writeByte(0x40, 3, 1)));
+    // Two urgent writes of one device keep their order too.
+    const other = supervised.forDevice('mcp');
+    all.push(
+      supervised.urgent('mcp', () => Promise.all([other.writeByte(0x20, 4, 1), other.writeByte(0x20, 5, 1)])),
+    );
+    for (let i = 0; i < 6; i++) await finish();
+    await Promise.all(all);
+    expect(started).toEqual(['r0', 'w4', 'w5', 'w1', 'r2', 'w3']);
+  });
+
+  it('is ordinary again once its urgent operation has settled', async () => {
+    const { supervised, started, finish } = gatedBus();
+    const sht = supervised.forDevice('sht');
+    const pca = supervised.forDevice('pca');
+    const held = sht.readByte(0x44, 0);
+    await expect(supervised.urgent('pca', () => Promise.reject(new Error('refused')))).rejects.toThrow(
+      'refused',
+    );
+    const all = [held, sht.readByte(0x44, 1), pca.writeByte(0x40, 2, 1)];
+    for (let i = 0; i < 3; i++) await finish();
+    await Promise.all(all);
+    expect(started).toEqual(['r0', 'r1', 'w2']);
+  });
+});
 
 describe('SupervisedBus', () => {
   it('runs one transaction at a time on a bus', async () => {

@@ -9,15 +9,39 @@ export interface SupervisorOptions {
 }
 
 /**
+ * Urgent transactions that may start in a row while ordinary ones wait: a command's write and its
+ * read-back fit, and a sensor read is never held back by more than this many.
+ */
+export const MAX_URGENT_STREAK = 8;
+
+/** A transaction waiting for the bus, and the device it is for (undefined: the shared, untagged view). */
+interface Waiting {
+  device: string | undefined;
+  start: () => void;
+}
+
+/**
  * Serialises a bus: one transaction at a time, each bounded by a timeout.
  * A timed-out transaction keeps the bus until it really ends, since an ioctl cannot be cancelled.
+ *
+ * A device marked urgent (`urgent`, e.g. an actuator while a command to it runs) goes ahead of the
+ * others: its transactions wait only behind the one on the bus, not behind queued sensor reads. Two
+ * guards keep that safe: a device's transactions are never reordered (one queued behind another of
+ * the same device stays behind it), and after MAX_URGENT_STREAK urgent transactions in a row a waiting
+ * ordinary one takes its turn, so reads are never starved.
  */
 export class SupervisedBus {
+  /** The bus as one untagged view (every transaction ordinary, in order). */
   readonly bus: I2cBus;
   /** A transaction holds the bus (it may have timed out for its caller, not ended yet). */
   private busy = false;
-  /** Transactions waiting for the bus, in order. */
-  private readonly waiting: Array<() => void> = [];
+  /** Transactions waiting for the bus, in order: urgent devices' and the others'. */
+  private readonly urgentWaiting: Waiting[] = [];
+  private readonly waiting: Waiting[] = [];
+  /** Urgent transactions started in a row while ordinary ones waited. */
+  private urgentStreak = 0;
+  /** Devices marked urgent, with how many marks each holds. */
+  private readonly urgentDevices = new Map<string, number>();
   private readonly counters: BusHealth;
 
   constructor(
@@ -27,26 +51,71 @@ export class SupervisedBus {
     private readonly options: SupervisorOptions,
   ) {
     this.counters = { path, transactions: 0, errors: 0, timeouts: 0 };
+    this.bus = this.forDevice(undefined);
+  }
+
+  /** The bus as one device's driver sees it: its transactions are tagged with the device. */
+  forDevice(device: string | undefined): I2cBus {
     const bus = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const inner = this.inner;
     const raw = inner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     for (const method of I2C_BUS_METHODS) {
       bus[method] = (...args: unknown[]) =>
         method === 'close'
           ? raw.close!.apply(inner, args)
-          : this.transaction(() => raw[method]!.apply(inner, args));
+          : this.transaction(device, () => raw[method]!.apply(inner, args));
     }
-    this.bus = bus as unknown as I2cBus;
+    return bus as unknown as I2cBus;
+  }
+
+  /**
+   * Runs `op` with `device` marked urgent: its transactions go ahead of other devices' until `op`
+   * settles (marks nest: the device stays urgent while any is held).
+   */
+  urgent<T>(device: string, op: () => Promise<T>): Promise<T> {
+    this.mark(device, 1);
+    return started(op).then(
+      (value) => {
+        this.mark(device, -1);
+        return value;
+      },
+      (e: unknown) => {
+        this.mark(device, -1);
+        throw e;
+      },
+    );
+  }
+
+  private mark(device: string, by: 1 | -1): void {
+    const marks = (this.urgentDevices.get(device) ?? 0) + by;
+    if (marks === 0) this.urgentDevices.delete(device);
+    else this.urgentDevices.set(device, marks);
   }
 
   health(): BusHealth {
     return { ...this.counters };
   }
 
-  private transaction<T>(run: () => Promise<T>): Promise<T> {
+  private transaction<T>(device: string | undefined, run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.busy) this.waiting.push(() => this.start(run, resolve, reject));
-      else this.start(run, resolve, reject);
+      if (!this.busy) {
+        this.start(run, resolve, reject);
+        return;
+      }
+      this.queueFor(device).push({ device, start: () => this.start(run, resolve, reject) });
     });
+  }
+
+  /**
+   * Where a device's transaction waits: behind one of its own device already waiting, wherever that
+   * is (each queue is in order, so a device's transactions are never reordered); else by urgency.
+   */
+  private queueFor(device: string | undefined): Waiting[] {
+    if (device === undefined) return this.waiting;
+    if (this.waiting.some((w) => w.device === device)) return this.waiting;
+    if (this.urgentDevices.has(device) || this.urgentWaiting.some((w) => w.device === device))
+      return this.urgentWaiting;
+    return this.waiting;
   }
 
   /**
@@ -92,9 +161,23 @@ export class SupervisedBus {
   }
 
   private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
+    const next = this.nextWaiting();
+    if (next) next.start();
     else this.busy = false;
+  }
+
+  /** Urgent first, but an ordinary transaction waits behind at most MAX_URGENT_STREAK urgent ones. */
+  private nextWaiting(): Waiting | undefined {
+    if (this.waiting.length === 0) {
+      this.urgentStreak = 0;
+      return this.urgentWaiting.shift();
+    }
+    if (this.urgentWaiting.length > 0 && this.urgentStreak < MAX_URGENT_STREAK) {
+      this.urgentStreak++;
+      return this.urgentWaiting.shift();
+    }
+    this.urgentStreak = 0;
+    return this.waiting.shift();
   }
 }
 

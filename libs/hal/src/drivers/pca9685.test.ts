@@ -48,6 +48,26 @@ describe('PCA9685', () => {
     }
   });
 
+  it('tells the cabinet of each output that changes, once, and of nothing on a read', async () => {
+    const rig = simRig();
+    const told: [number, number][] = [];
+    rig.sim.attach(new Pca9685Model('pwm', 0x40, rig, (ch, duty) => told.push([ch, duty])));
+    const pwm = new Pca9685('pwm', rig.bus, 0x40, rig.clock, 200);
+    await pwm.init();
+    expect(told).toHaveLength(16); // the first register write tells every channel
+    told.length = 0;
+    await pwm.write('ch3', 0.5);
+    expect(told).toEqual([[3, 0.5]]);
+    await pwm.readBack('ch3');
+    await pwm.write('ch3', 0.5);
+    expect(told).toEqual([[3, 0.5]]);
+    await pwm.write('ch3', 0);
+    expect(told).toEqual([
+      [3, 0.5],
+      [3, 0],
+    ]);
+  });
+
   it('shows outputs off while the oscillator sleeps', async () => {
     const { rig, pwm } = setup();
     await pwm.init();

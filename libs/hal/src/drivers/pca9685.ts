@@ -28,14 +28,14 @@ export function ledRegister(channel: number): number {
   return PCA9685_LED0_ON_L + 4 * channel;
 }
 
-/** Duty cycle 0..1 of one channel's ON/OFF registers (§7.3.3). */
-export function pca9685Duty(regs: Buffer): number {
-  const onH = regs[1]!;
-  const offH = regs[3]!;
+/** Duty cycle 0..1 of one channel's ON/OFF registers (§7.3.3), the four from `at` on. */
+export function pca9685Duty(regs: Uint8Array, at = 0): number {
+  const onH = regs[at + 1]!;
+  const offH = regs[at + 3]!;
   if (offH & LED_FULL) return 0; // full off wins over full on
   if (onH & LED_FULL) return 1;
-  const on = ((onH & 0x0f) << 8) | regs[0]!;
-  const off = ((offH & 0x0f) << 8) | regs[2]!;
+  const on = ((onH & 0x0f) << 8) | regs[at]!;
+  const off = ((offH & 0x0f) << 8) | regs[at + 2]!;
   return ((off - on + 4096) % 4096) / 4096;
 }
 

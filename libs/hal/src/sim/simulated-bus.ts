@@ -82,7 +82,12 @@ export class SimulatedBus implements I2cBus {
   }
 
   async writeI2cBlock(address: number, command: number, length: number, buffer: Buffer) {
-    (await this.device(address)).write(Buffer.from([command, ...buffer.subarray(0, length)]));
+    // The command byte, then the block: what the wire carries (no spread of a Buffer, slow per byte).
+    const n = Math.min(length, buffer.length);
+    const data = Buffer.allocUnsafe(n + 1);
+    data[0] = command;
+    buffer.copy(data, 1, 0, n);
+    (await this.device(address)).write(data);
     return { bytesWritten: length, buffer };
   }
 

@@ -15,6 +15,8 @@ import { SimDevice } from './sim-device';
 export class Pca9685Model extends SimDevice {
   readonly regs = new Uint8Array(256);
   private pointer = 0;
+  /** Each channel's duty as last told to `onOutput` (NaN: never told). */
+  private readonly told = new Float64Array(16).fill(NaN);
 
   constructor(
     name: string,
@@ -30,7 +32,17 @@ export class Pca9685Model extends SimDevice {
   /** A brown-out: the registers take their power-on values, so every output is off and the chip sleeps. */
   override powerCycle(): void {
     this.powerOn();
-    for (let ch = 0; ch < 16; ch++) this.onOutput(ch, this.duty(ch));
+    this.tellOutputs();
+  }
+
+  /** Tells `onOutput` of every channel whose duty changed since it was last told. */
+  private tellOutputs(): void {
+    for (let ch = 0; ch < 16; ch++) {
+      const duty = this.duty(ch);
+      if (duty === this.told[ch]) continue;
+      this.told[ch] = duty;
+      this.onOutput(ch, duty);
+    }
   }
 
   private powerOn(): void {
@@ -44,8 +56,7 @@ export class Pca9685Model extends SimDevice {
 
   duty(channel: number): number {
     if (this.regs[PCA9685_MODE1]! & MODE1_SLEEP) return 0;
-    const base = PCA9685_LED0_ON_L + 4 * channel;
-    return pca9685Duty(Buffer.from(this.regs.subarray(base, base + 4)));
+    return pca9685Duty(this.regs, PCA9685_LED0_ON_L + 4 * channel);
   }
 
   private store(register: number, value: number): void {
@@ -69,7 +80,8 @@ export class Pca9685Model extends SimDevice {
       this.store(this.pointer, data[i]!);
       if (this.regs[PCA9685_MODE1]! & MODE1_AI) this.pointer = (this.pointer + 1) & 0xff;
     }
-    for (let ch = 0; ch < 16; ch++) this.onOutput(ch, this.duty(ch));
+    // Only a register write can change an output (a read's pointer write cannot).
+    if (data.length > 1) this.tellOutputs();
   }
 
   read(length: number): Buffer {
