@@ -95,6 +95,7 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
   private ended = false;
   private readonly probeNonces = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly relays = new Set<{ channel: ClientChannel; socket: net.Socket }>();
   /** The cipher the bastion's data comes in with, and whether ssh2 runs it in its native binding. */
   transport: { cipher: string; nativeCrypto: boolean } = { cipher: 'none', nativeCrypto: false };
 
@@ -286,6 +287,18 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
     });
   }
 
+  /**
+   * For each forwarded connection being relayed: the bytes held here on their way to the local
+   * service, and the SSH window still granted to the bastion for more (ssh2 keeps it in
+   * `incoming.window`). Their sum bounds this side's memory for a slow local service.
+   */
+  relayed(): { held: number; window: number }[] {
+    return [...this.relays].map(({ channel, socket }) => ({
+      held: channel.readableLength + socket.writableLength,
+      window: (channel as unknown as { incoming: { window: number } }).incoming.window,
+    }));
+  }
+
   /** Ends the session (cancelling the forward first when the link still works). */
   async close(): Promise<void> {
     if (this.ended) return;
@@ -348,6 +361,8 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
       writableHighWaterMark: READ_SLAB_BYTES,
     };
     const socket = net.connect(local);
+    const relay = { channel, socket };
+    this.relays.add(relay);
     this.sockets.add(socket);
     socket.setNoDelay(true);
     if (first) socket.write(first);
@@ -370,6 +385,9 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
       this.sockets.delete(socket);
       channel.end();
     });
-    channel.once('close', () => socket.destroy());
+    channel.once('close', () => {
+      this.relays.delete(relay);
+      socket.destroy();
+    });
   }
 }
