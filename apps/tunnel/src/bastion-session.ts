@@ -35,16 +35,17 @@ const FIRST_BYTES_WAIT_MS = 250;
 const FIRST_BYTES_WAIT_PROBING_MS = 5000;
 
 /** The bastion's connection is read into slabs of this size, each read taking what is left of one. */
-export const READ_SLAB_BYTES = 256 * 1024;
+const READ_SLAB_BYTES = 256 * 1024;
 /** A new slab is started when less than this is left of the current one (Node's own read size). */
 const READ_MIN_BYTES = 64 * 1024;
 
 /**
  * A connection to the bastion whose reads take up to what is left of a 256 KiB slab, not Node's
  * fixed 64 KiB: under load the bastion's packets then come in a few large reads, as OpenSSH reads
- * them (one read, one trip through ssh2, one write to the local port for several packets), not one
- * read per packet. ssh2 decrypts in place and passes views of the read on, so each read gets memory
- * of its own: a slab is never reused, only left to the garbage collector with its last view.
+ * them (one read syscall, one wake-up and one trip into ssh2 for several packets, and fewer packets
+ * split across two reads, which ssh2 must copy whole), not about one read per packet. ssh2 decrypts
+ * in place and passes views of the read on, so each read gets memory of its own: a slab is never
+ * reused, only left to the garbage collector with its last view.
  */
 function connectWithLargeReads(host: string, port: number): net.Socket {
   let slab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
@@ -353,31 +354,16 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
   }
 
   private relay(channel: ClientChannel, first: Buffer | undefined): void {
-    // Room for all the packets of one read of the bastion's connection: with Node's default 16 KiB
-    // the pipe below paused the channel after the first packet, and each packet left on its own.
-    const local: net.NetConnectOpts & { writableHighWaterMark: number } = {
-      host: this.options.localHost,
-      port: this.options.localPort,
-      writableHighWaterMark: READ_SLAB_BYTES,
-    };
-    const socket = net.connect(local);
+    // Each packet goes to the local socket in a write of its own, with Node's default high-water
+    // mark (16 KiB), on purpose: corked behind a mark of one read (256 KiB, tried) the packets of a
+    // read left in one writev, but their buffers lived long enough to reach V8's old generation
+    // under the image's 1 MiB semi-spaces, and the major GCs cost more than the writes saved.
+    const socket = net.connect({ host: this.options.localHost, port: this.options.localPort });
     const relay = { channel, socket };
     this.relays.add(relay);
     this.sockets.add(socket);
     socket.setNoDelay(true);
     if (first) socket.write(first);
-    // One read of the bastion's connection carries several SSH packets (32 KiB each at most), each
-    // pushed out of the channel in the same tick: corked, they leave in one writev, not one write each.
-    let corked = false;
-    channel.on('data', () => {
-      if (corked) return;
-      corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
-    });
     channel.pipe(socket).on('error', () => channel.destroy());
     socket.pipe(channel);
     socket.once('error', () => channel.destroy());
