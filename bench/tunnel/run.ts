@@ -5,8 +5,11 @@
  * production defaults, always on, probe off so that only keepalives detect a dead link; the bench
  * follows it by the status lines it prints.
  * - throughput through the tunnel app's reverse forward (ssh2) versus OpenSSH's own `ssh -R` with
- *   the same key, bastion and port, in the same run (ratio); each a process of its own beside the
- *   bench's sender and sink;
+ *   the same key, bastion, port and cipher (the one the app negotiated), in the same run (ratio);
+ *   each a process of its own beside the bench's sender and sink. The bytes flow from the bench's
+ *   sender into the bastion's forwarded port, through sshd (which encrypts them) to the forwarder
+ *   (which decrypts them) and on to the bench's sink on the module's side; MiB/s is the payload
+ *   over the time until the sink has all of it;
  * - time to notice a dead link (the bastion's session process frozen: no RST, no answers) with the
  *   production keepalive settings, and time to be back once the stale session is gone;
  * - time to be back after the bastion's sshd is killed and restarted.
@@ -159,6 +162,8 @@ interface TunnelApp {
   child: ChildProcess;
   status: (predicate: (tunnel: string) => boolean) => Promise<string>;
   output: () => string;
+  /** The cipher of the bastion's data, and whether ssh2 runs it natively, from its log line. */
+  transport: () => { cipher: string; native: boolean } | undefined;
 }
 
 function startTunnel(): TunnelApp {
@@ -186,11 +191,14 @@ function startTunnel(): TunnelApp {
   const seen: string[] = [];
   const waiting: { predicate: (tunnel: string) => boolean; done: (tunnel: string) => void }[] = [];
   let partial = '';
+  let transport: { cipher: string; native: boolean } | undefined;
   child.stdout!.on('data', (chunk: Buffer) => {
     out = (out + chunk.toString()).slice(-20_000);
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
+      const t = /^\[tunnel\] connected to the bastion \S+: cipher (\S+), (.*)$/.exec(line);
+      if (t) transport = { cipher: t[1]!, native: t[2]!.startsWith("ssh2's native") };
       const m = /^\[tunnel\] status (\S+)/.exec(line);
       if (!m) continue;
       seen.push(m[1]!);
@@ -205,6 +213,7 @@ function startTunnel(): TunnelApp {
   return {
     child,
     output: () => out,
+    transport: () => transport,
     // Only statuses from now on: a caller waits for the next change.
     status: (predicate) => new Promise((done) => waiting.push({ predicate, done })),
   };
@@ -224,22 +233,32 @@ const ours: number[] = [];
 const openssh: number[] = [];
 const oursCpu: number[] = [];
 const opensshCpu: number[] = [];
+// `ssh -R` is given the cipher the app negotiated (its own first choice would be ChaCha20-Poly1305,
+// the app's on a CPU with AES instructions is AES-GCM): the same cipher on both sides, or the ratio
+// measures the ciphers as much as the forwarders.
+let cipher: { cipher: string; native: boolean } | undefined;
 for (let round = 0; round < ROUNDS; round += 1) {
   const app = startTunnel();
   await app.status((x) => x === 'open');
+  cipher = app.transport();
+  if (!cipher) throw new Error(`the tunnel app logged no cipher:\n${app.output()}`);
   const mine = await measured(app.child.pid!);
   ours.push(mine.mibPerS);
   oursCpu.push(mine.cpuMsPerMib);
   await stopTunnel(app);
   await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 
-  await withReverseForward(loginArgs(sshd.port, moduleKey, user), remotePort, sinkPort, async () => {
+  const login = ['-c', cipher.cipher, ...loginArgs(sshd.port, moduleKey, user)];
+  await withReverseForward(login, remotePort, sinkPort, async () => {
     const theirs = await measured(childRunning('ssh'));
     openssh.push(theirs.mibPerS);
     opensshCpu.push(theirs.cpuMsPerMib);
   });
   await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 }
+console.log(
+  `cipher, both sides: ${cipher!.cipher} (the app: ${cipher!.native ? "ssh2's native binding" : "Node's crypto: ssh2's native binding is not built"})`,
+);
 const fmt = (v: number) => v.toFixed(1);
 console.log(
   `throughput tunnel app (built, ssh2):   ${ours.map(fmt).join(', ')} MiB/s, median ${fmt(median(ours))}`,

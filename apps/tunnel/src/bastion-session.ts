@@ -34,6 +34,54 @@ export const PROBE_ANSWER = 'GROWOFF-PROBE-OK';
 const FIRST_BYTES_WAIT_MS = 250;
 const FIRST_BYTES_WAIT_PROBING_MS = 5000;
 
+/** The bastion's connection is read into slabs of this size, each read taking what is left of one. */
+const READ_SLAB_BYTES = 256 * 1024;
+/** A new slab is started when less than this is left of the current one (Node's own read size). */
+const READ_MIN_BYTES = 64 * 1024;
+
+/**
+ * A connection to the bastion whose reads take up to what is left of a 256 KiB slab, not Node's
+ * fixed 64 KiB: under load the bastion's packets then come in a few large reads, as OpenSSH reads
+ * them (one read syscall, one wake-up and one trip into ssh2 for several packets, and fewer packets
+ * split across two reads, which ssh2 must copy whole), not about one read per packet. ssh2 decrypts
+ * in place and passes views of the read on, so each read gets memory of its own: a slab is never
+ * reused, only left to the garbage collector with its last view.
+ */
+function connectWithLargeReads(host: string, port: number): net.Socket {
+  let slab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
+  let used = 0;
+  const socket: net.Socket = net.connect({
+    host,
+    port,
+    onread: {
+      buffer: () => {
+        if (slab.length - used < READ_MIN_BYTES) {
+          slab = Buffer.allocUnsafeSlow(READ_SLAB_BYTES);
+          used = 0;
+        }
+        return slab.subarray(used);
+      },
+      // A socket with onread emits no 'data' by itself; pushed, each read reaches ssh2's 'data'
+      // listener as before, held while ssh2 has the socket paused (false stops the reads meanwhile).
+      callback: (bytes: number, buffer: Uint8Array) => {
+        used += bytes;
+        return socket.push(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+      },
+    },
+  });
+  return socket;
+}
+
+/** Whether ssh2's optional native crypto binding (lib/protocol/crypto/build) was built and loads. */
+async function ssh2NativeCrypto(): Promise<boolean> {
+  try {
+    const { default: crypto } = await import('ssh2/lib/protocol/crypto.js');
+    return crypto.bindingAvailable === true;
+  } catch {
+    return false;
+  }
+}
+
 export interface BastionSessionEvents {
   closed: [error: TunnelError | undefined];
 }
@@ -48,6 +96,9 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
   private ended = false;
   private readonly probeNonces = new Set<string>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly relays = new Set<{ channel: ClientChannel; socket: net.Socket }>();
+  /** The cipher the bastion's data comes in with, and whether ssh2 runs it in its native binding. */
+  transport: { cipher: string; nativeCrypto: boolean } = { cipher: 'none', nativeCrypto: false };
 
   private constructor(
     private readonly client: Client,
@@ -61,8 +112,12 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
     // Loaded at the first tunnel, not at start: most of a module's life no tunnel is open, and ssh2
     // is several MB of memory. It is CommonJS: Node's ESM loader sees only its default export.
     const { default: ssh2 } = await import('ssh2');
+    const nativeCrypto = await ssh2NativeCrypto();
     const client = new ssh2.Client();
     const session = new BastionSession(client, options);
+    client.once('handshake', (negotiated) => {
+      session.transport = { cipher: negotiated.sc.cipher, nativeCrypto };
+    });
     return new Promise((resolve, reject) => {
       let hostKeyMismatch: string | undefined;
       let settled = false;
@@ -74,6 +129,10 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
       };
       client.once('ready', () => {
         settled = true;
+        const { cipher, nativeCrypto: native } = session.transport;
+        console.log(
+          `[tunnel] connected to the bastion ${options.host}:${options.port}: cipher ${cipher}, ${native ? "ssh2's native crypto" : "Node's crypto (ssh2's native binding is not built here: slower)"}`,
+        );
         session.watch();
         resolve(session);
       });
@@ -121,8 +180,7 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
         );
       });
       client.connect({
-        host: options.host,
-        port: options.port,
+        sock: connectWithLargeReads(options.host, options.port),
         username: options.username,
         privateKey: options.privateKey,
         readyTimeout: options.connectTimeoutMs,
@@ -230,6 +288,18 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
     });
   }
 
+  /**
+   * For each forwarded connection being relayed: the bytes held here on their way to the local
+   * service, and the SSH window still granted to the bastion for more (ssh2 keeps it in
+   * `incoming.window`). Their sum bounds this side's memory for a slow local service.
+   */
+  relayed(): { held: number; window: number }[] {
+    return [...this.relays].map(({ channel, socket }) => ({
+      held: channel.readableLength + socket.writableLength,
+      window: (channel as unknown as { incoming: { window: number } }).incoming.window,
+    }));
+  }
+
   /** Ends the session (cancelling the forward first when the link still works). */
   async close(): Promise<void> {
     if (this.ended) return;
@@ -284,22 +354,16 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
   }
 
   private relay(channel: ClientChannel, first: Buffer | undefined): void {
+    // Each packet goes to the local socket in a write of its own, with Node's default high-water
+    // mark (16 KiB), on purpose: corked behind a mark of one read (256 KiB, tried) the packets of a
+    // read left in one writev, but their buffers lived long enough to reach V8's old generation
+    // under the image's 1 MiB semi-spaces, and the major GCs cost more than the writes saved.
     const socket = net.connect({ host: this.options.localHost, port: this.options.localPort });
+    const relay = { channel, socket };
+    this.relays.add(relay);
     this.sockets.add(socket);
     socket.setNoDelay(true);
     if (first) socket.write(first);
-    // One read of the bastion's connection carries several SSH packets (32 KiB each at most), each
-    // pushed out of the channel in the same tick: corked, they leave in one writev, not one write each.
-    let corked = false;
-    channel.on('data', () => {
-      if (corked) return;
-      corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
-    });
     channel.pipe(socket).on('error', () => channel.destroy());
     socket.pipe(channel);
     socket.once('error', () => channel.destroy());
@@ -307,6 +371,9 @@ export class BastionSession extends EventEmitter<BastionSessionEvents> {
       this.sockets.delete(socket);
       channel.end();
     });
-    channel.once('close', () => socket.destroy());
+    channel.once('close', () => {
+      this.relays.delete(relay);
+      socket.destroy();
+    });
   }
 }
