@@ -5,7 +5,6 @@ import type { EventBus } from '../event-bus';
 import { raiseEvent } from '../state/events';
 import {
   appendLines,
-  compareNames,
   listSegments,
   readSegment,
   removeSegment,
@@ -241,7 +240,7 @@ export class HistoryStore implements Feature {
       }
     }
     try {
-      for (const [file, lines] of [...this.pending.entries()].sort(([a], [b]) => compareNames(a, b))) {
+      for (const [file, lines] of [...this.pending.entries()].sort(([a], [b]) => a.localeCompare(b))) {
         await appendLines(this.dir, file, lines, this.tornTails.has(file));
         this.tornTails.delete(file);
         this.pending.delete(file);
