@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
 import { defineConfig, type Options } from 'tsup';
 
 export interface AppBuildChoices {
@@ -10,13 +11,53 @@ export interface AppBuildChoices {
    * warms V8's optimising compiler for the loader itself) and the start its time.
    */
   bundleDependenciesExcept?: readonly string[];
+  /**
+   * Bundled packages that read files of their own folder through `__dirname`: in their bundled
+   * modules `__dirname` is, at run time, the same folder of the installed package (so the package
+   * stays a dependency, for those files).
+   */
+  ownFolderAtRunTime?: readonly string[];
 }
 
 /** A bundled CommonJS dependency calls `require` (builtins, its own files); ESM has none, so the bundle makes one. */
 const REQUIRE_IN_ESM =
   "import { createRequire as __growoffCreateRequire } from 'node:module';\nconst require = __growoffCreateRequire(import.meta.url);";
 
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * An esbuild plugin: each module of `packages` that uses `__dirname` gets, instead of the build
+ * machine's path (or none: the bundle is ESM), its folder inside the package as installed where
+ * the bundle runs, resolved through the bundle's `require`.
+ */
+function ownFolderAtRunTime(packages: readonly string[]): Plugin {
+  return {
+    name: 'own-folder-at-run-time',
+    setup(build) {
+      for (const name of packages) {
+        const inPackage = new RegExp(
+          `[\\\\/]node_modules[\\\\/]${escapeRegExp(name).replace('/', '[\\\\/]')}[\\\\/](.+)\\.c?js$`,
+        );
+        build.onLoad({ filter: inPackage }, async (args) => {
+          const inside = inPackage.exec(args.path)![1]!.replaceAll('\\', '/');
+          // A package nested in its own node_modules is another package.
+          if (inside.includes('node_modules/')) return undefined;
+          const source = await readFile(args.path, 'utf8');
+          if (!source.includes('__dirname')) return undefined;
+          const folder = posix.dirname(inside);
+          const runTime = `require('node:path').join(require('node:path').dirname(require.resolve(${JSON.stringify(`${name}/package.json`)})), ${JSON.stringify(folder)})`;
+          return {
+            contents: `var __dirname = ${runTime};\n${source}`,
+            loader: 'js',
+            resolveDir: dirname(args.path),
+          };
+        });
+      }
+    },
+  };
+}
 
 /**
  * The build of the app in `packageDir`: src/main.ts → dist/main.js, the entry its image runs.
@@ -46,6 +87,7 @@ export function appBuildOptions(packageDir: string, choices: AppBuildChoices = {
           noExternal: [new RegExp(`^(?!(${except.map(escapeRegExp).join('|')})(/|$))`)],
           external: [...except],
           banner: { js: REQUIRE_IN_ESM },
+          esbuildPlugins: [ownFolderAtRunTime(choices.ownFolderAtRunTime ?? [])],
           // Without comments and layout the bundle's source, which V8 keeps in the heap, is half the
           // size, and ASCII (one byte a character: a single non-Latin-1 character in a comment would
           // make the whole source a two-byte string). Names stay, so stacks read as before.

@@ -2,7 +2,18 @@ import { defineConfig } from 'tsup';
 import { appBuildOptions } from '../../tsup.app.config';
 
 // Kept as modules of their own: i2c-bus (a native addon), aedes (loaded only for the embedded
-// broker) and @fastify/swagger-ui (serves the files of its own package folder).
+// broker), and Fastify's default schema compilers (Ajv, fast-json-stringify), which Fastify itself
+// never loads here: src/http/lazy-schema-compilers.ts loads them at a route's first use.
+// @fastify/swagger-ui is bundled (unbundled, it and its @fastify/static and yaml were ~240 modules
+// loaded at start, yaml a second time), but serves the files of its installed folder.
 export default defineConfig(() =>
-  appBuildOptions(process.cwd(), { bundleDependenciesExcept: ['i2c-bus', 'aedes', '@fastify/swagger-ui'] }),
+  appBuildOptions(process.cwd(), {
+    bundleDependenciesExcept: [
+      'i2c-bus',
+      'aedes',
+      '@fastify/ajv-compiler',
+      '@fastify/fast-json-stringify-compiler',
+    ],
+    ownFolderAtRunTime: ['@fastify/swagger-ui'],
+  }),
 );

@@ -119,7 +119,12 @@ describe('the app images, built with the local base image', { timeout: 120_000 }
       };
       // An image without USER runs as root; inspect then leaves User out or empty.
       expect(config.User ?? '', app).toBe(app === 'updater' ? '' : 'node');
-      expect(config.Cmd, app).toEqual(['node', '--max-semi-space-size=1', 'dist/main.js']);
+      expect(config.Cmd, app).toEqual([
+        'node',
+        '--max-semi-space-size=1',
+        '--v8-pool-size=2',
+        'dist/main.js',
+      ]);
       expect(config.Healthcheck?.Test.slice(0, 3), app).toEqual(['CMD', 'node', '/app/healthcheck.mjs']);
     }
   });

@@ -1,4 +1,3 @@
-import { openPromisified } from 'i2c-bus';
 import { HalError } from '../errors';
 import { I2C_BUS_METHODS, type I2cBus } from './i2c-bus';
 
@@ -61,6 +60,8 @@ export function withBusErrors(inner: I2cBus, busNumber: number): I2cBus {
  */
 export async function openRealBus(busNumber: number): Promise<I2cBus> {
   try {
+    // Loaded here, not with the HAL: a simulated profile never loads the native addon.
+    const { openPromisified } = await import('i2c-bus');
     return withBusErrors((await openPromisified(busNumber)) as unknown as I2cBus, busNumber);
   } catch (e) {
     throw toBusError(e, busNumber);

@@ -1,4 +1,4 @@
-import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { IClientOptions, IPublishPacket, MqttClient } from 'mqtt';
 import { isCodedError } from '../coded-error';
 import { isErrorCode, ProtocolError } from '../errors';
 import { errorResponse, okResponse, type Response } from '../messages/request-response';
@@ -8,6 +8,7 @@ import { isValidTopicSegment, topics, type AppName } from '../topics';
 import { mqttClientOptions } from './client-options';
 import type { MqttConnection } from './connection';
 import { settleWithin } from './deadline';
+import { connectMqtt } from './mqtt-connect';
 
 /** The one payload cap of every request and command, whatever app serves it. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -149,7 +150,7 @@ export class AppLink {
         retain: true,
       },
     };
-    const client = connect(o.connection.url, options);
+    const client = connectMqtt(o.connection.url, options);
     this.client = client;
     // One line per outage, not one per reconnect attempt: an outage may last hours.
     client.on('error', (error) => {

@@ -1,5 +1,6 @@
 export * from './connection';
 export * from './client-options';
+export * from './mqtt-connect';
 export * from './app-link';
 export * from './exit-on-signal';
 export * from './deadline';
