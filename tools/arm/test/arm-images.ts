@@ -51,8 +51,14 @@ function dockerCli(...args: string[]): string {
   return execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 }
 
+/** Removes the containers started so far: an idle app under qemu still costs the next builds CPU. */
+function removeContainers(): void {
+  for (const name of containers.splice(0))
+    spawnSync('docker', ['rm', '--force', name], { env, stdio: 'ignore' });
+}
+
 afterAll(() => {
-  for (const name of containers) spawnSync('docker', ['rm', '--force', name], { env, stdio: 'ignore' });
+  removeContainers();
   for (const tag of tags) spawnSync('docker', ['rmi', '--force', tag], { env, stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
   for (const [deps, measured] of Object.entries(sizes))
@@ -170,6 +176,9 @@ export function describeArmImages(deps: Deps): void {
         buildTimes.push(`${arch} ${app} APP_DEPS=${deps}: ${Math.round((Date.now() - started) / 1000)} s`);
       }
     }, 3_600_000);
+
+    // Before the next arch's builds.
+    afterAll(removeContainers);
 
     it(`are ${target.platform} images whose i2c-bus loads on the target's Node`, () => {
       for (const app of APP_NAMES) {
