@@ -1,8 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   APP_NAMES,
   appVersion,
@@ -12,7 +21,14 @@ import {
   type AppName,
   type ImageSize,
 } from '@growoff/images';
-import { ARM_ARCHES, freePort, getArm, getService, waitContainerHealthy } from '@growoff/test-services';
+import {
+  ARM_ARCHES,
+  type ArmArch,
+  freePort,
+  getArm,
+  getService,
+  waitContainerHealthy,
+} from '@growoff/test-services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armDeployment, buildArmSourceImage } from '../src';
 
@@ -26,6 +42,8 @@ const containers: string[] = [];
 const tags: string[] = [];
 /** The size report: one table per way of building, a column per platform in each. */
 const sizes: Record<Deps, ImageSize[]> = { prepared: [], source: [] };
+/** Each image's build time, printed beside the sizes. */
+const buildTimes: string[] = [];
 export type Deps = 'prepared' | 'source';
 const work = mkdtempSync(join(tmpdir(), 'growoff-arm-images-'));
 
@@ -33,12 +51,19 @@ function dockerCli(...args: string[]): string {
   return execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 }
 
+/** Removes the containers started so far: an idle app under qemu still costs the next builds CPU. */
+function removeContainers(): void {
+  for (const name of containers.splice(0))
+    spawnSync('docker', ['rm', '--force', name], { env, stdio: 'ignore' });
+}
+
 afterAll(() => {
-  for (const name of containers) spawnSync('docker', ['rm', '--force', name], { env, stdio: 'ignore' });
+  removeContainers();
   for (const tag of tags) spawnSync('docker', ['rmi', '--force', tag], { env, stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
   for (const [deps, measured] of Object.entries(sizes))
     if (measured.length > 0) console.log(`APP_DEPS=${deps}\n${formatSizes(measured)}`);
+  if (buildTimes.length > 0) console.log(`build times\n${buildTimes.join('\n')}`);
 });
 
 /** Under emulation on a shared machine, a start and its first health checks take minutes. */
@@ -96,12 +121,27 @@ async function appEnv(
 }
 
 /**
+ * The architectures to build: all, or those GROWOFF_ARM_ARCHES lists (comma-separated), so CI can
+ * give each its own job. A name that is not an arch is an error, not a silently empty run.
+ */
+function selectedArches(): ArmArch[] {
+  const listed = process.env.GROWOFF_ARM_ARCHES?.split(',').filter((a) => a !== '');
+  if (!listed || listed.length === 0) return ARM_ARCHES;
+  const unknown = listed.filter((a) => !ARM_ARCHES.includes(a as ArmArch));
+  if (unknown.length > 0)
+    throw new Error(
+      `GROWOFF_ARM_ARCHES names ${unknown.join(', ')}; the arches are ${ARM_ARCHES.join(', ')}`,
+    );
+  return listed as ArmArch[];
+}
+
+/**
  * Each arch's images, built one of two ways: APP_DEPS=prepared from the dependencies cross-built
  * here, or APP_DEPS=source as CI builds them, where `pnpm install`, the app's build and i2c-bus's
  * compile run inside the emulated build stage (the target's build base image, which has the compiler).
  */
 export function describeArmImages(deps: Deps): void {
-  describe.each(ARM_ARCHES)(`the app images for %s, built with APP_DEPS=${deps}`, (arch) => {
+  describe.each(selectedArches())(`the app images for %s, built with APP_DEPS=${deps}`, (arch) => {
     const target = arm.targets[arch];
     const built = new Map<AppName, string>();
 
@@ -110,8 +150,15 @@ export function describeArmImages(deps: Deps): void {
       for (const app of APP_NAMES) {
         const tag = `growoff-arm-${suffix}/${app}:${appVersion(app)}-${arch}-${deps}`;
         tags.push(tag);
+        const started = Date.now();
         if (deps === 'source') {
-          await buildArmSourceImage(app, target, tag, docker.host);
+          // The emulated build's output, to follow it (tens of minutes): tools/arm/.tmp/.
+          const log = join(import.meta.dirname, '../.tmp', `source-build-${arch}-${app}.log`);
+          mkdirSync(dirname(log), { recursive: true });
+          writeFileSync(log, '');
+          await buildArmSourceImage(app, target, tag, docker.host, (line) =>
+            appendFileSync(log, `${line}\n`),
+          );
         } else {
           const deployment = await armDeployment(app, target);
           await buildImage({
@@ -126,8 +173,12 @@ export function describeArmImages(deps: Deps): void {
           });
         }
         built.set(app, tag);
+        buildTimes.push(`${arch} ${app} APP_DEPS=${deps}: ${Math.round((Date.now() - started) / 1000)} s`);
       }
     }, 3_600_000);
+
+    // Before the next arch's builds.
+    afterAll(removeContainers);
 
     it(`are ${target.platform} images whose i2c-bus loads on the target's Node`, () => {
       for (const app of APP_NAMES) {

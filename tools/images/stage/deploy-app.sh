@@ -5,8 +5,8 @@
 #
 # Usage (inside the build stage, from the context root): deploy-app.sh APP MODE OUT
 #   APP            core, updater or tunnel (the Dockerfile's APP build argument).
-#   MODE source:   the context is the repository; install the toolchain and pnpm, build the app
-#                  and `pnpm deploy --prod` here, for the platform being built (CI, buildx + QEMU).
+#   MODE source:   the context is the repository, installed by install-deps.sh in the layer before;
+#                  build the app and `pnpm deploy --prod` here, for the platform being built.
 #   MODE prepared: the context holds .prepared/, the same deploy made by @growoff/images on a host
 #                  of this architecture and Node ABI (no toolchain or network needed; checked).
 set -eu
@@ -14,7 +14,6 @@ set -eu
 app=$1
 mode=$2
 out=$3
-pnpm_version=10.34.9
 
 case "$app" in
   core | updater | tunnel) ;;
@@ -26,14 +25,9 @@ esac
 
 case "$mode" in
   source)
-    if ! command -v g++ >/dev/null 2>&1; then
-      apt-get update
-      apt-get install -y --no-install-recommends python3 make g++
-    fi
-    npm install --global "pnpm@$pnpm_version"
-    # node-gyp builds i2c-bus against this image's own Node headers, not a download.
+    # install-deps.sh installed the dependencies in the layer before the sources came.
+    [ -d node_modules ] || { echo "deploy-app: node_modules missing: install-deps.sh runs first (docker/app/Dockerfile)" >&2; exit 1; }
     export npm_config_nodedir=/usr/local
-    pnpm install --frozen-lockfile --filter "@growoff/$app..."
     pnpm --filter "@growoff/$app" run build
     pnpm --filter "@growoff/$app" deploy --prod --legacy --config.node-linker=hoisted "$out"
     ;;

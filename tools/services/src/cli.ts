@@ -33,6 +33,11 @@ function runAsync(command: string, args: string[], env: NodeJS.ProcessEnv): Prom
 }
 
 const RESULTS_FILE = '.tmp/vitest-results.json';
+/** The source-built arm images write their own report (tools/arm/vitest.source.config.ts). */
+const SOURCE_RESULTS_FILE = '.tmp/vitest-source-results.json';
+
+/** What `test` runs: the whole suite, the arm checks, or the arm images built from source. */
+type Suite = 'test' | 'test-arm' | 'test-arm-source';
 
 function projectDirs(): string[] {
   return ['apps', 'libs', 'tools'].flatMap((group) => {
@@ -42,10 +47,10 @@ function projectDirs(): string[] {
 }
 
 /** Adds up the JSON reports vitest wrote in each package, for one closing line. */
-function summarize(): { passed: number; failed: number; skipped: number } {
+function summarize(resultsFile: string): { passed: number; failed: number; skipped: number } {
   const total = { passed: 0, failed: 0, skipped: 0 };
   for (const dir of projectDirs()) {
-    const file = join(dir, RESULTS_FILE);
+    const file = join(dir, resultsFile);
     if (!existsSync(file)) continue;
     const report = JSON.parse(readFileSync(file, 'utf8')) as {
       numPassedTests: number;
@@ -62,11 +67,14 @@ function summarize(): { passed: number; failed: number; skipped: number } {
 
 /**
  * The whole suite: format, services up, lint + typecheck + build + test through Nx, services down.
- * With `arm`, instead the arm checks (`test-arm` targets: the apps and images under qemu, tens of
- * minutes), after setting up qemu, the cross toolchains, the arm Node and base images (made once).
+ * With `test-arm`, instead the arm checks (`test-arm` targets: the apps and images under qemu, tens
+ * of minutes), after setting up qemu, the cross toolchains, the arm Node and base images (made once);
+ * with `test-arm-source`, the arm images built as CI builds them, every step under qemu (an hour).
  */
-async function test(extra: string[], arm = false): Promise<number> {
-  for (const dir of projectDirs()) rmSync(join(dir, RESULTS_FILE), { force: true });
+async function test(extra: string[], suite: Suite = 'test'): Promise<number> {
+  const arm = suite !== 'test';
+  const resultsFile = suite === 'test-arm-source' ? SOURCE_RESULTS_FILE : RESULTS_FILE;
+  for (const dir of projectDirs()) rmSync(join(dir, resultsFile), { force: true });
   if (run('pnpm', ['exec', 'prettier', '--check', '.']) !== 0) {
     console.error('npm test: formatting differs; run `pnpm format`');
     return 1;
@@ -100,7 +108,7 @@ async function test(extra: string[], arm = false): Promise<number> {
         'nx',
         'run-many',
         '-t',
-        ...(arm ? ['test-arm'] : ['lint', 'typecheck', 'build', 'test']),
+        ...(arm ? [suite] : ['lint', 'typecheck', 'build', 'test']),
         '--parallel=2',
         '--outputStyle=stream',
         ...extra,
@@ -112,7 +120,7 @@ async function test(extra: string[], arm = false): Promise<number> {
     if (stopped.length > 0) console.error(`services: stopped ${stopped.join(', ')}`);
   }
   if (interrupted) return 130;
-  const total = summarize();
+  const total = summarize(resultsFile);
   console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   return code;
 }
@@ -142,10 +150,11 @@ async function main(): Promise<number> {
     case 'test':
       return test(args);
     case 'test-arm':
-      return test(args, true);
+    case 'test-arm-source':
+      return test(args, command);
     default:
       console.error(
-        `usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | arm | test | test-arm`,
+        `usage: services up|down|status|env [${SERVICE_NAMES.join('|')}...] | arm | test | test-arm | test-arm-source`,
       );
       return 2;
   }
