@@ -35,8 +35,14 @@ export interface ArmDeployment {
   addons: ArmAddons;
 }
 
-/** ssh2 runs without its optional cpu-features (it only picks a cipher order); i2c-bus is required. */
-const OPTIONAL_ADDONS = new Set(['cpu-features']);
+/**
+ * The optional addons, as their packages treat them: ssh2 runs without cpu-features (it only picks a
+ * cipher order) and without its own crypto binding (lib/protocol/crypto: Node's crypto then runs the
+ * ciphers, slower). i2c-bus is required.
+ */
+const OPTIONAL_ADDONS = new Set(['cpu-features', 'ssh2/lib/protocol/crypto']);
+/** Part of the cache key: a deploy made by an older layout of this file is made again. */
+const LAYOUT = 2;
 
 /** node-gyp as npm ships it, run by this machine's Node: it only drives the cross compilers. */
 function nodeGyp(): string {
@@ -45,12 +51,28 @@ function nodeGyp(): string {
   return join(REPO_ROOT, 'node_modules/node-gyp/bin/node-gyp.js');
 }
 
-/** The packages under node_modules with a binding.gyp: the native addons. */
+/**
+ * The native addons under node_modules: every folder with a binding.gyp, at a package's root (i2c-bus,
+ * cpu-features) or inside it (ssh2's lib/protocol/crypto), as paths relative to node_modules.
+ */
 function addonsOf(nodeModules: string): string[] {
-  const packages = readdirSync(nodeModules).flatMap((name) =>
-    name.startsWith('@') ? readdirSync(join(nodeModules, name)).map((sub) => `${name}/${sub}`) : [name],
-  );
-  return packages.filter((name) => existsSync(join(nodeModules, name, 'binding.gyp'))).sort();
+  const found: string[] = [];
+  const walk = (dir: string, rel: string, depth: number) => {
+    if (existsSync(join(dir, 'binding.gyp'))) found.push(rel);
+    if (depth === 0) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory() || ['node_modules', 'build', 'test', 'deps'].includes(entry.name)) continue;
+      walk(join(dir, entry.name), `${rel}/${entry.name}`, depth - 1);
+    }
+  };
+  for (const name of readdirSync(nodeModules)) {
+    if (name.startsWith('.')) continue;
+    const packages = name.startsWith('@')
+      ? readdirSync(join(nodeModules, name)).map((sub) => `${name}/${sub}`)
+      : [name];
+    for (const pkg of packages) walk(join(nodeModules, pkg), pkg, 3);
+  }
+  return found.sort();
 }
 
 /** Rebuilds one addon with Debian's cross compilers against the target's Node headers. */
@@ -91,7 +113,7 @@ export async function armDeployment(
   log?: (l: string) => void,
 ): Promise<ArmDeployment> {
   const cache = join(readServicesDir(), 'arm', 'deploy');
-  const dir = join(cache, `${app}-${target.arch}-${target.nodeVersion}-${deployKey(app)}`);
+  const dir = join(cache, `${app}-${target.arch}-${target.nodeVersion}-${deployKey(app)}-l${LAYOUT}`);
   const addonsFile = join(dir, 'addons.json');
   if (!existsSync(addonsFile)) {
     const source = await deployedDependencies(app, log);
@@ -109,7 +131,10 @@ export async function armDeployment(
           log?.(
             `${name} (optional) did not cross-build for ${target.arch}; left out: ${(error as Error).message}`,
           );
-          rmSync(join(fresh, 'node_modules', name), { recursive: true, force: true });
+          // A package-root addon goes with its package, as npm drops a failed optional dependency; a
+          // binding inside a package loses only its build, which still holds the host's binary.
+          const nested = name.split('/').length > (name.startsWith('@') ? 2 : 1);
+          rmSync(join(fresh, 'node_modules', name, nested ? 'build' : ''), { recursive: true, force: true });
           addons.dropped.push(name);
         }
       }

@@ -61,12 +61,17 @@ describe.each(ARM_ARCHES)('the apps on %s under qemu-user', (arch) => {
     }
   });
 
-  it(`the deployments hold i2c-bus (and ssh2's cpu-features where it built) compiled for ${arch}`, () => {
+  it(`the deployments hold i2c-bus and ssh2's crypto binding (and its cpu-features where it built) compiled for ${arch}`, () => {
     const machine = arch === 'arm64' ? 'ARM aarch64' : 'ARM, EABI5';
     const i2c = join(deployments.get('core')!.dir, 'node_modules/i2c-bus/build/Release/i2c.node');
     expect(execFileSync('file', ['-L', i2c], { encoding: 'utf8' })).toContain(machine);
     const tunnel = deployments.get('tunnel')!;
-    expect([...tunnel.addons.built, ...tunnel.addons.dropped]).toEqual(['cpu-features']);
+    expect([...tunnel.addons.built, ...tunnel.addons.dropped].sort()).toEqual([
+      'cpu-features',
+      'ssh2/lib/protocol/crypto',
+    ]);
+    // ssh2's own crypto binding is what runs the tunnel's cipher at speed; without it ssh2 falls back to Node's.
+    expect(tunnel.addons.built).toContain('ssh2/lib/protocol/crypto');
     for (const name of tunnel.addons.built) {
       const dir = join(tunnel.dir, 'node_modules', name, 'build/Release');
       expect(existsSync(dir), name).toBe(true);
@@ -198,6 +203,8 @@ describe.each(ARM_ARCHES)('the apps on %s under qemu-user', (arch) => {
       expect(watch.last(topics.status(moduleId, 'tunnel'))).toMatchObject({ remotePort });
       // sshd listens on the bastion's side of the reverse tunnel.
       expect(await portAnswers(remotePort)).toBe(true);
+      // The cipher runs in ssh2's binding cross-built for this CPU, not in the fallback.
+      expect(tunnel.output()).toMatch(/connected to the bastion .*: cipher \S+, ssh2's native crypto/);
     } finally {
       await watch.client.publishAsync(topics.status(moduleId, 'tunnel'), '', { retain: true });
       await watch.close();
