@@ -42,7 +42,7 @@ export interface ArmDeployment {
  */
 const OPTIONAL_ADDONS = new Set(['cpu-features', 'ssh2/lib/protocol/crypto']);
 /** Part of the cache key: a deploy made by an older layout of this file is made again. */
-const LAYOUT = 2;
+const LAYOUT = 3;
 
 /** node-gyp as npm ships it, run by this machine's Node: it only drives the cross compilers. */
 function nodeGyp(): string {
@@ -78,6 +78,13 @@ function addonsOf(nodeModules: string): string[] {
 /** Rebuilds one addon with Debian's cross compilers against the target's Node headers. */
 async function crossBuild(dir: string, target: ArmTarget, log?: (l: string) => void): Promise<void> {
   const tool = (name: string) => `/usr/bin/${target.triplet}-${name}`;
+  // Debian's Node (armv7) is built on the system's OpenSSL: its headers sit in the tree's include/,
+  // with the architecture's own (openssl/configuration.h) in the multiarch folder, which the cross
+  // compiler does not search by itself. ssh2's crypto binding needs them.
+  const multiarch = join(target.nodeDir, 'include', target.triplet);
+  const flags = existsSync(multiarch)
+    ? { CFLAGS: `-isystem ${multiarch}`, CXXFLAGS: `-isystem ${multiarch}` }
+    : {};
   await runStep(
     process.execPath,
     [nodeGyp(), 'rebuild', `--arch=${target.nodeArch}`, `--nodedir=${target.nodeDir}`],
@@ -89,6 +96,7 @@ async function crossBuild(dir: string, target: ArmTarget, log?: (l: string) => v
         CXX: tool('g++'),
         LINK: tool('g++'),
         AR: tool('ar'),
+        ...flags,
         npm_config_arch: target.nodeArch,
         npm_config_nodedir: target.nodeDir,
       },
