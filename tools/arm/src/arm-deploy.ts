@@ -51,14 +51,23 @@ function nodeGyp(): string {
   return join(REPO_ROOT, 'node_modules/node-gyp/bin/node-gyp.js');
 }
 
+/** How deep inside a package a binding.gyp is looked for (ssh2's is three folders down). */
+const PACKAGE_DEPTH = 3;
+
+/** A native addon: its folder relative to node_modules, and whether that is its package's root. */
+interface Addon {
+  name: string;
+  packageRoot: boolean;
+}
+
 /**
  * The native addons under node_modules: every folder with a binding.gyp, at a package's root (i2c-bus,
- * cpu-features) or inside it (ssh2's lib/protocol/crypto), as paths relative to node_modules.
+ * cpu-features) or inside it (ssh2's lib/protocol/crypto).
  */
-function addonsOf(nodeModules: string): string[] {
-  const found: string[] = [];
+function addonsOf(nodeModules: string): Addon[] {
+  const found: Addon[] = [];
   const walk = (dir: string, rel: string, depth: number) => {
-    if (existsSync(join(dir, 'binding.gyp'))) found.push(rel);
+    if (existsSync(join(dir, 'binding.gyp'))) found.push({ name: rel, packageRoot: depth === PACKAGE_DEPTH });
     if (depth === 0) return;
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory() || ['node_modules', 'build', 'test', 'deps'].includes(entry.name)) continue;
@@ -70,9 +79,9 @@ function addonsOf(nodeModules: string): string[] {
     const packages = name.startsWith('@')
       ? readdirSync(join(nodeModules, name)).map((sub) => `${name}/${sub}`)
       : [name];
-    for (const pkg of packages) walk(join(nodeModules, pkg), pkg, 3);
+    for (const pkg of packages) walk(join(nodeModules, pkg), pkg, PACKAGE_DEPTH);
   }
-  return found.sort();
+  return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Rebuilds one addon with Debian's cross compilers against the target's Node headers. */
@@ -130,7 +139,7 @@ export async function armDeployment(
     try {
       cpSync(source, fresh, { recursive: true, verbatimSymlinks: true });
       const addons: ArmAddons = { built: [], dropped: [] };
-      for (const name of addonsOf(join(fresh, 'node_modules'))) {
+      for (const { name, packageRoot } of addonsOf(join(fresh, 'node_modules'))) {
         try {
           await crossBuild(join(fresh, 'node_modules', name), target, log);
           addons.built.push(name);
@@ -141,8 +150,10 @@ export async function armDeployment(
           );
           // A package-root addon goes with its package, as npm drops a failed optional dependency; a
           // binding inside a package loses only its build, which still holds the host's binary.
-          const nested = name.split('/').length > (name.startsWith('@') ? 2 : 1);
-          rmSync(join(fresh, 'node_modules', name, nested ? 'build' : ''), { recursive: true, force: true });
+          rmSync(join(fresh, 'node_modules', name, packageRoot ? '' : 'build'), {
+            recursive: true,
+            force: true,
+          });
           addons.dropped.push(name);
         }
       }
