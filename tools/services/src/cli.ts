@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureArm } from './arm';
 import { down, status, up } from './runner';
 import { SERVICE_NAMES, readState, stateFile, type ServiceName } from './state';
+import { summarize } from './test-report';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../../..');
 
@@ -44,25 +45,6 @@ function projectDirs(): string[] {
     const base = join(repoRoot, group);
     return existsSync(base) ? readdirSync(base).map((name) => join(base, name)) : [];
   });
-}
-
-/** Adds up the JSON reports vitest wrote in each package, for one closing line. */
-function summarize(resultsFile: string): { passed: number; failed: number; skipped: number } {
-  const total = { passed: 0, failed: 0, skipped: 0 };
-  for (const dir of projectDirs()) {
-    const file = join(dir, resultsFile);
-    if (!existsSync(file)) continue;
-    const report = JSON.parse(readFileSync(file, 'utf8')) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-    };
-    total.passed += report.numPassedTests;
-    total.failed += report.numFailedTests;
-    total.skipped += report.numPendingTests + report.numTodoTests;
-  }
-  return total;
 }
 
 /**
@@ -120,7 +102,10 @@ async function test(extra: string[], suite: Suite = 'test'): Promise<number> {
     if (stopped.length > 0) console.error(`services: stopped ${stopped.join(', ')}`);
   }
   if (interrupted) return 130;
-  const total = summarize(resultsFile);
+  const total = summarize(projectDirs(), resultsFile, repoRoot);
+  if (total.failures.length > 0) {
+    console.log(`\nfailed:\n${total.failures.map((line) => `  ${line}`).join('\n')}`);
+  }
   console.log(`\ntests: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
   return code;
 }

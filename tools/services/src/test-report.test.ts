@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { summarize } from './test-report';
+
+const packageDir = resolve(fileURLToPath(import.meta.url), '../..');
+
+/** A package of three tests, one passing, one failing, one skipped, and a file that cannot load. */
+function runFixture(): string {
+  const tmp = join(packageDir, '.tmp');
+  mkdirSync(tmp, { recursive: true });
+  const dir = mkdtempSync(join(tmp, 'report-fixture-'));
+  writeFileSync(
+    join(dir, 'a.test.ts'),
+    [
+      "import { describe, expect, it } from 'vitest';",
+      "describe('the pump', () => {",
+      "  it('stops', () => expect(1).toBe(1));",
+      "  it('starts', () => expect('off').toBe('on'));",
+      "  it.skip('rests', () => undefined);",
+      '});',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'b.test.ts'), "import './missing-module';\n");
+  writeFileSync(join(dir, 'vitest.config.ts'), 'export default {};\n');
+  try {
+    execFileSync(
+      'pnpm',
+      ['exec', 'vitest', 'run', '--root', dir, '--reporter=json', '--outputFile=.tmp/vitest-results.json'],
+      { cwd: packageDir, stdio: 'ignore' },
+    );
+  } catch {
+    // vitest exits 1: the fixture fails on purpose.
+  }
+  return dir;
+}
+
+describe('the closing summary of npm test', () => {
+  it('counts each package and names every failed test and every file that failed to load', () => {
+    const fixture = runFixture();
+    const total = summarize([fixture, join(fixture, 'no-such-package')], '.tmp/vitest-results.json', fixture);
+    rmSync(fixture, { recursive: true, force: true });
+    expect({ passed: total.passed, failed: total.failed, skipped: total.skipped }).toEqual({
+      passed: 1,
+      failed: 1,
+      skipped: 1,
+    });
+    expect(total.failures).toHaveLength(2);
+    expect(total.failures[0]).toMatch(
+      /^a\.test\.ts > the pump starts: AssertionError: expected 'off' to be 'on'/,
+    );
+    expect(total.failures[1]).toMatch(/^b\.test\.ts: .*missing-module/);
+  }, 60_000);
+});
