@@ -17,6 +17,13 @@ export interface AppBuildChoices {
    * stays a dependency, for those files).
    */
   ownFolderAtRunTime?: readonly string[];
+  /**
+   * Node builtins that a bundled package requires when it loads but uses only on some paths, per
+   * package: there the builtin loads at the first use of one of its properties instead. For example
+   * Fastify's server module requires `https` and `http2` for servers the core never makes; each
+   * costs an idle app one to two MiB.
+   */
+  builtinsOnFirstUse?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A bundled CommonJS dependency calls `require` (builtins, its own files); ESM has none, so the bundle makes one. */
@@ -60,6 +67,33 @@ function ownFolderAtRunTime(packages: readonly string[]): Plugin {
 }
 
 /**
+ * An esbuild plugin: inside each package of `byPackage`, a `require` of one of its builtins gets an
+ * object that loads the builtin at its first property access and then hands out its properties.
+ * Anywhere else the builtins are required as usual.
+ */
+function builtinsOnFirstUse(byPackage: Readonly<Record<string, readonly string[]>>): Plugin {
+  return {
+    name: 'builtins-on-first-use',
+    setup(build) {
+      for (const [name, builtins] of Object.entries(byPackage)) {
+        const inPackage = new RegExp(
+          `[\\\\/]node_modules[\\\\/]${escapeRegExp(name).replace('/', '[\\\\/]')}[\\\\/]`,
+        );
+        const required = new RegExp(`^(node:)?(${builtins.map(escapeRegExp).join('|')})$`);
+        build.onResolve({ filter: required }, (args) => {
+          if (args.kind !== 'require-call' || !inPackage.test(args.importer)) return undefined;
+          return { path: required.exec(args.path)![2]!, namespace: 'builtin-on-first-use' };
+        });
+      }
+      build.onLoad({ filter: /.*/, namespace: 'builtin-on-first-use' }, (args) => ({
+        contents: `var builtin;\nmodule.exports = new Proxy({}, { get: (_, key) => (builtin ??= require(${JSON.stringify(`node:${args.path}`)}))[key] });\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
  * The build of the app in `packageDir`: src/main.ts → dist/main.js, the entry its image runs.
  * Workspace libraries are bundled into the app; npm dependencies (the app's own, which include
  * those of the libraries it bundles) stay external unless `choices` bundles them. The package's
@@ -87,7 +121,12 @@ export function appBuildOptions(packageDir: string, choices: AppBuildChoices = {
           noExternal: [new RegExp(`^(?!(${except.map(escapeRegExp).join('|')})(/|$))`)],
           external: [...except],
           banner: { js: REQUIRE_IN_ESM },
-          esbuildPlugins: [ownFolderAtRunTime(choices.ownFolderAtRunTime ?? [])],
+          // tsup would resolve every `node:` builtin before the plugins below can see it.
+          removeNodeProtocol: false,
+          esbuildPlugins: [
+            ownFolderAtRunTime(choices.ownFolderAtRunTime ?? []),
+            builtinsOnFirstUse(choices.builtinsOnFirstUse ?? {}),
+          ],
           // Without comments and layout the bundle's source, which V8 keeps in the heap, is half the
           // size, and ASCII (one byte a character: a single non-Latin-1 character in a comment would
           // make the whole source a two-byte string). Names stay, so stacks read as before.

@@ -60,6 +60,11 @@ export interface RestRouteContract {
    * token is missing or wrong; its call defaults to the success call.
    */
   errors: Partial<Record<ErrorCode, RestCall>>;
+  /**
+   * The route that takes this path and hands it on, when it is not a Fastify route of its own: the
+   * docs UI's pages, served through `GET /docs/*` by the UI loaded at its first request.
+   */
+  via?: string;
 }
 
 /** The HTTP status a client may rely on for each error code (the REST contract). */
@@ -215,18 +220,23 @@ export const UNKNOWN_METHOD = 'self_destruct';
 export const REST_ROUTES: Record<string, RestRouteContract> = {
   'GET /health': { ok: { result: Health }, errors: {} },
   'GET /docs': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
-  'GET /docs/': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
-  'GET /docs/static/index.html': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/': { ok: { page: /^text\/html/ }, errors: { UNAUTHORIZED: {} }, via: 'GET /docs/*' },
+  'GET /docs/static/index.html': {
+    ok: { page: /^text\/html/ },
+    errors: { UNAUTHORIZED: {} },
+    via: 'GET /docs/*',
+  },
   'GET /docs/static/swagger-initializer.js': {
     ok: { page: /^application\/javascript/ },
     errors: { UNAUTHORIZED: {} },
+    via: 'GET /docs/*',
   },
   'GET /docs/*': {
     ok: { path: '/docs/static/swagger-ui.css', page: /^text\/css/ },
     errors: { UNAUTHORIZED: {} },
   },
-  'GET /docs/json': { ok: { result: OpenApi }, errors: { UNAUTHORIZED: {} } },
-  'GET /docs/yaml': { ok: { page: /yaml/ }, errors: { UNAUTHORIZED: {} } },
+  'GET /docs/json': { ok: { result: OpenApi }, errors: { UNAUTHORIZED: {} }, via: 'GET /docs/*' },
+  'GET /docs/yaml': { ok: { page: /yaml/ }, errors: { UNAUTHORIZED: {} }, via: 'GET /docs/*' },
   'GET /api/v1/sensors': { ok: { result: Type.Array(SensorView) }, errors: { UNAUTHORIZED: {} } },
   'GET /api/v1/sensors/{id}': {
     ok: { path: '/api/v1/sensors/ph', result: SensorView },
@@ -382,7 +392,9 @@ export function routesOfTree(tree: string): string[] {
     const m = /^((?:[│ ] {3})*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
     if (!m) return [];
     const depth = m[1]!.length / 4;
-    const path = (depth === 0 ? '' : paths[depth - 1]!) + m[2]!;
+    const parent = depth === 0 ? '' : paths[depth - 1]!;
+    // find-my-way prints `/docs/*` beside a route `/docs` as `/docs` with a child `*`.
+    const path = parent + (m[2] === '*' && !parent.endsWith('/') ? '/*' : m[2]!);
     paths[depth] = path;
     const openApiPath = path.replace(/:(\w+)/g, '{$1}');
     return (m[3]?.split(', ') ?? []).filter((x) => x !== 'HEAD').map((x) => `${x} ${openApiPath}`);

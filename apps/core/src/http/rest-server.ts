@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { HalError, SIM_FAULTS, type Hal } from '@growoff/hal';
@@ -15,6 +15,7 @@ import {
 import type { CommandService } from '../commands';
 import { ModuleConfig, ModuleConfigPatch } from '../config/module-config';
 import { registerDataRoutes } from './data-routes';
+import { registerDocsUi } from './docs-ui';
 import { registerConsole, type ConsoleOptions } from '../console/console-routes';
 import { lazySchemaCompilers } from './lazy-schema-compilers';
 
@@ -99,10 +100,9 @@ export async function listenRestServer(app: FastifyInstance, o: Pick<RestOptions
  * Fastify and the OpenAPI plugins are loaded here, not with the core, for the same reason.
  */
 export async function buildRestServer(o: RestOptions): Promise<FastifyInstance> {
-  const [{ default: Fastify }, { default: swagger }, { default: swaggerUi }] = await Promise.all([
+  const [{ default: Fastify }, { default: swagger }] = await Promise.all([
     import('fastify'),
     import('@fastify/swagger'),
-    import('@fastify/swagger-ui'),
   ]);
   const app = Fastify({
     logger: false,
@@ -131,7 +131,7 @@ export async function buildRestServer(o: RestOptions): Promise<FastifyInstance> 
 
   await registerConsole(app, { ...o.console, token: o.token, hal: o.hal });
 
-  app.setErrorHandler((error, req, reply) => {
+  const onError = (error: Error, req: FastifyRequest, reply: FastifyReply) => {
     // A coded HAL refusal (e.g. an unknown fault target) is the caller's mistake, said in the HAL's words.
     const e =
       error instanceof HalError
@@ -143,14 +143,15 @@ export async function buildRestServer(o: RestOptions): Promise<FastifyInstance> 
     }
     const { status, body } = restErrorReply(e);
     void reply.status(status).send(body);
-  });
-  app.setNotFoundHandler((req, reply) => {
+  };
+  const notFound = (req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = restErrorReply(codedError('NOT_FOUND', `no route ${req.method} ${req.url}`));
     void reply.status(status).send(body);
-  });
+  };
+  app.setErrorHandler(onError);
+  app.setNotFoundHandler(notFound);
 
-  // After the error and not-found handlers, so the UI's own routes (encapsulated) inherit them.
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerDocsUi(app, { onError, notFound });
 
   app.get('/health', { schema: { tags: ['health'] } }, () => o.health());
 

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { createConnection, isIP } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { parse as parseUrl } from 'node:url';
 import MqttClientModule from 'mqtt/lib/client';
 import type { IClientOptions, MqttClient } from 'mqtt';
@@ -101,14 +102,18 @@ function tcpStream(_client: MqttClient, opts: IClientOptions): ReturnType<Stream
   return createConnection({ port: opts.port, host: opts.hostname, path: opts.path } as never);
 }
 
+/** node:tls, loaded for the first `mqtts:` connection only: about 1 MiB of an app's RSS otherwise. */
+let tls: typeof import('node:tls') | undefined;
+
 /** mqtt.js's tls transport without its SOCKS branch. */
 function tlsStream(client: MqttClient, opts: IClientOptions): ReturnType<StreamBuilder> {
+  tls ??= createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
   opts.port = opts.port || 8883;
   opts.host = opts.hostname || opts.host || 'localhost';
   if (isIP(opts.host) === 0 && !opts.servername) opts.servername = opts.host;
   opts.rejectUnauthorized = opts.rejectUnauthorized !== false;
   delete opts.path;
-  const connection: TLSSocket = tlsConnect(opts as never);
+  const connection: TLSSocket = tls.connect(opts as never);
   const handleTlsErrors = (error: Error) => {
     if (opts.rejectUnauthorized) client.emit('error', error);
     connection.end();
