@@ -206,7 +206,7 @@ async function memoryWithMillionWaiting(): Promise<void> {
   );
   console.log(`  rss        ${mb(before.rss)} → ${mb(after.rss)} MiB (Δ ${mb(after.rss - before.rss)} MiB)`);
   console.log(
-    `  enqueue rate ${Math.round(WAITING / appendSeconds).toLocaleString('en')} points/s (line building through Point dominates)`,
+    `  enqueue rate ${Math.round(WAITING / appendSeconds).toLocaleString('en')} points/s (line building, checksum and the file append)`,
   );
   await t.close({ deadlineMs: 100 });
   rmSync(dataDir, { recursive: true, force: true });
