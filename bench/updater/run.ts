@@ -54,7 +54,16 @@ function watchHealth(port: number) {
   })();
   return {
     firstNew: () => firstNew,
+    /**
+     * Once this poll has itself seen the new core answer: the caller learns it from its own poll, and
+     * stopping before this one saw it would leave the gap open and uncounted (a downtime of one poll).
+     */
     async stop() {
+      await waitUntil(
+        'the health poll seeing the core again',
+        () => !missed || firstNew !== undefined,
+        10_000,
+      );
       running = false;
       await loop;
       return longestGap;
