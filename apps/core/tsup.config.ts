@@ -7,7 +7,7 @@ import { appBuildOptions } from '../../tsup.app.config';
 // @fastify/swagger-ui is bundled (unbundled, it and its @fastify/static and yaml were ~240 modules
 // loaded at start, yaml a second time), but serves the files of its installed folder.
 // Fastify's server module requires https and http2 as it loads, for servers the core never makes
-// (about 2.7 MiB of an idle core's RSS with tls): they load if one is ever made.
+// (with the link's tls, about 1 MiB of an idle core's RSS): they load if one is ever made.
 export default defineConfig(() =>
   appBuildOptions(process.cwd(), {
     bundleDependenciesExcept: [
