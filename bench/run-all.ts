@@ -43,6 +43,14 @@ const GOALS: Record<string, Goal> = {
   'core.startToHealthy': { label: 'core start to healthy, built entry (ms)', on: 'value', max: 1000 },
   'core.commandP99': { label: 'MQTT command → state, p99 vs mqtt.js echo (ms)', on: 'ratio', max: 1.3 },
   'core.commandP50': { label: 'MQTT command → state, p50 vs mqtt.js echo (ms)', on: 'ratio' },
+  'core.commandFloorP99': {
+    label: 'the least a core does for a command, p99 vs mqtt.js echo (ms)',
+    on: 'ratio',
+  },
+  'core.commandFloorP50': {
+    label: 'the least a core does for a command, p50 vs mqtt.js echo (ms)',
+    on: 'ratio',
+  },
   'core.sensorsRps': { label: 'GET /api/v1/sensors vs bare fastify (req/s)', on: 'ratio', min: 0.9 },
   'hal.i2cOverhead': { label: 'HAL, I2C sensors only: µs per reading vs raw bus', on: 'ratio', max: 1.2 },
   'telemetry.throughput': {

@@ -1,7 +1,10 @@
 /**
  * Core benchmarks, each a ratio against a baseline measured in the same run:
  *  1. command → applied → state published round trip (p50/p99) vs a bare mqtt.js request/echo
- *     through the same broker (the shared Mosquitto);
+ *     through the same broker (the shared Mosquitto); beside them, for information, the least any
+ *     core does for a command: a bare mqtt.js handler on the core's topics that parses the command,
+ *     writes the light's PCA9685 channel on the same simulated bus, reads it back and publishes the
+ *     retained state (no validation schema, interlocks, supervision, events or state store);
  *  2. GET /api/v1/sensors requests/s vs a bare fastify route returning the same JSON.
  *  Both sides of 1 and 2 run in this process, warmed up alike (uncounted), then measured in
  *  alternating blocks so that the machine's load falls on both;
@@ -13,6 +16,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_PROFILE, Pca9685, buildSimulation, systemClock } from '@growoff/hal';
 import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
@@ -23,9 +27,10 @@ const fromCore = createRequire(new URL('../../apps/core/package.json', import.me
 const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
 const { default: Fastify } = (await import(fromCore.resolve('fastify'))) as typeof import('fastify');
 
-const ROUND_TRIPS = 500;
-const WARMUP_ROUND_TRIPS = 200;
-const BLOCKS = 5;
+const ROUND_TRIPS = 1000;
+const WARMUP_ROUND_TRIPS = 300;
+// Small blocks, so that a spell of load on the machine falls on every side alike.
+const BLOCKS = 20;
 const HTTP_SECONDS = 5;
 const HTTP_CONCURRENCY = 16;
 // The idle footprint is measured over a minute unless BENCH_IDLE_SECONDS says otherwise.
@@ -88,19 +93,52 @@ async function roundTripper(
 }
 
 const levelOf = (i: number) => (i % 2 === 0 ? 30 : 60) + (i % 7);
-let lastLevel = -1;
-const coreSide = await roundTripper(
-  (c, i) => {
-    let level = levelOf(i);
-    if (level === lastLevel) level += 1;
-    lastLevel = level;
-    c.publish(topics.actuatorSet(moduleId, 'light'), JSON.stringify({ level }), { qos: 0 });
-  },
-  (topic, payload) =>
-    topic === topics.actuator(moduleId, 'light') &&
-    (JSON.parse(payload.toString()) as { level: number }).level === lastLevel,
-  topics.actuator(moduleId, 'light'),
+/** A side that sets the light of module `id` to a new level each time and waits for its state. */
+function lightSetter(id: string) {
+  let lastLevel = -1;
+  return roundTripper(
+    (c, i) => {
+      let level = levelOf(i);
+      if (level === lastLevel) level += 1;
+      lastLevel = level;
+      c.publish(topics.actuatorSet(id, 'light'), JSON.stringify({ level }), { qos: 0 });
+    },
+    (topic, payload) =>
+      topic === topics.actuator(id, 'light') &&
+      (JSON.parse(payload.toString()) as { level: number }).level === lastLevel,
+    topics.actuator(id, 'light'),
+  );
+}
+const coreSide = await lightSetter(moduleId);
+
+// The least a core does for a command, subscribed as the core's link is (QoS 1, Retain As Published,
+// the `+/set` filter, no Nagle): parse, check, write the light's channel, read it back, publish.
+const floorId = `${moduleId}-floor`;
+const floorSim = await buildSimulation(
+  DEFAULT_PROFILE,
+  systemClock,
+  await mkdtemp(join(tmpdir(), 'core-bench-floor-')),
+  1,
 );
+const light = DEFAULT_PROFILE.actuators.find((a) => a.id === 'light')!;
+const pca = new Pca9685(light.device, floorSim.bus, 0x40, systemClock);
+await pca.init();
+const floorClient = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+(floorClient.stream as unknown as { setNoDelay: (on: boolean) => void }).setNoDelay(true);
+await floorClient.subscribeAsync({ [topics.allActuatorSets(floorId)]: { qos: 1, rap: true } });
+floorClient.on('message', (topic, payload) => {
+  void (async () => {
+    const { level } = JSON.parse(payload.toString()) as { level: unknown };
+    if (typeof level !== 'number' || !(level >= 0 && level <= 100)) return;
+    await pca.write(light.output, level / 100);
+    if (Math.abs((await pca.readBack(light.output)) - level / 100) > 0.001) return;
+    floorClient.publish(topic.slice(0, -'/set'.length), JSON.stringify({ level, ts: Date.now() }), {
+      qos: 0,
+      retain: true,
+    });
+  })();
+});
+const floorSide = await lightSetter(floorId);
 
 const echoTopic = `bench-core/${moduleId}`;
 const echo = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
@@ -114,15 +152,20 @@ const bareSide = await roundTripper(
 );
 const coreTimes: number[] = [];
 const bareTimes: number[] = [];
+const floorTimes: number[] = [];
 await coreSide.run(WARMUP_ROUND_TRIPS);
 await bareSide.run(WARMUP_ROUND_TRIPS);
+await floorSide.run(WARMUP_ROUND_TRIPS);
 for (let b = 0; b < BLOCKS; b++) {
   await coreSide.run(ROUND_TRIPS / BLOCKS, coreTimes);
   await bareSide.run(ROUND_TRIPS / BLOCKS, bareTimes);
+  await floorSide.run(ROUND_TRIPS / BLOCKS, floorTimes);
 }
 await coreSide.end();
 await bareSide.end();
+await floorSide.end();
 await echo.endAsync();
+await floorClient.endAsync();
 
 // 2. REST throughput: a warm-up second each, then HTTP_SECONDS each in alternating one-second slices.
 async function requests(url: string, seconds: number): Promise<number> {
@@ -163,6 +206,8 @@ await core.stop();
 benchResult('core', [
   { id: 'core.commandP99', value: pct(coreTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
   { id: 'core.commandP50', value: pct(coreTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
+  { id: 'core.commandFloorP99', value: pct(floorTimes, 99), baseline: pct(bareTimes, 99), unit: 'ms' },
+  { id: 'core.commandFloorP50', value: pct(floorTimes, 50), baseline: pct(bareTimes, 50), unit: 'ms' },
   { id: 'core.sensorsRps', value: coreRps, baseline: bareRps, unit: 'req/s' },
 ]);
 
@@ -217,6 +262,9 @@ console.log(
 );
 console.log(
   `command → applied → state published: p50 ${ms(pct(coreTimes, 50))} p99 ${ms(pct(coreTimes, 99))} | bare mqtt.js echo: p50 ${ms(pct(bareTimes, 50))} p99 ${ms(pct(bareTimes, 99))} | ratio p50 ${ratio(pct(coreTimes, 50), pct(bareTimes, 50))} p99 ${ratio(pct(coreTimes, 99), pct(bareTimes, 99))}`,
+);
+console.log(
+  `the least a core does (parse, PCA9685 write + read-back, retained state): p50 ${ms(pct(floorTimes, 50))} p99 ${ms(pct(floorTimes, 99))} | ratio to the echo p50 ${ratio(pct(floorTimes, 50), pct(bareTimes, 50))} p99 ${ratio(pct(floorTimes, 99), pct(bareTimes, 99))}`,
 );
 console.log(
   `GET /api/v1/sensors: ${coreRps.toFixed(0)} req/s | bare fastify: ${bareRps.toFixed(0)} req/s | ratio ${ratio(coreRps, bareRps)}`,
