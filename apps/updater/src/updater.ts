@@ -539,6 +539,7 @@ export class Updater {
       diskReserveBytes: config.diskReserveBytes,
       dockerDataRoot: config.dockerDataRoot,
       retryForMs: config.pullRetryMs,
+      stallMs: config.pullStallMs,
       onProgress: (p) =>
         this.emit('download.progress', 'debug', `${app}: ${p.bytes} of ${p.total} bytes`, { app, ...p }),
       onRetry: (attempt, error) =>

@@ -125,12 +125,44 @@ describe('the Docker engine client', { timeout: 120_000 }, () => {
       credentials,
       diskReserveBytes: 0,
       retryForMs: 0,
+      stallMs: 30_000,
       onProgress: () => undefined,
       onRetry: () => undefined,
     });
     const error = await puller.pull(image).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'PULL_FAILED' });
     expect((error as Error).message).toMatch(/^the pull failed: (unknown blob|blob unknown)/);
+  });
+
+  it('cancels a pull of which the engine says nothing for the stall window, and pulls it again once the registry answers', async () => {
+    const image = images.build({ version: '1.4.0', uniqueBytes: 32 * 1024 * 1024 });
+    let frozenAt: number | undefined;
+    const events: PullEvent[] = [];
+    const error = await engine
+      .pull(
+        image,
+        auth(),
+        (e) => {
+          events.push(e);
+          if (frozenAt === undefined && e.status === 'Downloading') {
+            registry.freeze();
+            frozenAt = performance.now();
+          }
+        },
+        { stallMs: 2000 },
+      )
+      .catch((e: unknown) => e)
+      .finally(() => registry.thaw());
+    expect(frozenAt).toBeDefined();
+    expect(error).toMatchObject({ code: 'PULL_FAILED', details: { stalledMs: 2000 } });
+    expect((error as Error).message).toMatch(/reported no progress of the pull .* for 2 s/);
+    // Not given up before a whole stall window had passed since the registry stopped answering.
+    expect(performance.now() - frozenAt!).toBeGreaterThanOrEqual(2000);
+    expect(events.some((e) => e.status === 'Pull complete' && e.progressDetail === undefined)).toBe(false);
+    expect(await engine.inspectImage(image)).toBeNull();
+    // The engine let the cancelled pull go: the same image comes whole once the registry answers.
+    await engine.pull(image, auth(), () => undefined, { stallMs: 30_000 });
+    expect((await engine.inspectImage(image))?.RepoDigests).toContain(image);
   });
 
   it('fails a pull whose progress listener throws, with the listener error', async () => {

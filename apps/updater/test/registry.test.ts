@@ -85,6 +85,47 @@ describe('registry access', { timeout: 90_000 }, () => {
     });
   });
 
+  describe('when the registry hangs in the middle of a pull', () => {
+    let h: UpdaterHarness;
+    let registry: PrivateRegistry;
+    let image: string;
+
+    beforeAll(async () => {
+      registry = await PrivateRegistry.start();
+      h = await UpdaterHarness.create({
+        registry: registry.info,
+        env: { GROWOFF_PROBATION_S: '1', GROWOFF_PULL_STALL_S: '2' },
+      });
+      image = h.images.build({ version: '5.0.0', uniqueBytes: 48 * 1024 * 1024 });
+      await h.startUpdater();
+    }, 180_000);
+
+    afterAll(async () => {
+      await h?.cleanup();
+      await registry?.close();
+    });
+
+    it('cancels the stalled pull, keeps trying and installs the release once the registry answers', async () => {
+      const transferring = h.nextEvent('download.progress');
+      const stalled = h.nextEvent('download.retry');
+      const committed = h.nextEvent('install.committed');
+      await h.publish(image, '5.0.0');
+      await transferring;
+      registry.freeze();
+      try {
+        const retry = await stalled;
+        expect(retry.data?.error).toMatchObject({
+          code: 'PULL_FAILED',
+          message: expect.stringMatching(/reported no progress of the pull .* for 2 s/),
+        });
+      } finally {
+        registry.thaw();
+      }
+      await committed;
+      expect(await h.coreHealth()).toBe('5.0.0');
+    });
+  });
+
   describe('when the registry goes down in the middle of a pull', () => {
     let h: UpdaterHarness;
     let registry: PrivateRegistry;

@@ -91,6 +91,12 @@ export const UpdaterEnv = defineEnv({
   healthRequiresMqtt: variable.boolean('GROWOFF_HEALTH_REQUIRE_MQTT', { default: true }),
   checkIntervalMs: variable.seconds('GROWOFF_CHECK_INTERVAL_S', { default: 300, above: 0, max: 86_400 }),
   pullRetryMs: variable.seconds('GROWOFF_PULL_RETRY_S', { default: 600, above: 0, max: 86_400 }),
+  /**
+   * A pull of which the engine reports nothing for this long is cancelled and tried again: a
+   * registry connection that hangs without closing would otherwise hold the pull, and the work
+   * queue behind it (probations, rollbacks), for good.
+   */
+  pullStallMs: variable.seconds('GROWOFF_PULL_STALL_S', { default: 60, above: 0, max: 3600 }),
   diskReserveBytes: Type.Transform(
     variable.integer('GROWOFF_DISK_RESERVE_MB', { default: 256, min: 0, max: 1_000_000 }),
   )

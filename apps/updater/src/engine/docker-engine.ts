@@ -99,8 +99,17 @@ export class DockerEngine {
    * resolves when the engine's progress stream ends, and fails at its first `{"error": ...}` line
    * (an error after the pull began comes in the 200 stream, not as a status). Closing the
    * connection cancels the pull on the engine's side, so a failure closes it.
+   *
+   * The engine writes progress while a pull moves. With `stallMs`, a pull of which the engine says
+   * nothing for that long (a registry connection that hangs without closing: the engine itself
+   * waits on it for good) fails PULL_FAILED and is cancelled, so that it can be tried again.
    */
-  async pull(image: string, auth: RegistryAuth, onEvent: (event: PullEvent) => void): Promise<void> {
+  async pull(
+    image: string,
+    auth: RegistryAuth,
+    onEvent: (event: PullEvent) => void,
+    options: { stallMs?: number } = {},
+  ): Promise<void> {
     const at = image.lastIndexOf('@');
     // Without a digest (or tag) the engine would pull every tag of the repository.
     if (at <= 0) throw new UpdaterError('IMAGE_NOT_BY_DIGEST', `${image} is not repository@digest`);
@@ -113,12 +122,32 @@ export class DockerEngine {
     await new Promise<void>((resolve, reject) => {
       let rest = '';
       let settled = false;
+      let stall: NodeJS.Timeout | undefined;
+      const { stallMs } = options;
+      const watch = () => {
+        if (stallMs === undefined || settled) return;
+        if (stall) stall.refresh();
+        else
+          stall = setTimeout(
+            () =>
+              fail(
+                new UpdaterError(
+                  'PULL_FAILED',
+                  `the engine reported no progress of the pull of ${image} for ${stallMs / 1000} s (a stalled registry connection?); the pull was cancelled`,
+                  { stalledMs: stallMs },
+                ),
+              ),
+            stallMs,
+          );
+      };
       const fail = (error: UpdaterError) => {
         if (settled) return;
         settled = true;
+        clearTimeout(stall);
         res.destroy();
         reject(error);
       };
+      watch();
       const take = (line: string) => {
         if (!line.trim() || settled) return;
         let event: PullEvent;
@@ -144,6 +173,7 @@ export class DockerEngine {
       };
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        watch();
         rest += chunk;
         for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
           take(rest.slice(0, nl));
@@ -156,6 +186,7 @@ export class DockerEngine {
         take(rest);
         if (!settled) {
           settled = true;
+          clearTimeout(stall);
           resolve();
         }
       });

@@ -30,6 +30,8 @@ export interface ImagePullerOptions {
   /** Where the engine keeps images; unset: the engine's DockerRootDir. */
   dockerDataRoot?: string;
   retryForMs: number;
+  /** A pull of which the engine says nothing for this long is cancelled and tried again. */
+  stallMs: number;
   onProgress(progress: PullProgress): void;
   onRetry(attempt: number, error: { code: string; message: string }): void;
 }
@@ -41,8 +43,8 @@ const UNPACK_FACTOR = 3;
  * Pulls an image by digest only, with the registry token from ECR, after checking the engine's disk
  * has room for the layers it does not have yet. An image the engine already holds by that digest is
  * used as it is, without the network (a rollback on an offline module). A failed pull (registry
- * down, connection dropped) is retried with backoff until `retryForMs` has passed; the engine keeps
- * the layers already fetched.
+ * down, connection dropped, or stalled: no word from the engine for `stallMs`) is retried with
+ * backoff until `retryForMs` has passed; the engine keeps the layers already fetched.
  */
 export class ImagePuller {
   constructor(private readonly options: ImagePullerOptions) {}
@@ -145,9 +147,11 @@ export class ImagePuller {
       }
       report(event.status === 'Pull complete' || event.status === 'Already exists');
     };
-    await this.options.engine.pull(image, token.auth, onEvent).catch((error: unknown) => {
-      throw classifyPullError(error);
-    });
+    await this.options.engine
+      .pull(image, token.auth, onEvent, { stallMs: this.options.stallMs })
+      .catch((error: unknown) => {
+        throw classifyPullError(error);
+      });
     const imageId = await this.localImageId(image);
     if (!imageId) {
       throw new UpdaterError('PULL_FAILED', `the engine's image does not carry the digest of ${image}`);

@@ -77,6 +77,18 @@ export class PrivateRegistry {
     );
   }
 
+  /**
+   * Freezes it (SIGSTOP): its connections stay open and take no more, and nothing is answered, as
+   * with a registry or a link that hangs without closing. `thaw` lets it go on.
+   */
+  freeze(): void {
+    process.kill(this.info.pid, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    process.kill(this.info.pid, 'SIGCONT');
+  }
+
   /** Starts it again on the same port, with the same data and login. */
   async restart(): Promise<void> {
     const { port, username, password } = this.info;
@@ -84,6 +96,7 @@ export class PrivateRegistry {
   }
 
   async close(): Promise<void> {
+    this.thaw();
     await stopProcess(this.info.pid);
     rmSync(this.dir, { recursive: true, force: true });
   }
