@@ -1,8 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { AlarmsMessage } from '@growoff/protocol';
+import {
+  DEFAULT_EVENT_RATE_LIMIT,
+  EventRateLimiter,
+  type AlarmsMessage,
+  type EventRateLimit,
+} from '@growoff/protocol';
 import type { ActuatorState, Event, ModuleConfigShape, SensorSnapshot, UpdateLockState } from './core-types';
 import type { LightLimit } from './control/climate';
-import { DEFAULT_EVENT_RATE_LIMIT, EventRateLimiter, type EventRateLimit } from './state/event-rate-limit';
 
 /** Everything that happens inside the core, by name → payload. One bus, typed. */
 export interface CoreBusEvents {

@@ -3,13 +3,16 @@ import { randomBytes } from 'node:crypto';
 import {
   AppLink,
   createEvent,
+  DEFAULT_EVENT_RATE_LIMIT,
   describeError,
+  EventRateLimiter,
   inRollout,
   loadTrustedKeys,
   ReleaseDecision,
   settleWithin,
   topics,
   type DocumentSlot,
+  type EventType,
   type FleetPayload,
   type RegisteredEvent,
 } from '@growoff/protocol';
@@ -72,6 +75,14 @@ export interface UpdaterOptions {
   onHandOver?: () => void;
 }
 
+/**
+ * Events that follow what others send over MQTT, not the updater's own work: each is recorded in
+ * the fsync'd journal and published, so a flood of bad documents or requests (a broken publisher, a
+ * hostile broker identity) is let through at the rate limit and summarised beyond it, instead of
+ * wearing the SD card and pushing the history of installs and rollbacks out of the journal.
+ */
+const RATE_LIMITED_EVENTS: ReadonlySet<string> = new Set<EventType>(['release.rejected', 'command.rejected']);
+
 /** The release's image per app: what the updater brings each managed app to. */
 export type ReleaseTargets = Partial<Record<ManagedAppId, ReleaseRef>>;
 
@@ -98,8 +109,12 @@ export class Updater {
   private readonly listeners = new Set<(event: UpdaterEvent) => void>();
   private readonly layout: ModuleLayout;
   private readonly selfUpdate?: SelfUpdate;
+  private readonly limiter: EventRateLimiter;
 
   constructor(private readonly options: UpdaterOptions) {
+    this.limiter = new EventRateLimiter(DEFAULT_EVENT_RATE_LIMIT, (summary) =>
+      this.deliver(summary as UpdaterEvent),
+    );
     const { config } = options;
     const trustedKeys = loadTrustedKeys(config.releaseKeysPath);
     const installFloor = readReleaseFloor(config.releaseFloorFile ?? join(config.dataDir, 'release-floor'));
@@ -210,6 +225,8 @@ export class Updater {
     if (this.retryTimer) clearTimeout(this.retryTimer.timer);
     const goodbyeMs = Math.min(1500, deadlineMs / 4);
     await settleWithin(this.queue, deadlineMs - goodbyeMs);
+    // The summaries of refusals held back in the current window, before the link goes.
+    this.limiter.flush();
     await this.link.stop(goodbyeMs);
   }
 
@@ -485,15 +502,22 @@ export class Updater {
 
   private readonly emit: EmitEvent = (type, severity, message, data) => {
     const event = createEvent(type, message, data, { severity }) as UpdaterEvent;
+    if (RATE_LIMITED_EVENTS.has(type) && !this.limiter.admit(event)) return;
+    this.deliver(event);
+  };
+
+  /** Logs, journals (all but download progress), publishes and hands an event to the listeners. */
+  private deliver(event: UpdaterEvent): void {
+    const { type, severity, message, data } = event;
     this.options.log?.(`[${severity}] ${type}: ${message}`);
     if (type !== 'download.progress') {
       const app = (data as { app?: ManagedAppId } | undefined)?.app ?? 'core';
-      this.journal.record({ ts: event.ts, app, type, message, data: data as Record<string, unknown> });
+      this.journal.record({ ts: event.ts, app, type, message, data });
       if (type === 'probation.passed') this.rememberGood(app);
     }
     this.link.publishEvent(event);
     for (const listener of this.listeners) listener(event);
-  };
+  }
 
   private publishStatus(): void {
     this.link.publishStatus();

@@ -1,8 +1,8 @@
+import { SUPPRESSED_EVENT_TYPE } from '@growoff/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Event } from '../core-types';
 import { EventBus } from '../event-bus';
 import { raiseEvent } from './events';
-import { SUPPRESSED_EVENT_TYPE } from './event-rate-limit';
 
 describe('event rate limit', () => {
   beforeEach(() => {

@@ -18,6 +18,7 @@ import { startEcrStandin, type EcrStandin } from '@growoff/ecr-standin';
 import {
   freePort,
   getService,
+  isAlive,
   portAnswers,
   startRegistry,
   stopProcess,
@@ -96,7 +97,7 @@ export class PrivateRegistry {
   }
 
   async close(): Promise<void> {
-    this.thaw();
+    if (isAlive(this.info.pid)) this.thaw();
     await stopProcess(this.info.pid);
     rmSync(this.dir, { recursive: true, force: true });
   }

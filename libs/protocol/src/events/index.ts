@@ -10,3 +10,9 @@ export {
   type EventType,
   type RegisteredEvent,
 } from './create-event';
+export {
+  DEFAULT_EVENT_RATE_LIMIT,
+  EventRateLimiter,
+  SUPPRESSED_EVENT_TYPE,
+  type EventRateLimit,
+} from './rate-limit';

@@ -1,5 +1,5 @@
-import { createEvent, type EventType } from '@growoff/protocol';
-import type { Event } from '../core-types';
+import type { Event } from '../messages/event';
+import { createEvent, type EventType } from './create-event';
 
 export interface EventRateLimit {
   /** Events of one type let through per window. */
@@ -7,7 +7,10 @@ export interface EventRateLimit {
   windowMs: number;
 }
 
-/** Default: 20 events of one type a minute; a flapping input or a command flood cannot fill the queue. */
+/**
+ * Default: 20 events of one type a minute; a flapping input, a command flood or a flood of refused
+ * documents cannot fill a queue, a journal or the events topic.
+ */
 export const DEFAULT_EVENT_RATE_LIMIT: EventRateLimit = { burst: 20, windowMs: 60_000 };
 
 /** The summary raised at the end of a window in which events of one type were held back. */
