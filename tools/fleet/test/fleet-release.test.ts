@@ -464,6 +464,44 @@ describe('revoke and delete', () => {
   });
 });
 
+describe('delete, with an image two releases name', () => {
+  it("refuses to delete a candidate whose image is its promoted final's, until that image is revoked", async () => {
+    const channel = unique('shared');
+    observer.track(channelTopic(channel));
+    const shared = await images.push('9.2.0');
+    const next = await images.push('9.2.1');
+    const publish = (name: string, ref: string) =>
+      ok([
+        'publish',
+        '--channel',
+        channel,
+        '--percent',
+        '100',
+        '--name',
+        name,
+        '--no-git-tag',
+        '--core-version',
+        name.slice(1),
+        '--core-image',
+        ref,
+      ]);
+    // A candidate and its final with the same image, as `promote` makes them; then a newer release,
+    // so that no channel, pin or module uses the image any more.
+    await publish('v9.2.0-rc1', shared);
+    await publish('v9.2.0', shared);
+    await publish('v9.2.1', next);
+    const refused = await fleet.run(['delete', '--release', 'v9.2.0-rc1']);
+    expect(refused.err).toMatch(
+      /^FLEET_RELEASE_IN_USE: v9\.2\.0-rc1 is still in use: release v9\.2\.0 \(the same image\)/,
+    );
+    expect(await images.digestOf(shared.split('@')[1]!)).toBe(shared.split('@')[1]);
+    await ok(['revoke', '--release', 'v9.2.0', '--reason', 'v9.2.0 is bad']);
+    expect(await ok(['delete', '--release', 'v9.2.0-rc1'])).toContain(`deleted ${shared} from ECR`);
+    expect(await images.digestOf(shared.split('@')[1]!)).toBeNull();
+    expect(await images.digestOf(next.split('@')[1]!)).toBe(next.split('@')[1]);
+  });
+});
+
 describe('rotate-keys', () => {
   it('publishes the new key set signed by the key the modules trust now', async () => {
     const next = generateReleaseKeyPair();

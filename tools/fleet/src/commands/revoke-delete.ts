@@ -120,8 +120,24 @@ async function modulesRunning(session: MqttSession, images: string[]): Promise<s
 }
 
 /**
+ * The other stored releases that name one of `images`, which is not revoked. ECR deletes an image
+ * with all its tags: a candidate's image is its promoted final's too (`promote` tags the same
+ * digest), so deleting the candidate would take the final's image with it. A revoked image is dead
+ * wherever it is named.
+ */
+function releasesSharing(context: FleetContext, name: string, images: string[]): string[] {
+  const revoked = context.store.revocations();
+  const live = images.filter((i) => !revoked.some((r) => imageMatchesRevoked(i, r.image)));
+  return context.store
+    .releases()
+    .filter((r) => r.name !== name && Object.values(r.apps).some((a) => a && live.includes(a.image)))
+    .map((r) => r.name);
+}
+
+/**
  * delete --release NAME [--app A]: deletes the release's images from ECR (BatchDeleteImage by
- * digest), refused while a channel or a pin names one of them or a module still runs one.
+ * digest), refused while a channel or a pin names one of them, a module still runs one, or another
+ * stored release names one that is not revoked.
  */
 export async function deleteCommand(io: CliIo, session: MqttSession, flags: RevokeFlags): Promise<string[]> {
   const context = fleetContext(io, session, flags);
@@ -138,6 +154,7 @@ export async function deleteCommand(io: CliIo, session: MqttSession, flags: Revo
     ...channels.map((c) => `channel ${c}`),
     ...pins.map((m) => `the pin of ${m}`),
     ...running.map((m) => `module ${m} (runs it)`),
+    ...releasesSharing(context, name, images).map((r) => `release ${r} (the same image)`),
   ];
   if (users.length > 0) {
     throw new FleetError(
