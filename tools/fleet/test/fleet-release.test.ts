@@ -81,6 +81,24 @@ async function ok(args: string[]): Promise<string> {
   return result.out;
 }
 
+/** `publish` of release `name` (vX.Y.Z…) with only a core image, to all of `channel`. */
+function publishCore(channel: string, name: string, image: string): Promise<string> {
+  return ok([
+    'publish',
+    '--channel',
+    channel,
+    '--percent',
+    '100',
+    '--name',
+    name,
+    '--no-git-tag',
+    '--core-version',
+    name.slice(1),
+    '--core-image',
+    image,
+  ]);
+}
+
 describe('keygen', () => {
   it('writes an Ed25519 pair with a private key only its owner can read', () => {
     expect(statSync(keys.privateKeyPath).mode & 0o777).toBe(0o600);
@@ -153,20 +171,7 @@ describe('publish', () => {
   it("carries the channel's other apps over when a release names only Telegraf", async () => {
     const channel = unique('carry');
     observer.track(channelTopic(channel));
-    await ok([
-      'publish',
-      '--channel',
-      channel,
-      '--percent',
-      '100',
-      '--name',
-      'v2.0.0',
-      '--no-git-tag',
-      '--core-version',
-      '2.0.0',
-      '--core-image',
-      image('2'),
-    ]);
+    await publishCore(channel, 'v2.0.0', image('2'));
     const out = await ok([
       'publish',
       '--channel',
@@ -395,20 +400,7 @@ describe('revoke and delete', () => {
       ['v8.0.0', 'a'],
       ['v8.0.1', 'b'],
     ] as const) {
-      await ok([
-        'publish',
-        '--channel',
-        channel,
-        '--percent',
-        '100',
-        '--name',
-        name,
-        '--no-git-tag',
-        '--core-version',
-        name.slice(1),
-        '--core-image',
-        image(fill),
-      ]);
+      await publishCore(channel, name, image(fill));
       await ok(['revoke', '--release', name, '--reason', `${name} is bad`]);
     }
     const list = await retained('growoff/v1/fleet/revocations');
@@ -428,21 +420,7 @@ describe('revoke and delete', () => {
     observer.track(channelTopic(channel));
     const bad = await images.push('9.0.0');
     const good = await images.push('9.0.1');
-    const publish = (name: string, ref: string) =>
-      ok([
-        'publish',
-        '--channel',
-        channel,
-        '--percent',
-        '100',
-        '--name',
-        name,
-        '--no-git-tag',
-        '--core-version',
-        name.slice(1),
-        '--core-image',
-        ref,
-      ]);
+    const publish = (name: string, ref: string) => publishCore(channel, name, ref);
     await publish('v9.0.0', bad);
     const named = await fleet.run(['delete', '--release', 'v9.0.0']);
     expect(named.err).toMatch(/^FLEET_RELEASE_IN_USE: .*channel /);
@@ -470,21 +448,7 @@ describe('delete, with an image two releases name', () => {
     observer.track(channelTopic(channel));
     const shared = await images.push('9.2.0');
     const next = await images.push('9.2.1');
-    const publish = (name: string, ref: string) =>
-      ok([
-        'publish',
-        '--channel',
-        channel,
-        '--percent',
-        '100',
-        '--name',
-        name,
-        '--no-git-tag',
-        '--core-version',
-        name.slice(1),
-        '--core-image',
-        ref,
-      ]);
+    const publish = (name: string, ref: string) => publishCore(channel, name, ref);
     // A candidate and its final with the same image, as `promote` makes them; then a newer release,
     // so that no channel, pin or module uses the image any more.
     await publish('v9.2.0-rc1', shared);
