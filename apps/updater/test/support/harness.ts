@@ -27,6 +27,7 @@ import {
 } from '@growoff/test-services';
 import { updaterConfigFromEnv } from '../../src/config/updater-config';
 import { Updater, type UpdaterEvent } from '../../src/updater';
+import { testManagedBy } from './stale-containers';
 import { TestImages } from './test-images';
 
 // The AWS SDK's credential chain wants credentials; the stand-in does not check them.
@@ -130,7 +131,7 @@ export class UpdaterHarness {
   readonly id = randomBytes(4).toString('hex');
   readonly moduleId = `updater-test-${this.id}`;
   readonly channel = `t-${this.id}`;
-  readonly managedBy = `updater-test-${this.id}`;
+  readonly managedBy = testManagedBy(this.id);
   readonly keys = generateReleaseKeyPair();
   readonly dir = mkdtempSync(join(tmpdir(), 'updater-test-'));
   readonly docker = new Docker({ socketPath: getService('docker').socket });
