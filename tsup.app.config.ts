@@ -34,6 +34,10 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** Regular-expression source for an installed package's folder: `…/node_modules/<name>/`, either separator. */
+const packageFolder = (name: string) =>
+  `[\\\\/]node_modules[\\\\/]${escapeRegExp(name).replace('/', '[\\\\/]')}[\\\\/]`;
+
 /**
  * An esbuild plugin: each module of `packages` that uses `__dirname` gets, instead of the build
  * machine's path (or none: the bundle is ESM), its folder inside the package as installed where
@@ -44,9 +48,7 @@ function ownFolderAtRunTime(packages: readonly string[]): Plugin {
     name: 'own-folder-at-run-time',
     setup(build) {
       for (const name of packages) {
-        const inPackage = new RegExp(
-          `[\\\\/]node_modules[\\\\/]${escapeRegExp(name).replace('/', '[\\\\/]')}[\\\\/](.+)\\.c?js$`,
-        );
+        const inPackage = new RegExp(`${packageFolder(name)}(.+)\\.c?js$`);
         build.onLoad({ filter: inPackage }, async (args) => {
           const inside = inPackage.exec(args.path)![1]!.replaceAll('\\', '/');
           // A package nested in its own node_modules is another package.
@@ -76,9 +78,7 @@ function builtinsOnFirstUse(byPackage: Readonly<Record<string, readonly string[]
     name: 'builtins-on-first-use',
     setup(build) {
       for (const [name, builtins] of Object.entries(byPackage)) {
-        const inPackage = new RegExp(
-          `[\\\\/]node_modules[\\\\/]${escapeRegExp(name).replace('/', '[\\\\/]')}[\\\\/]`,
-        );
+        const inPackage = new RegExp(packageFolder(name));
         const required = new RegExp(`^(node:)?(${builtins.map(escapeRegExp).join('|')})$`);
         build.onResolve({ filter: required }, (args) => {
           if (args.kind !== 'require-call' || !inPackage.test(args.importer)) return undefined;
