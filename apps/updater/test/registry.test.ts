@@ -85,27 +85,30 @@ describe('registry access', { timeout: 90_000 }, () => {
     });
   });
 
-  describe('when the registry hangs in the middle of a pull', () => {
-    let h: UpdaterHarness;
-    let registry: PrivateRegistry;
-    let image: string;
-
+  /** An updater on a registry of its own, with a 48 MiB release `version` built there, not yet published. */
+  function onPrivateRegistry(version: string, env: Record<string, string> = {}) {
+    const world = {} as { h: UpdaterHarness; registry: PrivateRegistry; image: string };
     beforeAll(async () => {
-      registry = await PrivateRegistry.start();
-      h = await UpdaterHarness.create({
-        registry: registry.info,
-        env: { GROWOFF_PROBATION_S: '1', GROWOFF_PULL_STALL_S: '2' },
+      world.registry = await PrivateRegistry.start();
+      world.h = await UpdaterHarness.create({
+        registry: world.registry.info,
+        env: { GROWOFF_PROBATION_S: '1', ...env },
       });
-      image = h.images.build({ version: '5.0.0', uniqueBytes: 48 * 1024 * 1024 });
-      await h.startUpdater();
+      world.image = world.h.images.build({ version, uniqueBytes: 48 * 1024 * 1024 });
+      await world.h.startUpdater();
     }, 180_000);
-
     afterAll(async () => {
-      await h?.cleanup();
-      await registry?.close();
+      await world.h?.cleanup();
+      await world.registry?.close();
     });
+    return world;
+  }
+
+  describe('when the registry hangs in the middle of a pull', () => {
+    const world = onPrivateRegistry('5.0.0', { GROWOFF_PULL_STALL_S: '2' });
 
     it('cancels the stalled pull, keeps trying and installs the release once the registry answers', async () => {
+      const { h, registry, image } = world;
       const transferring = h.nextEvent('download.progress');
       const stalled = h.nextEvent('download.retry');
       const committed = h.nextEvent('install.committed');
@@ -127,23 +130,10 @@ describe('registry access', { timeout: 90_000 }, () => {
   });
 
   describe('when the registry goes down in the middle of a pull', () => {
-    let h: UpdaterHarness;
-    let registry: PrivateRegistry;
-    let image: string;
-
-    beforeAll(async () => {
-      registry = await PrivateRegistry.start();
-      h = await UpdaterHarness.create({ registry: registry.info, env: { GROWOFF_PROBATION_S: '1' } });
-      image = h.images.build({ version: '4.0.0', uniqueBytes: 48 * 1024 * 1024 });
-      await h.startUpdater();
-    }, 180_000);
-
-    afterAll(async () => {
-      await h?.cleanup();
-      await registry?.close();
-    });
+    const world = onPrivateRegistry('4.0.0');
 
     it('retries until the registry is back and installs the release', async () => {
+      const { h, registry, image } = world;
       const transferring = h.nextEvent('download.progress');
       let completed = false;
       const off = h.updater!.onEvent((e) => {
