@@ -81,22 +81,14 @@ async function ok(args: string[]): Promise<string> {
   return result.out;
 }
 
+/** `publish` of release `name` to all of `channel`, without a git tag; the apps' options follow. */
+function publishToAll(channel: string, name: string, apps: string[]): Promise<string> {
+  return ok(['publish', '--channel', channel, '--percent', '100', '--name', name, '--no-git-tag', ...apps]);
+}
+
 /** `publish` of release `name` (vX.Y.Z…) with only a core image, to all of `channel`. */
 function publishCore(channel: string, name: string, image: string): Promise<string> {
-  return ok([
-    'publish',
-    '--channel',
-    channel,
-    '--percent',
-    '100',
-    '--name',
-    name,
-    '--no-git-tag',
-    '--core-version',
-    name.slice(1),
-    '--core-image',
-    image,
-  ]);
+  return publishToAll(channel, name, ['--core-version', name.slice(1), '--core-image', image]);
 }
 
 describe('keygen', () => {
@@ -172,15 +164,7 @@ describe('publish', () => {
     const channel = unique('carry');
     observer.track(channelTopic(channel));
     await publishCore(channel, 'v2.0.0', image('2'));
-    const out = await ok([
-      'publish',
-      '--channel',
-      channel,
-      '--percent',
-      '100',
-      '--name',
-      'v2.0.1',
-      '--no-git-tag',
+    const out = await publishToAll(channel, 'v2.0.1', [
       '--telegraf-version',
       '1.30.0',
       '--telegraf-image',
