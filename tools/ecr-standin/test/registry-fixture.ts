@@ -32,13 +32,20 @@ export class RegistryFixture {
     );
   }
 
-  /** Builds a one-layer image (a file of `bytes` random bytes) and pushes it under each tag. */
+  /**
+   * Makes a one-layer image (a file of `bytes` random bytes) with `docker import` and pushes it
+   * under each tag. No `docker build`: the classic builder's intermediate container and layer
+   * commit fail now and then when other builds run on the same engine (moby/moby#18976), and a
+   * single file needs neither.
+   */
   push(tags: string[], bytes: number): PushedImage[] {
     const context = mkdtempSync(join(this.dir, 'ctx-'));
     writeFileSync(join(context, 'payload.bin'), randomBytes(bytes));
-    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nCOPY payload.bin /payload.bin\n');
+    const layer = join(context, 'layer.tar');
+    execFileSync('tar', ['-C', context, '-cf', layer, 'payload.bin']);
     const refs = tags.map((tag) => `${this.registry.host}/${this.repository}:${tag}`);
-    this.docker(['build', '-q', ...refs.flatMap((ref) => ['-t', ref]), context]);
+    this.docker(['import', layer, refs[0]!]);
+    for (const ref of refs.slice(1)) this.docker(['tag', refs[0]!, ref]);
     const images = refs.map((ref, i) => {
       const output = this.docker(['push', ref]);
       const digest = /digest: (sha256:[a-f0-9]{64})/.exec(output)?.[1];

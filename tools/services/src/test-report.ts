@@ -14,16 +14,24 @@ interface VitestReport {
   }[];
 }
 
-/** The first line of a failure message, without colour codes, cut to one screen line. */
-function firstLine(message: string | undefined): string {
-  const lines = stripVTControlCharacters(message ?? '').split('\n');
-  const text = (lines.find((line) => line.trim() !== '') ?? '').trim();
-  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+/**
+ * The gist of a failure message, without colour codes: its lines up to the first stack frame, at
+ * most four, joined on one line and cut to 400 characters. One line is often not enough: a command
+ * that failed (`Command failed: docker build …`) says why only on the lines of its stderr after it.
+ */
+function gist(message: string | undefined): string {
+  const lines: string[] = [];
+  for (const line of stripVTControlCharacters(message ?? '').split('\n')) {
+    if (/^\s*at /.test(line) || lines.length === 4) break;
+    if (line.trim() !== '') lines.push(line.trim());
+  }
+  const text = lines.join(' ⏎ ');
+  return text.length > 400 ? `${text.slice(0, 397)}...` : text;
 }
 
 /**
  * Adds up the JSON reports vitest wrote in each package, for one closing line, and names each
- * failure (file, test, first line of its message): CI keeps only the end of the output.
+ * failure (file, test, the gist of its message): CI keeps only the end of the output.
  */
 export function summarize(
   dirs: string[],
@@ -47,11 +55,10 @@ export function summarize(
       const where = relative(root, result.name);
       const failed = (result.assertionResults ?? []).filter((a) => a.status === 'failed');
       for (const assertion of failed) {
-        total.failures.push(`${where} > ${assertion.fullName}: ${firstLine(assertion.failureMessages?.[0])}`);
+        total.failures.push(`${where} > ${assertion.fullName}: ${gist(assertion.failureMessages?.[0])}`);
       }
       // A file that failed to load has no failed assertion, only its own message.
-      if (failed.length === 0 && result.message)
-        total.failures.push(`${where}: ${firstLine(result.message)}`);
+      if (failed.length === 0 && result.message) total.failures.push(`${where}: ${gist(result.message)}`);
     }
   }
   return total;
