@@ -6,12 +6,12 @@
  *     writes the light's PCA9685 channel on the same simulated bus, reads it back and publishes the
  *     retained state (no validation schema, interlocks, supervision, events or state store);
  *  2. GET /api/v1/sensors requests/s vs a bare fastify route returning the same JSON.
- *  Both sides of 1 and 2 run in this process, warmed up alike (uncounted), then measured in
- *  alternating blocks so that the machine's load falls on both;
+ *  Both sides of 1 and 2 run in this process, which runs with the image's V8 flags, warmed up alike
+ *  (uncounted), then measured in alternating blocks so that the machine's load falls on both;
  *  3. idle footprint (RSS, CPU) of the demo process vs an idle node process with the same loader.
  * Run from the repo root with the services up: pnpm exec tsx bench/core/run.ts
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,16 +21,34 @@ import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
 import { startCore } from '../../apps/core/src/core';
+import { imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
+
+// The core runs in this process with the V8 flags a module gives it (the image's CMD), as bench/apps
+// and bench/tunnel run the built apps; the baselines here share them. With node's defaults (16 MiB
+// semi-spaces, four V8 worker threads beside the broker on two cores) the p99s measured a setting
+// no module runs.
+const flags = imageNodeFlags();
+if (!flags.every((flag) => process.execArgv.includes(flag))) {
+  const run = spawnSync(process.execPath, [...flags, ...process.execArgv, import.meta.filename], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
 
 const fromCore = createRequire(new URL('../../apps/core/package.json', import.meta.url));
 const mqtt = (await import(fromCore.resolve('mqtt'))) as typeof import('mqtt');
 const { default: Fastify } = (await import(fromCore.resolve('fastify'))) as typeof import('fastify');
 
-const ROUND_TRIPS = 1000;
-const WARMUP_ROUND_TRIPS = 300;
-// Small blocks, so that a spell of load on the machine falls on every side alike.
-const BLOCKS = 20;
+// 5000, so that a p99 is the 50th slowest round trip, not the 10th: one spell of the machine's noise
+// moved a 1000-round-trip p99 ratio between 1.05x and 1.59x in five runs of the same code.
+const ROUND_TRIPS = 5000;
+// Enough for V8 to have optimised the hot path: after 300, about 75 functions of the command path were
+// still compiled by TurboFan during the counted round trips (--trace-opt), and a compile's work on
+// the two cores shows as a stall; after 3000, about 15.
+const WARMUP_ROUND_TRIPS = 3000;
+// Small blocks (50 round trips), so that a spell of load on the machine falls on every side alike.
+const BLOCKS = 100;
 const HTTP_SECONDS = 5;
 const HTTP_CONCURRENCY = 16;
 // The idle footprint is measured over a minute unless BENCH_IDLE_SECONDS says otherwise.
