@@ -59,6 +59,7 @@ const GOALS: Record<string, Goal> = {
     min: 0.95,
   },
   'tunnel.throughput': { label: 'tunnel throughput vs ssh -R (MiB/s)', on: 'ratio', min: 0.8 },
+  'tunnel.ssh2Floor': { label: 'the least an ssh2 tunnel does, vs ssh -R (MiB/s)', on: 'ratio' },
   'updater.downtime': { label: 'updater: core downtime vs docker CLI (ms)', on: 'ratio' },
   'updater.toNewCore': {
     label: 'updater: old core stopped → new core healthy vs docker CLI (ms)',

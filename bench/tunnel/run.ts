@@ -10,6 +10,8 @@
  *   sender into the bastion's forwarded port, through sshd (which encrypts them) to the forwarder
  *   (which decrypts them) and on to the bench's sink on the module's side; MiB/s is the payload
  *   over the time until the sink has all of it;
+ *   beside them, for information, the least any ssh2 tunnel does (ssh2-floor.mjs: one ssh2 client,
+ *   `forwardIn`, each channel piped to the local port) on the same cipher, the same way;
  * - time to notice a dead link (the bastion's session process frozen: no RST, no answers) with the
  *   production keepalive settings, and time to be back once the stale session is gone;
  * - time to be back after the bastion's sshd is killed and restarted.
@@ -35,6 +37,7 @@ import { benchResult } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
 const TUNNEL_MAIN = resolve(import.meta.dirname, '../../apps/tunnel/dist/main.js');
+const SSH2_FLOOR = resolve(import.meta.dirname, 'ssh2-floor.mjs');
 const PAYLOAD_BYTES = 64 * 1024 * 1024;
 const ROUNDS = 3;
 
@@ -166,8 +169,9 @@ interface TunnelApp {
   transport: () => { cipher: string; native: boolean } | undefined;
 }
 
-function startTunnel(): TunnelApp {
-  const child = spawn(process.execPath, [...flags, TUNNEL_MAIN], {
+/** The tunnel app, or with `floor` the least any ssh2 tunnel does (ssh2-floor.mjs) on `floor.cipher`. */
+function startTunnel(floor?: { cipher: string }): TunnelApp {
+  const child = spawn(process.execPath, [...flags, floor ? SSH2_FLOOR : TUNNEL_MAIN], {
     cwd: dir,
     env: {
       PATH: process.env.PATH,
@@ -184,6 +188,7 @@ function startTunnel(): TunnelApp {
       GROWOFF_TUNNEL_REMOTE_PORT: String(remotePort),
       GROWOFF_TUNNEL_ALWAYS_ON: 'true',
       GROWOFF_TUNNEL_PROBE_INTERVAL: '0',
+      ...(floor ? { BENCH_CIPHER: floor.cipher } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -233,6 +238,8 @@ const ours: number[] = [];
 const openssh: number[] = [];
 const oursCpu: number[] = [];
 const opensshCpu: number[] = [];
+const floor: number[] = [];
+const floorCpu: number[] = [];
 // `ssh -R` is given the cipher the app negotiated (its own first choice would be ChaCha20-Poly1305,
 // the app's on a CPU with AES instructions is AES-GCM): the same cipher on both sides, or the ratio
 // measures the ciphers as much as the forwarders.
@@ -255,6 +262,14 @@ for (let round = 0; round < ROUNDS; round += 1) {
     opensshCpu.push(theirs.cpuMsPerMib);
   });
   await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
+
+  const bare = startTunnel({ cipher: cipher.cipher });
+  await bare.status((x) => x === 'open');
+  const least = await measured(bare.child.pid!);
+  floor.push(least.mibPerS);
+  floorCpu.push(least.cpuMsPerMib);
+  await stopTunnel(bare);
+  await waitUntil('port free', async () => !(await portAnswers(remotePort)), 10_000);
 }
 console.log(
   `cipher, both sides: ${cipher!.cipher} (the app: ${cipher!.native ? "ssh2's native binding" : "Node's crypto: ssh2's native binding is not built"})`,
@@ -266,10 +281,15 @@ console.log(
 console.log(
   `throughput OpenSSH ssh -R (baseline):   ${openssh.map(fmt).join(', ')} MiB/s, median ${fmt(median(openssh))}`,
 );
-console.log(`ratio tunnel / ssh -R: ${(median(ours) / median(openssh)).toFixed(2)}`);
+console.log(
+  `throughput least an ssh2 tunnel does:   ${floor.map(fmt).join(', ')} MiB/s, median ${fmt(median(floor))}`,
+);
+console.log(
+  `ratio tunnel / ssh -R: ${(median(ours) / median(openssh)).toFixed(2)}; the least an ssh2 tunnel does / ssh -R: ${(median(floor) / median(openssh)).toFixed(2)}`,
+);
 // CPU per MiB depends far less on what else loads the machine than MiB/s does.
 console.log(
-  `CPU per MiB, median: tunnel app ${fmt(median(oursCpu))} ms, ssh ${fmt(median(opensshCpu))} ms (the forwarding process only)`,
+  `CPU per MiB, median: tunnel app ${fmt(median(oursCpu))} ms, ssh ${fmt(median(opensshCpu))} ms, the least an ssh2 tunnel does ${fmt(median(floorCpu))} ms (the forwarding process only)`,
 );
 
 // Dead link: freeze the bastion's session processes; keepalives must notice.
@@ -312,5 +332,6 @@ await stopProcess(sshd.pid);
 sink.close();
 benchResult('tunnel', [
   { id: 'tunnel.throughput', value: median(ours), baseline: median(openssh), unit: 'MiB/s' },
+  { id: 'tunnel.ssh2Floor', value: median(floor), baseline: median(openssh), unit: 'MiB/s' },
 ]);
 process.exit(0);
