@@ -225,6 +225,71 @@ describe('the Docker engine client', { timeout: 120_000 }, () => {
     });
   });
 
+  it("gives up any other call the engine accepts but never answers, or answers only the head of, at the client's deadline", async () => {
+    const path = join(dir, 'silent.sock');
+    const held: Array<{ destroy(): void }> = [];
+    // Answers a list's head and then nothing; every other call not at all.
+    const silent: Server = createServer((socket) => {
+      held.push(socket);
+      socket.once('data', (request: Buffer) => {
+        if (request.toString('latin1').startsWith('GET /containers/json'))
+          socket.write(
+            'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n',
+          );
+      });
+    });
+    await new Promise<void>((resolve) => silent.listen(path, resolve));
+    const hung = new DockerEngine(`unix://${path}`, { callTimeoutMs: 300 });
+    const failure = (p: Promise<unknown>) =>
+      p.then(
+        () => 'answered',
+        (e: unknown) => e,
+      );
+    try {
+      const calls = await Promise.all([
+        failure(hung.listContainers()),
+        failure(hung.createContainer('x', containerOf(NODE_BASE_IMAGE))),
+        failure(hung.removeContainer('x', { force: true })),
+        failure(hung.inspectImage('x')),
+        failure(hung.stopContainer('x', 1)),
+        failure(
+          hung.pull(
+            `x@sha256:${'1'.repeat(64)}`,
+            { username: 'u', password: 'p', serveraddress: 'r' },
+            () => undefined,
+          ),
+        ),
+      ]);
+      expect(
+        calls.map((e) => ({ code: (e as { code?: string }).code, message: (e as Error).message })),
+      ).toEqual([
+        { code: 'ENGINE_FAILED', message: 'GET /containers/json: no answer within 300 ms' },
+        { code: 'ENGINE_FAILED', message: 'POST /containers/create: no answer within 300 ms' },
+        { code: 'ENGINE_FAILED', message: 'DELETE /containers/x: no answer within 300 ms' },
+        { code: 'ENGINE_FAILED', message: 'GET /images/x/json: no answer within 300 ms' },
+        // A stop's grace comes on top of the deadline.
+        { code: 'ENGINE_FAILED', message: 'POST /containers/x/stop: no answer within 1300 ms' },
+        { code: 'ENGINE_FAILED', message: 'POST /images/create: no answer within 300 ms' },
+      ]);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it("waits out a stop's grace beyond the client's deadline, on the real engine", async () => {
+    // PID 1 in a container: SIGTERM without a handler is ignored, so the engine waits the grace, then kills.
+    const create = { ...containerOf(NODE_BASE_IMAGE), Cmd: ['node', '-e', 'setInterval(() => {}, 1000)'] };
+    const id = await engine.createContainer(`docker-engine-test-${randomBytes(3).toString('hex')}`, create);
+    containers.push(id);
+    await engine.startContainer(id);
+    const impatient = new DockerEngine(getService('docker').host, { callTimeoutMs: 500 });
+    const started = performance.now();
+    await impatient.stopContainer(id, 2);
+    expect(performance.now() - started).toBeGreaterThan(1500);
+    expect((await engine.inspectContainer(id))?.State).toMatchObject({ Running: false, ExitCode: 137 });
+  });
+
   it('gives up a ping the engine accepts but never answers, at its deadline', async () => {
     const path = join(dir, 'stalled.sock');
     const held: Array<{ destroy(): void }> = [];

@@ -12,9 +12,19 @@ import { UpdaterError } from '../updater-error';
  */
 export class DockerEngine {
   private readonly endpoint: { socketPath: string } | { host: string; port: number };
+  private readonly callTimeoutMs: number;
 
-  /** `host`: `unix:///path/docker.sock`, `tcp://host:port` or `http://host:port` (port 2375 by default). */
-  constructor(readonly host: string) {
+  /**
+   * `host`: `unix:///path/docker.sock`, `tcp://host:port` or `http://host:port` (port 2375 by default).
+   * `callTimeoutMs` bounds each call's whole answer (a stop's grace comes on top; a pull's stream has
+   * its stall watchdog instead): an engine that accepts a call and never answers it would otherwise
+   * hold the updater's work queue, and with it every rollback, for good.
+   */
+  constructor(
+    readonly host: string,
+    options: { callTimeoutMs?: number } = {},
+  ) {
+    this.callTimeoutMs = options.callTimeoutMs ?? ENGINE_CALL_TIMEOUT_MS;
     if (host.startsWith('unix://')) {
       this.endpoint = { socketPath: host.slice('unix://'.length) };
     } else {
@@ -84,6 +94,7 @@ export class DockerEngine {
     await this.call('POST', `/containers/${pathName(id)}/stop`, {
       query: { t: String(graceS) },
       absent: [304],
+      timeoutMs: graceS * 1000 + this.callTimeoutMs,
     });
   }
 
@@ -117,6 +128,7 @@ export class DockerEngine {
     const res = await this.open('POST', '/images/create', {
       query,
       headers: { 'x-registry-auth': registryAuthHeader(auth) },
+      headTimeoutMs: this.callTimeoutMs,
     });
     if (res.statusCode !== 200) throw await this.answerError(res);
     await new Promise<void>((resolve, reject) => {
@@ -211,14 +223,20 @@ export class DockerEngine {
     path: string,
     options: CallOptions = {},
   ): Promise<{ status: number; body: string }> {
-    const res = await this.open(method, path, options);
+    const res = await this.open(method, path, {
+      ...options,
+      timeoutMs: options.timeoutMs ?? this.callTimeoutMs,
+    });
     const status = res.statusCode ?? 0;
     if ((status < 200 || status > 299) && !options.absent?.includes(status))
       throw await this.answerError(res);
     return { status, body: await this.read(res) };
   }
 
-  /** Sends the request; resolves with the response head. A `timeoutMs` covers the whole answer. */
+  /**
+   * Sends the request; resolves with the response head. A `timeoutMs` covers the whole answer, a
+   * `headTimeoutMs` only its head (a stream's body has a watchdog of its own).
+   */
   private open(method: Method, path: string, options: CallOptions): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -234,14 +252,22 @@ export class DockerEngine {
           ...options.headers,
         },
       });
-      if (options.timeoutMs !== undefined) {
-        const timer = setTimeout(
-          () => req.destroy(this.failure(`${method} ${path}: no answer within ${options.timeoutMs} ms`)),
-          options.timeoutMs,
-        );
+      let response: IncomingMessage | undefined;
+      const deadline = options.timeoutMs ?? options.headTimeoutMs;
+      if (deadline !== undefined) {
+        const timer = setTimeout(() => {
+          const error = this.failure(`${method} ${path}: no answer within ${deadline} ms`);
+          // A body that stopped half-way fails with this error, not the socket's "aborted".
+          response?.destroy(error);
+          req.destroy(error);
+        }, deadline);
         req.once('close', () => clearTimeout(timer));
+        if (options.timeoutMs === undefined) req.once('response', () => clearTimeout(timer));
       }
-      req.once('response', resolve);
+      req.once('response', (res) => {
+        response = res;
+        resolve(res);
+      });
       req.once('error', (error) =>
         reject(
           error instanceof UpdaterError
@@ -305,6 +331,12 @@ function pathName(name: string): string {
 
 const MAX_PROGRESS_LINE = 1024 * 1024;
 
+/**
+ * The default deadline of one engine call: far above what a create, start, inspect or remove takes
+ * on a Pi's SD card (seconds), far below "for good".
+ */
+export const ENGINE_CALL_TIMEOUT_MS = 120_000;
+
 type Method = 'GET' | 'POST' | 'DELETE';
 
 interface CallOptions {
@@ -313,7 +345,10 @@ interface CallOptions {
   headers?: Record<string, string>;
   /** Statuses that are an answer, not a failure: the JSON calls return null for them. */
   absent?: number[];
+  /** The whole answer's deadline; `call` gives every call the client's own unless one is set. */
   timeoutMs?: number;
+  /** The answer's head only. */
+  headTimeoutMs?: number;
 }
 
 /** One line of a pull's progress stream. */
