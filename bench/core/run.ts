@@ -12,7 +12,7 @@
  * Run from the repo root with the services up: pnpm exec tsx bench/core/run.ts
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,12 +132,8 @@ const coreSide = await lightSetter(moduleId);
 // The least a core does for a command, subscribed as the core's link is (QoS 1, Retain As Published,
 // the `+/set` filter, no Nagle): parse, check, write the light's channel, read it back, publish.
 const floorId = `${moduleId}-floor`;
-const floorSim = await buildSimulation(
-  DEFAULT_PROFILE,
-  systemClock,
-  await mkdtemp(join(tmpdir(), 'core-bench-floor-')),
-  1,
-);
+const floorDir = await mkdtemp(join(tmpdir(), 'core-bench-floor-'));
+const floorSim = await buildSimulation(DEFAULT_PROFILE, systemClock, floorDir, 1);
 const light = DEFAULT_PROFILE.actuators.find((a) => a.id === 'light')!;
 const pca = new Pca9685(light.device, floorSim.bus, 0x40, systemClock);
 await pca.init();
@@ -259,6 +255,7 @@ async function footprint(args: string[], env: NodeJS.ProcessEnv, ready: (out: st
   await new Promise((r) => child.once('exit', r));
   return { rssMb: samples.reduce((a, b) => a + b, 0) / samples.length, cpuPct };
 }
+const idleDir = await mkdtemp(join(tmpdir(), 'core-bench-idle-'));
 const demo = await footprint(
   ['src/main.ts'],
   {
@@ -266,7 +263,7 @@ const demo = await footprint(
     GROWOFF_MQTT_URL: '',
     GROWOFF_MQTT_EMBEDDED_PORT: String(await freePort()),
     GROWOFF_HTTP_PORT: String(await freePort()),
-    GROWOFF_DATA_DIR: await mkdtemp(join(tmpdir(), 'core-bench-idle-')),
+    GROWOFF_DATA_DIR: idleDir,
   },
   (out) => out.includes('running'),
 );
@@ -290,4 +287,5 @@ console.log(
 console.log(
   `idle demo: RSS ${demo.rssMb.toFixed(1)} MiB, CPU ${demo.cpuPct.toFixed(2)} % | idle node+tsx: RSS ${idleNode.rssMb.toFixed(1)} MiB, CPU ${idleNode.cpuPct.toFixed(2)} % | RSS ratio ${ratio(demo.rssMb, idleNode.rssMb)}`,
 );
+for (const dir of [dataDir, floorDir, idleDir]) await rm(dir, { recursive: true, force: true });
 process.exit(0);
