@@ -45,6 +45,35 @@ describe('pumpInterlock', () => {
   });
 });
 
+describe('reading age on a monotonic clock (SAFETY.md C2)', () => {
+  it('refuses the pump on a level reading that stopped arriving, although the wall clock stepped back', () => {
+    let mono = 0;
+    const store = new StateStore(() => mono);
+    store.setReading({ id: 'water_level', value: 1, unit: 'bool', quality: 'ok', ts: now });
+    expect(pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, FLOAT)).toBeNull();
+    // 60 s pass with no new sample, and NTP steps the wall clock back by those 60 s.
+    mono += 60_000;
+    const refusal = pumpInterlock(store, DEFAULT_MODULE_CONFIG, now, FLOAT);
+    expect(refusal).toMatchObject({ reason: 'water_level_unknown' });
+    expect(refusal!.message).toContain('60 s old');
+    // A climate input the same way: no value once older than staleAfterMs on either clock.
+    store.setReading({ id: 'air_temperature', value: 24, unit: '°C', quality: 'ok', ts: now });
+    expect(store.freshValue('air_temperature', 30_000, now)).toBe(24);
+    mono += 31_000;
+    expect(store.freshValue('air_temperature', 30_000, now - 31_000)).toBeNull();
+  });
+
+  it('counts a wall clock stepped forward as age too: the older of the two ages decides', () => {
+    const store = new StateStore(() => 0);
+    store.setReading({ id: 'water_level', value: 1, unit: 'bool', quality: 'ok', ts: now });
+    expect(store.ageMs('water_level', now + 45_000)).toBe(45_000);
+    expect(pumpInterlock(store, DEFAULT_MODULE_CONFIG, now + 45_000, FLOAT)?.reason).toBe(
+      'water_level_unknown',
+    );
+    expect(store.ageMs('missing', now)).toBeUndefined();
+  });
+});
+
 describe('water level interlock', () => {
   it('treats a level input of any quality but ok as low water, even with a value', () => {
     for (const quality of ['stale', 'crc', 'range', 'timeout', 'unavailable'] as const) {

@@ -12,13 +12,14 @@ export interface InterlockRefusal {
 /**
  * How the water level input stands for the pump: `ok` only for a fresh `ok` reading at or above
  * the role's threshold (in the sensor's own unit: bool, %, cm, V…). Anything else — no level
- * input bound, never read, a failed, stale or old reading — counts as low water.
+ * input bound, never read, a failed, stale or old reading — counts as low water. `ageMs` is the
+ * reading's age (`StateStore.ageMs`: monotonic, not only wall-clock).
  */
 export function judgeWaterLevel(
   reading: SensorSnapshot | undefined,
   role: WaterLevelRole | undefined,
   staleAfterMs: number,
-  now: number,
+  ageMs: number,
 ): InterlockRefusal | null {
   const refuse = (reason: InterlockRefusal['reason'], why: string): InterlockRefusal => ({
     interlock: 'pump-water-level',
@@ -32,10 +33,10 @@ export function judgeWaterLevel(
   if (reading === undefined) return refuse('water_level_unknown', `no reading of ${role.sensor} yet`);
   if (reading.quality !== 'ok' || reading.value === null)
     return refuse('water_level_unknown', `last reading of ${reading.id} failed (${reading.quality})`);
-  if (now - reading.ts > staleAfterMs)
+  if (ageMs > staleAfterMs)
     return refuse(
       'water_level_unknown',
-      `last reading of ${reading.id} is ${Math.round((now - reading.ts) / 1000)} s old`,
+      `last reading of ${reading.id} is ${Math.round(ageMs / 1000)} s old`,
     );
   if (reading.value < role.lowBelow)
     return refuse(
@@ -52,9 +53,11 @@ export function pumpInterlock(
   now: number,
   levels: readonly WaterLevelRole[],
 ): InterlockRefusal | null {
-  if (levels.length === 0) return judgeWaterLevel(undefined, undefined, config.thresholds.staleAfterMs, now);
+  const { staleAfterMs } = config.thresholds;
+  if (levels.length === 0) return judgeWaterLevel(undefined, undefined, staleAfterMs, 0);
   for (const role of levels) {
-    const refusal = judgeWaterLevel(store.reading(role.sensor), role, config.thresholds.staleAfterMs, now);
+    const age = store.ageMs(role.sensor, now) ?? 0;
+    const refusal = judgeWaterLevel(store.reading(role.sensor), role, staleAfterMs, age);
     if (refusal) return refusal;
   }
   return null;

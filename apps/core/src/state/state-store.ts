@@ -5,13 +5,33 @@ const EVENT_LOG_SIZE = 500;
 /** The latest known state of the cabinet: last sample per sensor, last read-back per actuator, recent events. */
 export class StateStore {
   private readonly sensors = new Map<string, SensorSnapshot>();
+  /** When each sensor's last sample arrived, on the monotonic clock. */
+  private readonly arrived = new Map<string, number>();
   private readonly actuators = new Map<string, { state: ActuatorState; ts: number }>();
   private readonly events: Event[] = [];
   private readingsChanges = 0;
 
+  /**
+   * `monotonic`: milliseconds that only move forward (`performance.now()`), for the age of a
+   * reading: a sample's `ts` is wall-clock time, which NTP may step back (SAFETY.md, C2).
+   */
+  constructor(private readonly monotonic: () => number = () => performance.now()) {}
+
   setReading(s: SensorSnapshot): void {
     this.sensors.set(s.id, s);
+    this.arrived.set(s.id, this.monotonic());
     this.readingsChanges++;
+  }
+
+  /**
+   * How old a sensor's last sample is at wall-clock `now`: the larger of its wall-clock age
+   * (`now − ts`) and the monotonic time since it arrived. A wall clock stepped back cannot make a
+   * reading that stopped arriving look fresh; one stepped forward makes it look older (the safe side).
+   */
+  ageMs(id: string, now: number): number | undefined {
+    const s = this.sensors.get(id);
+    if (!s) return undefined;
+    return Math.max(now - s.ts, this.monotonic() - this.arrived.get(id)!);
   }
 
   /** Changes with every `setReading`: what was built from the readings is current while it stays the same. */
@@ -27,10 +47,10 @@ export class StateStore {
     return [...this.sensors.values()];
   }
 
-  /** The value of a sensor if its last sample is good and younger than maxAgeMs, else null. */
+  /** The value of a sensor if its last sample is good and younger than maxAgeMs (`ageMs`), else null. */
   freshValue(id: string, maxAgeMs: number, now: number): number | null {
     const s = this.sensors.get(id);
-    if (!s || s.quality !== 'ok' || s.value === null || now - s.ts > maxAgeMs) return null;
+    if (!s || s.quality !== 'ok' || s.value === null || this.ageMs(id, now)! > maxAgeMs) return null;
     return s.value;
   }
 

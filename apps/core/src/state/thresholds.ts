@@ -31,7 +31,7 @@ export class ThresholdEvents implements Feature {
     const level = this.waterLevels.find((l) => l.sensor === r.id);
     if (level) {
       // A failed or stale level reading counts as low water, as the pump interlock counts it.
-      const refusal = judgeWaterLevel(r, level, Infinity, r.ts);
+      const refusal = judgeWaterLevel(r, level, Infinity, 0);
       const low = refusal !== null;
       const was = this.waterLow.get(r.id);
       if (low !== was && (was !== undefined || low)) {
