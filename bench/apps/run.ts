@@ -1,6 +1,6 @@
 /**
  * The built apps as a module runs them: `node <flags> apps/<app>/dist/main.js` with the V8 flags of
- * the image's CMD (docker/app/Dockerfile), each against the shared services, nothing simulated but the
+ * the image's CMD and each app's GLIBC_TUNABLES (docker/app/Dockerfile), each against the shared services, nothing simulated but the
  * hardware (core: default profile) and the ECR endpoint (updater: a loopback port nothing answers,
  * never asked since no release is published on its channel).
  *  - core start to healthy: spawn to the first 200 from GET /health;
@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, getService, isAlive } from '@growoff/test-services';
-import { imageNodeFlags } from '../image-flags';
+import { imageNodeEnv, imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -41,10 +41,11 @@ function start(
   name: string,
   env: Record<string, string>,
   entry = [join(ROOT, `apps/${name}/dist/main.js`)],
+  imageEnv = name === 'core' || name === 'updater' || name === 'tunnel' ? imageNodeEnv(name) : {},
 ): Started {
   const child = spawn(process.execPath, [...flags, ...entry], {
     cwd: dir,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...env },
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', ...imageEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -159,7 +160,10 @@ const sum =
   apps3.reduce((a, m) => a + m.anonMb, 0) + Math.max(...apps3.map((m) => m.fileMb)) + (telegraf ?? 0);
 
 const mb = (n: number) => `${n.toFixed(1)} MiB`;
-console.log(`built apps (node ${flags.join(' ')}), idle after ${IDLE_SECONDS} s`);
+const coreTunables = imageNodeEnv('core').GLIBC_TUNABLES;
+console.log(
+  `built apps (node ${flags.join(' ')}${coreTunables ? `; the core with GLIBC_TUNABLES=${coreTunables}` : ''}), idle after ${IDLE_SECONDS} s`,
+);
 console.log(`core start to healthy: ${healthyMs.toFixed(0)} ms`);
 for (const [name, m] of Object.entries(measured))
   console.log(

@@ -21,17 +21,23 @@ import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
 import { coreConfigFromEnv } from '../../apps/core/src/config/env-config';
 import { startCore } from '../../apps/core/src/core';
-import { imageNodeFlags } from '../image-flags';
+import { imageNodeEnv, imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
-// The core runs in this process with the V8 flags a module gives it (the image's CMD), as bench/apps
-// and bench/tunnel run the built apps; the baselines here share them. With node's defaults (16 MiB
+// The core runs in this process with the V8 flags and allocator settings a module gives it (the
+// image's CMD and GLIBC_TUNABLES), as bench/apps and bench/tunnel run the built apps; the baselines
+// here share them. With node's defaults (16 MiB
 // semi-spaces, four V8 worker threads beside the broker on two cores) the p99s measured a setting
 // no module runs.
 const flags = imageNodeFlags();
-if (!flags.every((flag) => process.execArgv.includes(flag))) {
+const imageEnv = imageNodeEnv('core');
+if (
+  !flags.every((flag) => process.execArgv.includes(flag)) ||
+  process.env.GLIBC_TUNABLES !== imageEnv.GLIBC_TUNABLES
+) {
   const run = spawnSync(process.execPath, [...flags, ...process.execArgv, import.meta.filename], {
     stdio: 'inherit',
+    env: { ...process.env, ...imageEnv },
   });
   process.exit(run.status ?? 1);
 }

@@ -32,7 +32,7 @@ import {
   type SshdInfo,
 } from '@growoff/test-services';
 import { loginArgs, withReverseForward } from '../../apps/tunnel/test/support';
-import { imageNodeFlags } from '../image-flags';
+import { imageNodeEnv, imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
@@ -176,6 +176,7 @@ function startTunnel(floor?: { cipher: string }): TunnelApp {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
+      ...imageNodeEnv('tunnel'),
       GROWOFF_MODULE_ID: `bench-tunnel-${process.pid}`,
       GROWOFF_MQTT_URL: getService('mosquitto').url,
       GROWOFF_DATA_DIR: join(dir, 'data'),

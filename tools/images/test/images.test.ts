@@ -129,6 +129,42 @@ describe('the app images, built with the local base image', { timeout: 120_000 }
     }
   });
 
+  it("give the core glibc malloc thresholds its glibc applies, and the updater and tunnel glibc's defaults", () => {
+    // A misspelt tunable is ignored without a word: the image's own dynamic loader lists what it applied.
+    const listTunables =
+      'for l in /lib64/ld-linux-*.so.* /lib/ld-linux*.so.*; do [ -e "$l" ] && exec "$l" --list-tunables; done; exit 1';
+    for (const app of APP_NAMES) {
+      const env = JSON.parse(
+        dockerCli('image', 'inspect', '--format', '{{json .Config.Env}}', built.get(app)!.tag),
+      ) as string[];
+      const tunables = dockerCli(
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--entrypoint',
+        'sh',
+        built.get(app)!.tag,
+        '-c',
+        listTunables,
+      );
+      const value = (name: string) =>
+        new RegExp(`^glibc\\.malloc\\.${name}: (\\S+)`, 'm').exec(tunables)?.[1];
+      if (app === 'core') {
+        expect(env).toContain(
+          'GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=65536',
+        );
+        expect([value('mmap_threshold'), value('trim_threshold')]).toEqual(['0x20000', '0x10000']);
+      } else {
+        expect(
+          env.some((e) => e.startsWith('GLIBC_TUNABLES=')),
+          app,
+        ).toBe(false);
+        expect([value('mmap_threshold'), value('trim_threshold')], app).toEqual(['0x0', '0x0']);
+      }
+    }
+  });
+
   it('hold production dependencies only, with i2c-bus built for the image', () => {
     const listing = dockerCli(
       'run',
