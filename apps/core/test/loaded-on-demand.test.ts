@@ -51,7 +51,7 @@ async function loadRecorder(dir: string): Promise<{ flags: string[]; modules: st
 }
 
 describe('the built core (dist/main.js) loads on demand', { timeout: 90_000 }, () => {
-  it('starts without https, http2, tls or the docs UI, and loads the docs UI at the first request to /docs', async () => {
+  it('starts without https, http2, tls, the debug package or the docs UI, and loads the docs UI at the first request to /docs', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'core-loaded-'));
     const recorder = await loadRecorder(dir);
     const port = await freePort();
@@ -74,6 +74,8 @@ describe('the built core (dist/main.js) loads on demand', { timeout: 90_000 }, (
     // The recorder works: the core's own builtins are in the list.
     expect(builtins).toEqual(expect.arrayContaining(['NativeModule http', 'NativeModule net']));
     expect(builtins.filter((m) => /^NativeModule (https|http2|tls)$/.test(m))).toEqual([]);
+    // Nor the npm package debug (mqtt.js's logger, which loads tty): DEBUG is not set.
+    expect(builtins).not.toContain('NativeModule tty');
     const docsUi = (text: string) => text.split('\n').filter((url) => /\/swagger-ui-[^/]*\.js$/.test(url));
     const atStart = await readFile(recorder.modules, 'utf8');
     expect(atStart).toContain('/dist/main.js');
@@ -84,5 +86,30 @@ describe('the built core (dist/main.js) loads on demand', { timeout: 90_000 }, (
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await page.text()).toContain('swagger-initializer.js');
     expect(docsUi(await readFile(recorder.modules, 'utf8'))).toHaveLength(1);
+  });
+
+  it("with DEBUG set, mqtt.js's debug output is there as from the npm package (a namespace on, the others off)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'core-debug-'));
+    const recorder = await loadRecorder(dir);
+    const port = await freePort();
+    app = spawnBuiltApp(
+      packageDir,
+      {
+        GROWOFF_MODULE_ID: uniqueModuleId('debug'),
+        GROWOFF_MQTT_URL: getService('mosquitto').url,
+        GROWOFF_HAL: 'sim',
+        GROWOFF_HTTP_PORT: String(port),
+        GROWOFF_DATA_DIR: join(dir, 'data'),
+        DEBUG: 'mqttjs:client',
+      },
+      { node: [process.execPath, ...recorder.flags] },
+    );
+    await jsonWhenUp(`http://127.0.0.1:${port}/health`);
+    // The client's connect is logged under its namespace; the packet parser's namespace stays off.
+    await app.waitForLine('mqttjs:client MqttClient :: version:', 10_000);
+    expect(app.output()).not.toContain('mqtt-packet:');
+    app.child.kill('SIGUSR2');
+    await waitUntil('builtins recorded', () => existsSync(recorder.builtins), 10_000);
+    expect((await readFile(recorder.builtins, 'utf8')).split('\n')).toContain('NativeModule tty');
   });
 });
