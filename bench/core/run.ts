@@ -16,6 +16,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { DEFAULT_PROFILE, Pca9685, buildSimulation, systemClock } from '@growoff/hal';
 import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
@@ -97,7 +98,7 @@ async function roundTripper(
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   await client.subscribeAsync(subscribe, { qos: 0 });
   let i = 0;
-  const run = async (count: number, times?: number[]) => {
+  const run = async (count: number, times?: number[], spans?: [number, number][]) => {
     for (const end = i + count; i < end; i++) {
       const t0 = performance.now();
       await new Promise<void>((resolve) => {
@@ -110,7 +111,9 @@ async function roundTripper(
         client.on('message', onMessage);
         send(client, n);
       });
-      times?.push(performance.now() - t0);
+      const t1 = performance.now();
+      times?.push(t1 - t0);
+      spans?.push([t0, t1]);
     }
   };
   return { run, end: () => client.endAsync() };
@@ -173,14 +176,32 @@ const bareSide = await roundTripper(
 const coreTimes: number[] = [];
 const bareTimes: number[] = [];
 const floorTimes: number[] = [];
+// Why the p99s move between runs: the share of each side's counted round trips that a garbage
+// collection (nearly all scavenges of the 1 MiB young generation) fell into. Where a side's share is
+// near 1 %, its p99 is a round trip with a collection in one run and one without in the next.
+const spans = {
+  core: [] as [number, number][],
+  bare: [] as [number, number][],
+  floor: [] as [number, number][],
+};
+const collections: [number, number][] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) collections.push([e.startTime, e.startTime + e.duration]);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+const withCollection = (side: [number, number][]) =>
+  side.filter(([a, b]) => collections.some(([c, d]) => c < b && d > a)).length / side.length;
 await coreSide.run(WARMUP_ROUND_TRIPS);
 await bareSide.run(WARMUP_ROUND_TRIPS);
 await floorSide.run(WARMUP_ROUND_TRIPS);
 for (let b = 0; b < BLOCKS; b++) {
-  await coreSide.run(ROUND_TRIPS / BLOCKS, coreTimes);
-  await bareSide.run(ROUND_TRIPS / BLOCKS, bareTimes);
-  await floorSide.run(ROUND_TRIPS / BLOCKS, floorTimes);
+  await coreSide.run(ROUND_TRIPS / BLOCKS, coreTimes, spans.core);
+  await bareSide.run(ROUND_TRIPS / BLOCKS, bareTimes, spans.bare);
+  await floorSide.run(ROUND_TRIPS / BLOCKS, floorTimes, spans.floor);
 }
+// Entries not yet handed to the callback.
+for (const e of gcObserver.takeRecords()) collections.push([e.startTime, e.startTime + e.duration]);
+gcObserver.disconnect();
 await coreSide.end();
 await bareSide.end();
 await floorSide.end();
@@ -286,6 +307,10 @@ console.log(
 );
 console.log(
   `the least a core does (parse, PCA9685 write + read-back, retained state): p50 ${ms(pct(floorTimes, 50))} p99 ${ms(pct(floorTimes, 99))} | ratio to the echo p50 ${ratio(pct(floorTimes, 50), pct(bareTimes, 50))} p99 ${ratio(pct(floorTimes, 99), pct(bareTimes, 99))}`,
+);
+const share = (side: [number, number][]) => `${(withCollection(side) * 100).toFixed(1)} %`;
+console.log(
+  `round trips with a garbage collection in them: core ${share(spans.core)}, echo ${share(spans.bare)}, the least a core does ${share(spans.floor)}`,
 );
 console.log(
   `GET /api/v1/sensors: ${coreRps.toFixed(0)} req/s | bare fastify: ${bareRps.toFixed(0)} req/s | ratio ${ratio(coreRps, bareRps)}`,
