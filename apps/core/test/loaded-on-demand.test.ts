@@ -50,27 +50,38 @@ async function loadRecorder(dir: string): Promise<{ flags: string[]; modules: st
   return { flags: ['--import', join(dir, 'preload.mjs')], modules, builtins };
 }
 
+/** The built core with the recorder, started and healthy; `env` adds to its variables. */
+async function startRecordedCore(name: string, env: Record<string, string> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), `core-${name}-`));
+  const recorder = await loadRecorder(dir);
+  const port = await freePort();
+  app = spawnBuiltApp(
+    packageDir,
+    {
+      GROWOFF_MODULE_ID: uniqueModuleId(name),
+      GROWOFF_MQTT_URL: getService('mosquitto').url,
+      GROWOFF_HAL: 'sim',
+      GROWOFF_HTTP_PORT: String(port),
+      GROWOFF_DATA_DIR: join(dir, 'data'),
+      ...env,
+    },
+    { node: [process.execPath, ...recorder.flags] },
+  );
+  await jsonWhenUp(`http://127.0.0.1:${port}/health`);
+  return { app, recorder, port };
+}
+
+/** The builtins the core has loaded by now (the recorder writes them at SIGUSR2). */
+async function builtinsNow(recorder: { builtins: string }): Promise<string[]> {
+  app!.child.kill('SIGUSR2');
+  await waitUntil('builtins recorded', () => existsSync(recorder.builtins), 10_000);
+  return (await readFile(recorder.builtins, 'utf8')).split('\n');
+}
+
 describe('the built core (dist/main.js) loads on demand', { timeout: 90_000 }, () => {
   it('starts without https, http2, tls, the debug package or the docs UI, and loads the docs UI at the first request to /docs', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'core-loaded-'));
-    const recorder = await loadRecorder(dir);
-    const port = await freePort();
-    app = spawnBuiltApp(
-      packageDir,
-      {
-        GROWOFF_MODULE_ID: uniqueModuleId('loaded'),
-        GROWOFF_MQTT_URL: getService('mosquitto').url,
-        GROWOFF_HAL: 'sim',
-        GROWOFF_HTTP_PORT: String(port),
-        GROWOFF_DATA_DIR: join(dir, 'data'),
-      },
-      { node: [process.execPath, ...recorder.flags] },
-    );
-    await jsonWhenUp(`http://127.0.0.1:${port}/health`);
-
-    app.child.kill('SIGUSR2');
-    await waitUntil('builtins recorded', () => existsSync(recorder.builtins), 10_000);
-    const builtins = (await readFile(recorder.builtins, 'utf8')).split('\n');
+    const { recorder, port } = await startRecordedCore('loaded');
+    const builtins = await builtinsNow(recorder);
     // The recorder works: the core's own builtins are in the list.
     expect(builtins).toEqual(expect.arrayContaining(['NativeModule http', 'NativeModule net']));
     expect(builtins.filter((m) => /^NativeModule (https|http2|tls)$/.test(m))).toEqual([]);
@@ -89,27 +100,10 @@ describe('the built core (dist/main.js) loads on demand', { timeout: 90_000 }, (
   });
 
   it("with DEBUG set, mqtt.js's debug output is there as from the npm package (a namespace on, the others off)", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'core-debug-'));
-    const recorder = await loadRecorder(dir);
-    const port = await freePort();
-    app = spawnBuiltApp(
-      packageDir,
-      {
-        GROWOFF_MODULE_ID: uniqueModuleId('debug'),
-        GROWOFF_MQTT_URL: getService('mosquitto').url,
-        GROWOFF_HAL: 'sim',
-        GROWOFF_HTTP_PORT: String(port),
-        GROWOFF_DATA_DIR: join(dir, 'data'),
-        DEBUG: 'mqttjs:client',
-      },
-      { node: [process.execPath, ...recorder.flags] },
-    );
-    await jsonWhenUp(`http://127.0.0.1:${port}/health`);
+    const { app: core, recorder } = await startRecordedCore('debug', { DEBUG: 'mqttjs:client' });
     // The client's connect is logged under its namespace; the packet parser's namespace stays off.
-    await app.waitForLine('mqttjs:client MqttClient :: version:', 10_000);
-    expect(app.output()).not.toContain('mqtt-packet:');
-    app.child.kill('SIGUSR2');
-    await waitUntil('builtins recorded', () => existsSync(recorder.builtins), 10_000);
-    expect((await readFile(recorder.builtins, 'utf8')).split('\n')).toContain('NativeModule tty');
+    await core.waitForLine('mqttjs:client MqttClient :: version:', 10_000);
+    expect(core.output()).not.toContain('mqtt-packet:');
+    expect(await builtinsNow(recorder)).toContain('NativeModule tty');
   });
 });

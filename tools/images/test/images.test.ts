@@ -24,6 +24,21 @@ function dockerCli(...args: string[]): string {
   return execFileSync('docker', args, { env, encoding: 'utf8' }).trim();
 }
 
+/** Runs `script` in a throwaway container of `app`'s image, with no network; its output. */
+function shInImage(app: AppName, script: string): string {
+  return dockerCli(
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '--entrypoint',
+    'sh',
+    built.get(app)!.tag,
+    '-c',
+    script,
+  );
+}
+
 /** Starts an image on the host network with a 1 s health interval, so its HEALTHCHECK runs soon. */
 function runContainer(app: AppName, options: { env: Record<string, string>; volumes?: string[] }): string {
   const name = `growoff-images-${app}-${suffix}`;
@@ -137,17 +152,7 @@ describe('the app images, built with the local base image', { timeout: 120_000 }
       const env = JSON.parse(
         dockerCli('image', 'inspect', '--format', '{{json .Config.Env}}', built.get(app)!.tag),
       ) as string[];
-      const tunables = dockerCli(
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '--entrypoint',
-        'sh',
-        built.get(app)!.tag,
-        '-c',
-        listTunables,
-      );
+      const tunables = shInImage(app, listTunables);
       const value = (name: string) =>
         new RegExp(`^glibc\\.malloc\\.${name}: (\\S+)`, 'm').exec(tunables)?.[1];
       if (app === 'core') {
@@ -166,15 +171,8 @@ describe('the app images, built with the local base image', { timeout: 120_000 }
   });
 
   it('hold production dependencies only, with i2c-bus built for the image', () => {
-    const listing = dockerCli(
-      'run',
-      '--rm',
-      '--network',
-      'none',
-      '--entrypoint',
-      'sh',
-      built.get('core')!.tag,
-      '-c',
+    const listing = shInImage(
+      'core',
       'ls /app; ls /app/node_modules | tr "\\n" " "; node -e "require(\'/app/node_modules/i2c-bus\'); console.log(\'i2c-bus loads\')"',
     );
     expect(listing).toMatch(/^dist\nhealthcheck\.mjs\nnode_modules\npackage\.json\n/);
