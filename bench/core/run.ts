@@ -16,7 +16,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { DEFAULT_PROFILE, Pca9685, buildSimulation, systemClock } from '@growoff/hal';
 import { topics } from '@growoff/protocol';
 import { freePort, getService, waitUntil } from '@growoff/test-services';
@@ -38,7 +38,7 @@ if (
 ) {
   const run = spawnSync(process.execPath, [...flags, ...process.execArgv, import.meta.filename], {
     stdio: 'inherit',
-    env: { ...process.env, ...imageEnv },
+    env: { ...process.env, GLIBC_TUNABLES: imageEnv.GLIBC_TUNABLES },
   });
   process.exit(run.status ?? 1);
 }
@@ -98,7 +98,8 @@ async function roundTripper(
   const client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   await client.subscribeAsync(subscribe, { qos: 0 });
   let i = 0;
-  const run = async (count: number, times?: number[], spans?: [number, number][]) => {
+  /** Runs `count` round trips; with `spans`, records each one's start and end (performance.now()). */
+  const run = async (count: number, spans?: [number, number][]) => {
     for (const end = i + count; i < end; i++) {
       const t0 = performance.now();
       await new Promise<void>((resolve) => {
@@ -111,9 +112,7 @@ async function roundTripper(
         client.on('message', onMessage);
         send(client, n);
       });
-      const t1 = performance.now();
-      times?.push(t1 - t0);
-      spans?.push([t0, t1]);
+      spans?.push([t0, performance.now()]);
     }
   };
   return { run, end: () => client.endAsync() };
@@ -173,9 +172,6 @@ const bareSide = await roundTripper(
     topic === `${echoTopic}/res` && (JSON.parse(payload.toString()) as { i: number }).i === i,
   `${echoTopic}/res`,
 );
-const coreTimes: number[] = [];
-const bareTimes: number[] = [];
-const floorTimes: number[] = [];
 // Why the p99s move between runs: the share of each side's counted round trips that a garbage
 // collection (nearly all scavenges of the 1 MiB young generation) fell into. Where a side's share is
 // near 1 %, its p99 is a round trip with a collection in one run and one without in the next.
@@ -185,9 +181,10 @@ const spans = {
   floor: [] as [number, number][],
 };
 const collections: [number, number][] = [];
-const gcObserver = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) collections.push([e.startTime, e.startTime + e.duration]);
-});
+const recordCollections = (entries: PerformanceEntry[]) => {
+  for (const e of entries) collections.push([e.startTime, e.startTime + e.duration]);
+};
+const gcObserver = new PerformanceObserver((list) => recordCollections(list.getEntries()));
 gcObserver.observe({ entryTypes: ['gc'] });
 const withCollection = (side: [number, number][]) =>
   side.filter(([a, b]) => collections.some(([c, d]) => c < b && d > a)).length / side.length;
@@ -195,13 +192,17 @@ await coreSide.run(WARMUP_ROUND_TRIPS);
 await bareSide.run(WARMUP_ROUND_TRIPS);
 await floorSide.run(WARMUP_ROUND_TRIPS);
 for (let b = 0; b < BLOCKS; b++) {
-  await coreSide.run(ROUND_TRIPS / BLOCKS, coreTimes, spans.core);
-  await bareSide.run(ROUND_TRIPS / BLOCKS, bareTimes, spans.bare);
-  await floorSide.run(ROUND_TRIPS / BLOCKS, floorTimes, spans.floor);
+  await coreSide.run(ROUND_TRIPS / BLOCKS, spans.core);
+  await bareSide.run(ROUND_TRIPS / BLOCKS, spans.bare);
+  await floorSide.run(ROUND_TRIPS / BLOCKS, spans.floor);
 }
 // Entries not yet handed to the callback.
-for (const e of gcObserver.takeRecords()) collections.push([e.startTime, e.startTime + e.duration]);
+recordCollections(gcObserver.takeRecords());
 gcObserver.disconnect();
+const durations = (side: [number, number][]) => side.map(([t0, t1]) => t1 - t0);
+const coreTimes = durations(spans.core);
+const bareTimes = durations(spans.bare);
+const floorTimes = durations(spans.floor);
 await coreSide.end();
 await bareSide.end();
 await floorSide.end();
