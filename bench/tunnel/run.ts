@@ -114,8 +114,8 @@ function minorFaults(pid: number): number {
 
 /**
  * What one minor page fault costs on this machine, in µs: writing fresh memory against writing it
- * again once mapped, median of three. On a virtual machine a fault also costs an exit to the
- * hypervisor, so the same faults weigh far more here than on a Raspberry Pi.
+ * again once mapped, median of three. On a virtual machine a fault can also cost an exit to the
+ * hypervisor: the figure is the machine's, not a module's.
  */
 function pageFaultUs(): number {
   const bytes = 32 * 1024 * 1024;
