@@ -31,7 +31,7 @@ import {
   waitUntil,
   type SshdInfo,
 } from '@growoff/test-services';
-import { loginArgs, withReverseForward } from '../../apps/tunnel/test/support';
+import { descendantsOf, loginArgs, signalAll, withReverseForward } from '../../apps/tunnel/test/support';
 import { imageNodeEnv, imageNodeFlags } from '../image-flags';
 import { benchResult } from '../result';
 
@@ -167,37 +167,6 @@ async function measured(forwarder: number): Promise<Measured> {
     cpuMsPerMib: (cpuMs(forwarder) - cpuBefore) / mib,
     faultsPerMib: (minorFaults(forwarder) - faultsBefore) / mib,
   };
-}
-
-function sessionsOf(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    try {
-      parents.set(Number(entry), Number(statFields(Number(entry))[1]));
-    } catch {
-      // gone
-    }
-  }
-  const found: number[] = [];
-  const walk = (parent: number) => {
-    for (const [child, ppid] of parents) {
-      if (ppid !== parent) continue;
-      found.push(child);
-      walk(child);
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-function signal(pids: number[], sig: NodeJS.Signals): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      // gone
-    }
-  }
 }
 
 const flags = imageNodeFlags();
@@ -337,15 +306,15 @@ console.log(
 // Dead link: freeze the bastion's session processes; keepalives must notice.
 const app = startTunnel();
 await app.status((x) => x === 'open');
-const frozen = sessionsOf(sshd.pid);
+const frozen = descendantsOf(sshd.pid);
 const lost = app.status((x) => x !== 'open');
-signal(frozen, 'SIGSTOP');
+signalAll(frozen, 'SIGSTOP');
 const frozenAt = Date.now();
 await lost;
 const noticedAt = Date.now();
 // The bastion reaps the dead session (as ClientAlive* would); from then on the port is free again.
 const back = app.status((x) => x === 'open');
-signal(frozen, 'SIGKILL');
+signalAll(frozen, 'SIGKILL');
 await back;
 const backAt = Date.now();
 console.log(
@@ -355,8 +324,8 @@ console.log(
 // sshd killed (with its sessions) and restarted at once.
 const gone = app.status((x) => x !== 'open');
 const killedAt = Date.now();
-const sessions = sessionsOf(sshd.pid);
-signal([sshd.pid, ...sessions], 'SIGKILL');
+const sessions = descendantsOf(sshd.pid);
+signalAll([sshd.pid, ...sessions], 'SIGKILL');
 await stopProcess(sshd.pid, 2000);
 await gone;
 const lostAt = Date.now();
