@@ -59,4 +59,20 @@ describe('TimerQueue', () => {
     expect(refs()).toBe(before);
     expect(fired).toEqual(['short']);
   });
+
+  it('never fires a timer that another one cancels in the same batch, and stays sound after', async () => {
+    const q = new TimerQueue();
+    const fired: string[] = [];
+    let b!: ReturnType<typeof timed>;
+    const a = timed(q, 5, fired, 'a');
+    q.set(5, () => b.cancel()); // due with a, after it
+    b = timed(q, 5, fired, 'b');
+    // Hold the event loop past all three due times, so that one wake-up finds them due together.
+    for (const until = performance.now() + 10; performance.now() < until;);
+    await a.done;
+    expect(q.size).toBe(0);
+    const c = timed(q, 5, fired, 'c');
+    await c.done;
+    expect(fired).toEqual(['a', 'c']);
+  });
 });

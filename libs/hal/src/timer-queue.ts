@@ -3,6 +3,10 @@ interface Entry {
   due: number;
   fn: () => void;
   list: List;
+  /** In its list, pending. */
+  linked: boolean;
+  /** Taken out of its list as due, its function not called yet (a cancel in between clears it). */
+  firing: boolean;
   prev?: Entry;
   next?: Entry;
 }
@@ -40,7 +44,7 @@ export class TimerQueue {
       list = { delay };
       this.lists.set(delay, list);
     }
-    const entry: Entry = { due: performance.now() + delay, fn, list };
+    const entry: Entry = { due: performance.now() + delay, fn, list, linked: true, firing: false };
     if (list.tail) {
       list.tail.next = entry;
       entry.prev = list.tail;
@@ -50,11 +54,10 @@ export class TimerQueue {
     list.tail = entry;
     if (this.pending++ === 0) this.handle?.ref();
     if (entry.due < this.armedFor) this.arm(entry.due);
-    let active = true;
+    // Twice is harmless, and so is a cancel by another timer due in the same wake-up (it never fires).
     return () => {
-      if (!active) return;
-      active = false;
-      this.remove(entry);
+      entry.firing = false;
+      if (entry.linked) this.remove(entry);
     };
   }
 
@@ -65,6 +68,7 @@ export class TimerQueue {
 
   private remove(entry: Entry): void {
     const list = entry.list;
+    entry.linked = false;
     if (entry.prev) entry.prev.next = entry.next;
     else list.head = entry.next;
     if (entry.next) entry.next.prev = entry.prev;
@@ -95,11 +99,16 @@ export class TimerQueue {
       for (let e = list.head; e && e.due <= now; e = e.next) expired.push(e);
     }
     if (expired.length > 1) expired.sort((a, b) => a.due - b.due);
-    for (const e of expired) this.remove(e);
+    for (const e of expired) {
+      this.remove(e);
+      e.firing = true;
+    }
     let first: unknown;
     let failed = false;
     try {
       for (const e of expired) {
+        if (!e.firing) continue; // an earlier timer of this wake-up cancelled it
+        e.firing = false;
         try {
           e.fn();
         } catch (err) {
