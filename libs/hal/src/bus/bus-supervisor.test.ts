@@ -4,7 +4,7 @@ import { HalError } from '../errors';
 import { simRig } from '../sim/sim-rig';
 import { Sht3xModel } from '../sim/models/sht3x-model';
 import type { I2cBus } from './i2c-bus';
-import { DeviceGuard, MAX_URGENT_STREAK, SupervisedBus } from './bus-supervisor';
+import { DeviceGuard, MAX_URGENT_STREAK, SupervisedBus, type GuardOptions } from './bus-supervisor';
 
 const clock = scaledClock(1000);
 
@@ -186,33 +186,6 @@ describe('DeviceGuard', () => {
     expect(dev.calls).toEqual(['init']);
   });
 
-  it('retries transient faults with backoff and counts the retries', async () => {
-    const dev = device();
-    const guard = new DeviceGuard('d', clock, dev, { retries: 2, backoffMs: 50 });
-    let attempts = 0;
-    const started = clock.now();
-    const value = await guard.run(async () => {
-      if (++attempts < 3) throw new HalError('HAL_I2C_NACK', 'nack');
-      return 'ok';
-    });
-    expect(value).toBe('ok');
-    expect(clock.now() - started).toBeGreaterThanOrEqual(50 + 100);
-    expect(guard.health()).toMatchObject({ state: 'ok', retries: 2, errors: 0 });
-  });
-
-  it('does not retry value faults nor count them against the device', async () => {
-    const guard = new DeviceGuard('d', clock, device());
-    let attempts = 0;
-    await expect(
-      guard.run(async () => {
-        attempts++;
-        throw new HalError('HAL_RANGE', '85 °C');
-      }),
-    ).rejects.toMatchObject({ code: 'HAL_RANGE' });
-    expect(attempts).toBe(1);
-    expect(guard.health()).toMatchObject({ state: 'ok', errors: 0 });
-  });
-
   it('opens the circuit after repeated failures, refuses while open, then recovers by reset and re-init', async () => {
     const dev = device();
     // Open for 500 simulated seconds: half a real second at this clock's scale, so a loaded machine
@@ -236,17 +209,116 @@ describe('DeviceGuard', () => {
     expect(dev.calls).toEqual(['reset', 'init']);
     expect(guard.health()).toMatchObject({ state: 'ok', errors: 3, recoveries: 1 });
   });
+});
+
+// A healthy device's first attempt takes a path of its own (see DeviceGuard): each rule holds on both.
+describe.each([
+  ['its first operation', false],
+  ['a healthy device', true],
+])('DeviceGuard, on %s', (_, healthy) => {
+  /** A guard over a fresh device, with one operation done already when `healthy`. */
+  async function guardOf(options: Partial<GuardOptions> = {}) {
+    const dev = device();
+    const guard = new DeviceGuard('d', clock, dev, options);
+    if (healthy) {
+      await guard.run(async () => undefined);
+      dev.calls.length = 0;
+    }
+    return { guard, dev };
+  }
+
+  it('retries transient faults with backoff and counts the retries', async () => {
+    const { guard } = await guardOf({ retries: 2, backoffMs: 50 });
+    let attempts = 0;
+    const started = clock.now();
+    const value = await guard.run(async () => {
+      if (++attempts < 3) throw new HalError('HAL_I2C_NACK', 'nack');
+      return 'ok';
+    });
+    expect(value).toBe('ok');
+    expect(clock.now() - started).toBeGreaterThanOrEqual(50 + 100);
+    expect(guard.health()).toMatchObject({ state: 'ok', retries: 2, errors: 0, recoveries: 0 });
+  });
+
+  it('does not retry value faults nor count them against the device', async () => {
+    const { guard } = await guardOf();
+    let attempts = 0;
+    await expect(
+      guard.run(async () => {
+        attempts++;
+        throw new HalError('HAL_RANGE', '85 °C');
+      }),
+    ).rejects.toMatchObject({ code: 'HAL_RANGE' });
+    expect(attempts).toBe(1);
+    expect(guard.health()).toMatchObject({ state: 'ok', errors: 0, retries: 0 });
+  });
+
+  it('does not retry a fault that is not transient, counts it, and re-initialises before the next operation', async () => {
+    const { guard, dev } = await guardOf();
+    let attempts = 0;
+    const fault = new Error('a driver bug');
+    await expect(
+      guard.run(async () => {
+        attempts++;
+        throw fault;
+      }),
+    ).rejects.toBe(fault);
+    expect(attempts).toBe(1);
+    expect(guard.health()).toMatchObject({
+      state: 'degraded',
+      errors: 1,
+      retries: 0,
+      lastError: 'a driver bug',
+    });
+    expect(await guard.run(async () => 5)).toBe(5);
+    expect(dev.calls).toEqual(healthy ? ['reset', 'init'] : ['init', 'reset', 'init']);
+    expect(guard.health()).toMatchObject({ state: 'ok', recoveries: 1 });
+  });
+
+  it('takes an operation that throws before it returns a promise as a failed attempt', async () => {
+    const { guard } = await guardOf({ retries: 1, backoffMs: 1 });
+    let attempts = 0;
+    const value = await guard.run(() => {
+      if (++attempts === 1) throw new HalError('HAL_I2C_IO', 'EIO at once');
+      return Promise.resolve('second');
+    });
+    expect(value).toBe('second');
+    expect(guard.health()).toMatchObject({ state: 'ok', retries: 1, errors: 0 });
+  });
 
   it('times out an operation that never ends', async () => {
-    const guard = new DeviceGuard('d', clock, device(), { retries: 1, operationTimeoutMs: 200 });
+    const { guard } = await guardOf({ retries: 1, operationTimeoutMs: 200 });
     await expect(guard.run(() => new Promise(() => undefined))).rejects.toMatchObject({
       code: 'HAL_TIMEOUT',
     });
     expect(guard.health()).toMatchObject({ state: 'degraded', timeouts: 2, retries: 1, errors: 1 });
   });
 
+  it('keeps the device for an operation that timed out until it ends, and ignores its late result', async () => {
+    // 1000 ms: the wait for the timed-out operation is bounded by it, and must outlast the check below.
+    const { guard } = await guardOf({ retries: 0, operationTimeoutMs: 1000 });
+    let finishLate!: (value: string) => void;
+    const late = guard.run(() => new Promise<string>((resolve) => (finishLate = resolve)));
+    await expect(late).rejects.toMatchObject({ code: 'HAL_TIMEOUT' });
+    const order: string[] = [];
+    const op = (name: string) => async () => {
+      order.push(`${name}:start`);
+      await clock.sleep(10);
+      order.push(`${name}:end`);
+      return name;
+    };
+    const next = guard.run(op('next'));
+    const third = guard.run(op('third'));
+    await clock.sleep(50_000); // 50 real ms
+    expect(order).toEqual([]);
+    finishLate('late');
+    expect(await Promise.all([next, third])).toEqual(['next', 'third']);
+    expect(order).toEqual(['next:start', 'next:end', 'third:start', 'third:end']);
+    expect(guard.health()).toMatchObject({ state: 'ok', timeouts: 1, errors: 1, recoveries: 1 });
+  });
+
   it('runs one operation of a device at a time', async () => {
-    const guard = new DeviceGuard('d', clock, device());
+    const { guard } = await guardOf();
     const order: string[] = [];
     const op = (name: string) => async () => {
       order.push(`${name}:start`);

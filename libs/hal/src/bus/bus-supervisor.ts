@@ -14,11 +14,16 @@ export interface SupervisorOptions {
  */
 export const MAX_URGENT_STREAK = 8;
 
-/** A transaction waiting for the bus, and the device it is for (undefined: the shared, untagged view). */
+/** A transaction waiting for the bus: its device (undefined: the shared, untagged view), call and caller. */
 interface Waiting {
   device: string | undefined;
-  start: () => void;
+  method: string;
+  args: unknown[];
+  resolve: (value: unknown) => void;
+  reject: (e: unknown) => void;
 }
+
+type BusCall = (...args: unknown[]) => Promise<unknown>;
 
 /**
  * Serialises a bus: one transaction at a time, each bounded by a timeout.
@@ -29,12 +34,21 @@ interface Waiting {
  * guards keep that safe: a device's transactions are never reordered (one queued behind another of
  * the same device stays behind it), and after MAX_URGENT_STREAK urgent transactions in a row a waiting
  * ordinary one takes its turn, so reads are never starved.
+ *
+ * Since only one transaction is ever on the bus, its caller and its timeout are fields of the bus,
+ * not closures of each transaction: a reading takes two transactions, and on a fast bus their
+ * allocations cost more than the transfers.
  */
 export class SupervisedBus {
   /** The bus as one untagged view (every transaction ordinary, in order). */
   readonly bus: I2cBus;
   /** A transaction holds the bus (it may have timed out for its caller, not ended yet). */
   private busy = false;
+  /** The caller of the transaction on the bus, until it has its outcome (the result or a timeout). */
+  private settled = true;
+  private resolveCaller: (value: unknown) => void = noop;
+  private rejectCaller: (e: unknown) => void = noop;
+  private cancelTimeout: () => void = noop;
   /** Transactions waiting for the bus, in order: urgent devices' and the others'. */
   private readonly urgentWaiting: Waiting[] = [];
   private readonly waiting: Waiting[] = [];
@@ -56,14 +70,13 @@ export class SupervisedBus {
 
   /** The bus as one device's driver sees it: its transactions are tagged with the device. */
   forDevice(device: string | undefined): I2cBus {
-    const bus = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const bus = {} as Record<string, BusCall>;
     const inner = this.inner;
-    const raw = inner as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     for (const method of I2C_BUS_METHODS) {
-      bus[method] = (...args: unknown[]) =>
+      bus[method] =
         method === 'close'
-          ? raw.close!.apply(inner, args)
-          : this.transaction(device, () => raw[method]!.apply(inner, args));
+          ? () => inner.close()
+          : (...args: unknown[]) => this.transaction(device, method, args);
     }
     return bus as unknown as I2cBus;
   }
@@ -96,15 +109,21 @@ export class SupervisedBus {
     return { ...this.counters };
   }
 
-  private transaction<T>(device: string | undefined, run: () => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (!this.busy) {
-        this.start(run, resolve, reject);
-        return;
-      }
-      this.queueFor(device).push({ device, start: () => this.start(run, resolve, reject) });
-    });
+  private transaction(device: string | undefined, method: string, args: unknown[]): Promise<unknown> {
+    if (this.busy)
+      return new Promise((resolve, reject) =>
+        this.queueFor(device).push({ device, method, args, resolve, reject }),
+      );
+    const caller = new Promise(this.takeCaller);
+    this.start(method, args);
+    return caller;
   }
+
+  /** The executor of a transaction started at once: the bus holds its caller. */
+  private readonly takeCaller = (resolve: (value: unknown) => void, reject: (e: unknown) => void) => {
+    this.resolveCaller = resolve;
+    this.rejectCaller = reject;
+  };
 
   /**
    * Where a device's transaction waits: behind one of its own device already waiting, wherever that
@@ -119,51 +138,67 @@ export class SupervisedBus {
   }
 
   /**
-   * Runs one transaction, bounded by the transaction timeout. The bus stays held until the
-   * transaction really ends, even after its caller saw a timeout: an ioctl cannot be cancelled.
+   * Runs one transaction for the caller the bus holds, bounded by the transaction timeout. The bus
+   * stays held until the transaction really ends, even after its caller saw a timeout: an ioctl
+   * cannot be cancelled.
    */
-  private start<T>(run: () => Promise<T>, resolve: (value: T) => void, reject: (e: unknown) => void): void {
+  private start(method: string, args: unknown[]): void {
     this.busy = true;
+    this.settled = false;
     this.counters.transactions++;
-    let settled = false;
-    const fail = (e: unknown) => {
-      settled = true;
-      this.counters.errors++;
-      this.counters.lastError = messageOf(e);
-      reject(e);
-    };
-    const op = started(run);
-    const cancel = this.clock.timer(this.options.transactionTimeoutMs, () => {
-      if (settled) return;
-      this.counters.timeouts++;
-      fail(
-        new HalError(
-          'HAL_TIMEOUT',
-          `I2C transaction on ${this.counters.path} took longer than ${this.options.transactionTimeoutMs} ms`,
-        ),
-      );
-    });
-    op.then(
-      (value) => {
-        cancel();
-        if (!settled) {
-          settled = true;
-          resolve(value);
-        }
-        this.release();
-      },
-      (e: unknown) => {
-        cancel();
-        if (!settled) fail(e);
-        this.release();
-      },
+    let op: Promise<unknown>;
+    try {
+      const result = (this.inner as unknown as Record<string, BusCall>)[method]!.apply(this.inner, args);
+      op = result instanceof Promise ? result : Promise.resolve(result);
+    } catch (e) {
+      op = Promise.reject(e);
+    }
+    this.cancelTimeout = this.clock.timer(this.options.transactionTimeoutMs, this.timedOut);
+    op.then(this.ended, this.failed);
+  }
+
+  private readonly timedOut = (): void => {
+    if (this.settled) return;
+    this.counters.timeouts++;
+    this.fail(
+      new HalError(
+        'HAL_TIMEOUT',
+        `I2C transaction on ${this.counters.path} took longer than ${this.options.transactionTimeoutMs} ms`,
+      ),
     );
+  };
+
+  private readonly ended = (value: unknown): void => {
+    this.cancelTimeout();
+    if (!this.settled) {
+      this.settled = true;
+      this.resolveCaller(value);
+    }
+    this.release();
+  };
+
+  private readonly failed = (e: unknown): void => {
+    this.cancelTimeout();
+    if (!this.settled) this.fail(e);
+    this.release();
+  };
+
+  private fail(e: unknown): void {
+    this.settled = true;
+    this.counters.errors++;
+    this.counters.lastError = messageOf(e);
+    this.rejectCaller(e);
   }
 
   private release(): void {
     const next = this.nextWaiting();
-    if (next) next.start();
-    else this.busy = false;
+    if (!next) {
+      this.busy = false;
+      return;
+    }
+    this.resolveCaller = next.resolve;
+    this.rejectCaller = next.reject;
+    this.start(next.method, next.args);
   }
 
   /** Urgent first, but an ordinary transaction waits behind at most MAX_URGENT_STREAK urgent ones. */
@@ -206,6 +241,10 @@ export const DEFAULT_GUARD_OPTIONS: GuardOptions = {
  * operation after a failure starts with recovery (soft reset, then re-init). An operation that
  * timed out still holds the device until it really ends (a retry never overlaps it), and a wait
  * for it is itself bounded by one operation timeout.
+ *
+ * A healthy device's first attempt takes a path of its own, with its caller and timeout held in
+ * fields (operations are one at a time) rather than in an async function's closures: that is every
+ * reading of a working cabinet. Any failure hands the operation to the general path, from its retries.
  */
 export class DeviceGuard {
   private readonly counters: DeviceHealth = {
@@ -225,6 +264,13 @@ export class DeviceGuard {
   private readonly waiting: Array<() => void> = [];
   /** An operation that timed out but has not ended yet: nothing else may reach the device until it does. */
   private running?: Promise<void>;
+  /** The first attempt on the healthy path: its operation, its run and its caller until it has an outcome. */
+  private op: () => Promise<unknown> = () => Promise.resolve();
+  private current: Promise<unknown> = Promise.resolve();
+  private settled = true;
+  private resolveCaller: (value: unknown) => void = noop;
+  private rejectCaller: (e: unknown) => void = noop;
+  private cancelTimeout: () => void = noop;
 
   constructor(
     readonly name: string,
@@ -248,9 +294,67 @@ export class DeviceGuard {
 
   private execute<T>(op: () => Promise<T>): Promise<T> {
     this.busy = true;
-    const result = this.attempt(op);
+    if (this.counters.state === 'ok' && !this.needsInit && !this.running) {
+      const caller = new Promise(this.takeCaller) as Promise<T>;
+      this.op = op;
+      this.settled = false;
+      this.current = started(op);
+      this.cancelTimeout = this.clock.timer(this.options.operationTimeoutMs, this.timedOut);
+      this.current.then(this.ended, this.failed);
+      return caller;
+    }
+    const result = this.attempt(op, 0, undefined);
     result.then(this.next, this.next);
     return result;
+  }
+
+  private readonly takeCaller = (resolve: (value: unknown) => void, reject: (e: unknown) => void) => {
+    this.resolveCaller = resolve;
+    this.rejectCaller = reject;
+  };
+
+  /** The healthy path's attempt succeeded: the device stays `ok`, with no failures to clear. */
+  private readonly ended = (value: unknown): void => {
+    if (this.settled) return; // it timed out before it ended
+    this.settled = true;
+    this.cancelTimeout();
+    this.resolveCaller(value);
+    this.next();
+  };
+
+  private readonly failed = (e: unknown): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.cancelTimeout();
+    this.firstAttemptFailed(e);
+  };
+
+  private readonly timedOut = (): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.holdUntilEnded(this.current);
+    this.firstAttemptFailed(this.timeoutError());
+  };
+
+  /** As the general path treats a failed attempt; a transient fault goes on to its retries there. */
+  private firstAttemptFailed(e: unknown): void {
+    const resolve = this.resolveCaller;
+    const reject = this.rejectCaller;
+    if (isValueFault(e)) {
+      reject(e);
+      this.next();
+      return;
+    }
+    if (isHalError(e) && e.code === 'HAL_TIMEOUT') this.counters.timeouts++;
+    if (!isTransient(e)) {
+      this.fail(e);
+      reject(e);
+      this.next();
+      return;
+    }
+    const rest = this.attempt(this.op, 1, e);
+    rest.then(resolve, reject);
+    rest.then(this.next, this.next);
   }
 
   /** Starts the next waiting operation once one has ended (succeeded or failed). */
@@ -260,8 +364,17 @@ export class DeviceGuard {
     else this.busy = false;
   };
 
-  private async attempt<T>(op: () => Promise<T>): Promise<T> {
-    if (this.counters.state === 'open') {
+  private timeoutError(): HalError {
+    return new HalError(
+      'HAL_TIMEOUT',
+      `${this.name} did not answer within ${this.options.operationTimeoutMs} ms`,
+      { device: this.name },
+    );
+  }
+
+  /** Attempts `op` from attempt `from` (after `lastError` if it is not the first) until one succeeds. */
+  private async attempt<T>(op: () => Promise<T>, from: number, lastError: unknown): Promise<T> {
+    if (from === 0 && this.counters.state === 'open') {
       const waited = this.clock.now() - this.openedAt;
       if (waited < this.options.openMs) {
         throw new HalError(
@@ -271,8 +384,7 @@ export class DeviceGuard {
         );
       }
     }
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.options.retries; attempt++) {
+    for (let attempt = from; attempt <= this.options.retries; attempt++) {
       if (attempt > 0) {
         this.counters.retries++;
         await this.clock.sleep(this.options.backoffMs * 2 ** (attempt - 1));
@@ -282,13 +394,7 @@ export class DeviceGuard {
         const run = this.needsInit ? this.once(op) : started(op);
         const value = await withTimeout(this.clock, this.options.operationTimeoutMs, run, () => {
           this.holdUntilEnded(run);
-          return new HalError(
-            'HAL_TIMEOUT',
-            `${this.name} did not answer within ${this.options.operationTimeoutMs} ms`,
-            {
-              device: this.name,
-            },
-          );
+          return this.timeoutError();
         });
         if (this.counters.state !== 'ok') this.counters.recoveries++;
         this.counters.state = 'ok';
@@ -355,6 +461,8 @@ export class DeviceGuard {
     }
   }
 }
+
+function noop(): void {}
 
 /** Starts an operation; a synchronous throw or a plain value becomes its promise's outcome. */
 function started<T>(op: () => Promise<T>): Promise<T> {
