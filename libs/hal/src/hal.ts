@@ -58,6 +58,8 @@ interface SensorEntry {
   spec: SensorSpec;
   driver: SensorDriver;
   guard: DeviceGuard;
+  /** The driver's read of this sensor's channel: the operation its guard runs, made once. */
+  readChannel: () => Promise<number>;
   lastValue?: number;
   /** Clock time the value last changed, and how many reads since gave the same value (stuck check). */
   changedAt?: number;
@@ -196,7 +198,13 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     const driver = drivers.get(spec.device)!;
     if (!isSensorDriver(driver))
       throw new HalError('HAL_PROFILE_INVALID', `hardware profile: ${spec.device} reads nothing`);
-    sensors.set(spec.id, { spec, driver, guard: guards.get(spec.device)!, repeats: 0 });
+    sensors.set(spec.id, {
+      spec,
+      driver,
+      guard: guards.get(spec.device)!,
+      readChannel: () => driver.read(spec.channel),
+      repeats: 0,
+    });
   }
   const actuators = new Map<string, ActuatorEntry>();
   for (const spec of profile.actuators) {
@@ -212,29 +220,46 @@ export async function createHal(o: HalOptions): Promise<Hal> {
   /**
    * Sends the circuit the temperature to compensate with: a fresh `ok` reading of its source, else
    * the profile's default (never a failed or implausible value); says which one the reading used.
+   * Synchronous in the usual case (a fresh source the circuit already has): no promise for it.
    */
-  async function compensate(entry: SensorEntry): Promise<Compensation | undefined> {
+  function compensate(entry: SensorEntry): Compensation | undefined | Promise<Compensation | undefined> {
     const source = entry.spec.compensateWith;
     const ezo = entry.driver;
     if (!source || !(ezo instanceof Ezo)) return undefined;
     const ref = sensors.get(source)!;
     // A compensation value older than two of its intervals is refreshed first.
     const fresh = ref.lastGood && Date.now() - ref.lastGood.ts <= 2 * ref.spec.intervalMs;
-    const reading = fresh ? ref.lastGood! : await read(source);
+    return fresh
+      ? compensateWith(entry, ezo, ref.lastGood!)
+      : read(source).then((r) => compensateWith(entry, ezo, r));
+  }
+
+  function compensateWith(
+    entry: SensorEntry,
+    ezo: Ezo,
+    reading: Reading,
+  ): Compensation | Promise<Compensation | undefined> {
     const measured = reading.quality === 'ok' && reading.value !== null;
     const celsius = measured
       ? reading.value!
       : (entry.spec.compensationDefault ?? EZO_DEFAULT_COMPENSATION_C);
+    const compensation: Compensation = {
+      celsius: Number(celsius.toFixed(1)),
+      source: measured ? 'measured' : 'default',
+    };
     const current = ezo.compensationTemperature();
-    if (current === undefined || Math.abs(current - celsius) >= 0.1) {
-      try {
-        await entry.guard.run(() => ezo.setTemperature(celsius));
-      } catch {
+    const told = current !== undefined && !(Math.abs(current - celsius) >= 0.1);
+    if (told) return compensation;
+    return entry.guard
+      .run(() => ezo.setTemperature(celsius))
+      .then(
+        () => compensation,
         // The circuit keeps what it had (its factory 25 °C if never set): say so.
-        return { celsius: ezo.compensationTemperature() ?? EZO_DEFAULT_COMPENSATION_C, source: 'previous' };
-      }
-    }
-    return { celsius: Number(celsius.toFixed(1)), source: measured ? 'measured' : 'default' };
+        (): Compensation => ({
+          celsius: ezo.compensationTemperature() ?? EZO_DEFAULT_COMPENSATION_C,
+          source: 'previous',
+        }),
+      );
   }
 
   function read(sensorId: string): Promise<Reading> {
@@ -252,8 +277,11 @@ export async function createHal(o: HalOptions): Promise<Hal> {
     const { spec } = entry;
     let compensation: Compensation | undefined;
     try {
-      if (spec.compensateWith) compensation = await compensate(entry);
-      let value = await entry.guard.run(() => entry.driver.read(spec.channel));
+      if (spec.compensateWith) {
+        const pending = compensate(entry);
+        compensation = pending instanceof Promise ? await pending : pending;
+      }
+      let value = await entry.guard.run(entry.readChannel);
       const ageMs = entry.driver instanceof Scd4x ? toRealMs(entry.driver.ageMs()) : 0;
       if (spec.scale !== undefined || spec.offset !== undefined)
         value = value * (spec.scale ?? 1) + (spec.offset ?? 0);

@@ -101,6 +101,18 @@ describe('DS18B20 read of all zeros', () => {
     expect(ec.compensation?.source).toBe('measured');
     expect(ec.compensation!.celsius).toBeCloseTo(12, 0);
   });
+  it('says the circuit kept its previous temperature when telling it a new one fails', async () => {
+    const h = await sim();
+    h.simulation!.setEnvironment({ waterTemperature: 12 });
+    const first = await h.read('ec');
+    expect(first.compensation?.source).toBe('measured');
+    h.simulation!.setEnvironment({ waterTemperature: 20 });
+    expect((await h.read('water_temperature')).value).toBeCloseTo(20, 0);
+    h.simulation!.injectFault('ec', 'nack');
+    const ec = await h.read('ec');
+    expect(ec.quality).toBe('unavailable');
+    expect(ec.compensation).toEqual({ celsius: first.compensation!.celsius, source: 'previous' });
+  });
 });
 
 describe('device operations', () => {
