@@ -63,10 +63,10 @@ describe('TimerQueue', () => {
   it('never fires a timer that another one cancels in the same batch, and stays sound after', async () => {
     const q = new TimerQueue();
     const fired: string[] = [];
-    let b!: ReturnType<typeof timed>;
+    let cancelB = (): void => undefined;
     const a = timed(q, 5, fired, 'a');
-    q.set(5, () => b.cancel()); // due with a, after it
-    b = timed(q, 5, fired, 'b');
+    q.set(5, () => cancelB()); // due with a, after it
+    cancelB = timed(q, 5, fired, 'b').cancel;
     // Hold the event loop past all three due times, so that one wake-up finds them due together.
     for (const until = performance.now() + 10; performance.now() < until;);
     await a.done;
