@@ -160,10 +160,12 @@ const sum =
   apps3.reduce((a, m) => a + m.anonMb, 0) + Math.max(...apps3.map((m) => m.fileMb)) + (telegraf ?? 0);
 
 const mb = (n: number) => `${n.toFixed(1)} MiB`;
-const coreTunables = imageNodeEnv('core').GLIBC_TUNABLES;
-console.log(
-  `built apps (node ${flags.join(' ')}${coreTunables ? `; the core with GLIBC_TUNABLES=${coreTunables}` : ''}), idle after ${IDLE_SECONDS} s`,
-);
+const tunables = (['core', 'updater', 'tunnel'] as const)
+  .map((app) => [app, imageNodeEnv(app).GLIBC_TUNABLES] as const)
+  .filter(([, value]) => value !== undefined)
+  .map(([app, value]) => `; the ${app} with GLIBC_TUNABLES=${value}`)
+  .join('');
+console.log(`built apps (node ${flags.join(' ')}${tunables}), idle after ${IDLE_SECONDS} s`);
 console.log(`core start to healthy: ${healthyMs.toFixed(0)} ms`);
 for (const [name, m] of Object.entries(measured))
   console.log(
