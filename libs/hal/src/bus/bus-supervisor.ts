@@ -146,13 +146,7 @@ export class SupervisedBus {
     this.busy = true;
     this.settled = false;
     this.counters.transactions++;
-    let op: Promise<unknown>;
-    try {
-      const result = (this.inner as unknown as Record<string, BusCall>)[method]!.apply(this.inner, args);
-      op = result instanceof Promise ? result : Promise.resolve(result);
-    } catch (e) {
-      op = Promise.reject(e);
-    }
+    const op = started((this.inner as unknown as Record<string, BusCall>)[method]!, this.inner, args);
     this.cancelTimeout = this.clock.timer(this.options.transactionTimeoutMs, this.timedOut);
     op.then(this.ended, this.failed);
   }
@@ -464,10 +458,20 @@ export class DeviceGuard {
 
 function noop(): void {}
 
-/** Starts an operation; a synchronous throw or a plain value becomes its promise's outcome. */
-function started<T>(op: () => Promise<T>): Promise<T> {
+/** The arguments of an operation that takes none (shared: `apply` only reads them). */
+const NO_ARGS: unknown[] = [];
+
+/**
+ * Starts an operation (`op` called on `self` with `args`, with no closure made for the call); a
+ * synchronous throw or a plain value becomes its promise's outcome.
+ */
+function started<T>(
+  op: (...args: unknown[]) => Promise<T>,
+  self?: unknown,
+  args: unknown[] = NO_ARGS,
+): Promise<T> {
   try {
-    const result = op();
+    const result = op.apply(self, args);
     return result instanceof Promise ? result : Promise.resolve(result);
   } catch (e) {
     return Promise.reject(e);
