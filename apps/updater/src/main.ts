@@ -1,6 +1,7 @@
 import { appVersion } from '@growoff/app-version';
-import { describe } from '@growoff/config';
+import { describe, ignoredText, ignoredVariables } from '@growoff/config';
 import { describeError, exitOnSignal, settleWithin } from '@growoff/protocol';
+import { createTelemetry, telemetryOptionsOf, type Telemetry } from '@growoff/telemetry';
 import { updaterConfigFromEnv } from './config/updater-config';
 import { JournalLock } from './journal/journal-lock';
 import { startHttpApi } from './reporting/http-api';
@@ -13,10 +14,14 @@ const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
 async function main(): Promise<void> {
   const config = updaterConfigFromEnv(process.env);
   console.log(`growoff-updater ${APP_VERSION} starting with ${describe(config)}`);
+  for (const ignored of ignoredVariables(config)) {
+    console.warn(`growoff-updater: warning: ${ignoredText(ignored, 'updater')}`);
+  }
   const deadlineMs = config.shutdownDeadlineMs;
   const started: {
     http?: Awaited<ReturnType<typeof startHttpApi>>;
     updater?: Updater;
+    telemetry?: Telemetry;
     lock?: JournalLock;
   } = {};
   const waiting = new AbortController();
@@ -25,6 +30,8 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     if (started.http) await settleWithin(started.http.close(), deadlineMs / 4);
     await started.updater?.stop(deadlineMs - (Date.now() - t0) - 100);
+    // What Telegraf has not taken by then stays queued on disk for the next start.
+    await started.telemetry?.close({ deadlineMs: Math.max(100, deadlineMs - (Date.now() - t0) - 100) });
     await started.lock?.release();
   };
   // Installed before the start: a signal while the updater starts stops it within the deadline too.
@@ -39,6 +46,15 @@ async function main(): Promise<void> {
   });
   console.log('growoff-updater: holds the journal lock');
   await handover?.close();
+  // Its queue is in the data dir, so only the lock's holder opens it. Telemetry is a copy of the
+  // events for the cloud's InfluxDB: when it cannot start, the updater still keeps the module's apps.
+  started.telemetry = await createTelemetry(
+    telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
+  ).catch((error: unknown) => {
+    const { code, message } = describeError(error);
+    console.error(`growoff-updater: telemetry off: ${code}: ${message}`);
+    return undefined;
+  });
 
   const updater = new Updater({
     config,
@@ -50,6 +66,13 @@ async function main(): Promise<void> {
     },
   });
   started.updater = updater;
+  const telemetry = started.telemetry;
+  // Every event but download progress, as the journal keeps them.
+  if (telemetry) {
+    updater.onEvent((event) => {
+      if (event.type !== 'download.progress') telemetry.event(event);
+    });
+  }
   await updater.start();
   started.http = await startHttpApi(updater, config.httpPort);
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);

@@ -7,6 +7,7 @@ import {
   variable,
   type ConfigOf,
 } from '@growoff/config';
+import { telemetrySection } from '@growoff/telemetry';
 import { Type } from '@sinclair/typebox';
 import { CORE_HEALTH_REASONS } from '../install/health-gate';
 import { layoutVariables, SELF_CONTAINER_VARIABLE } from '../spec/app-spec';
@@ -74,6 +75,8 @@ export const UpdaterEnv = defineEnv({
   handoverPort: variable.port('GROWOFF_HANDOVER_PORT', { min: 1 }),
   httpPort: variable.port('GROWOFF_UPDATER_HTTP_PORT', { default: 8081, min: 1 }),
   dataDir: variable.path('GROWOFF_DATA_DIR', { default: '/var/lib/growoff/updater' }),
+  /** Its events, as the core's and the tunnel's, also go to Telegraf; the queue lives in the data dir. */
+  telemetry: telemetrySection(),
   ...layoutVariables,
   /** The core's REST port when its container does not set GROWOFF_HTTP_PORT. */
   coreHttpPort: variable.port('GROWOFF_CORE_HTTP_PORT', { default: 8080, min: 1 }),

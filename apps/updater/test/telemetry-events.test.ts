@@ -1,0 +1,158 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { topics } from '@growoff/protocol';
+import {
+  freePort,
+  getService,
+  jsonWhenUp,
+  spawnBuiltApp,
+  waitUntil,
+  type SpawnedApp,
+} from '@growoff/test-services';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const packageDir = join(import.meta.dirname, '..');
+const influx = getService('influxdb');
+const broker = getService('mosquitto').url;
+
+async function influxQl(q: string, db?: string): Promise<unknown[][]> {
+  const params = new URLSearchParams({ q, ...(db ? { db } : {}) });
+  const res = await fetch(`${influx.url}/query`, { method: 'POST', body: params });
+  const body = (await res.json()) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> };
+  return body.results[0]?.series?.[0]?.values ?? [];
+}
+
+/** The built updater as tools/base runs it, with its own module, keys and data folder. */
+async function updaterEnv(id: string, dir: string): Promise<Record<string, string>> {
+  mkdirSync(join(dir, 'keys'), { recursive: true });
+  const { publicKey } = generateKeyPairSync('ed25519');
+  writeFileSync(join(dir, 'keys', 'release.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+  return {
+    GROWOFF_MODULE_ID: `updater-telemetry-${id}`,
+    GROWOFF_MQTT_URL: broker,
+    GROWOFF_UPDATER_HTTP_PORT: String(await freePort()),
+    GROWOFF_DOCKER_HOST: `unix://${getService('docker').socket}`,
+    GROWOFF_RELEASE_KEYS: join(dir, 'keys'),
+    GROWOFF_CORE_IMAGE_REPO: `${getService('registry').host}/updater-telemetry-${id}/core`,
+    // Nothing listens there: checks fail and are retried later; the updater still runs.
+    GROWOFF_ECR_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+    AWS_REGION: 'eu-central-1',
+    AWS_ACCESS_KEY_ID: 'updater-telemetry-test',
+    AWS_SECRET_ACCESS_KEY: 'updater-telemetry-test',
+    GROWOFF_DATA_DIR: join(dir, 'data'),
+    GROWOFF_CORE_CONTAINER: `updater-telemetry-core-${id}`,
+    GROWOFF_TELEGRAF_CONTAINER: `updater-telemetry-telegraf-${id}`,
+    GROWOFF_MANAGED_BY: `updater-telemetry-${id}`,
+  };
+}
+
+describe('the built updater sends its events to telemetry', { timeout: 90_000 }, () => {
+  const db = `updater_events_${randomBytes(4).toString('hex')}`;
+  const dirs: string[] = [];
+  const modules: string[] = [];
+  let app: SpawnedApp | undefined;
+  let client: mqtt.MqttClient;
+
+  beforeAll(async () => {
+    await influxQl(`CREATE DATABASE "${db}"`);
+    client = await mqtt.connectAsync(broker, { protocolVersion: 5 });
+  });
+
+  afterEach(async () => {
+    await app?.stop();
+    app = undefined;
+  });
+
+  afterAll(async () => {
+    // The updaters' retained statuses (offline by now) go with the test.
+    for (const moduleId of modules) {
+      await client.publishAsync(topics.status(moduleId, 'updater'), '', { retain: true });
+    }
+    await client?.endAsync();
+    await influxQl(`DROP DATABASE "${db}"`);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function newDir(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'updater-telemetry-'));
+    dirs.push(dir);
+    return dir;
+  }
+
+  /** Resolves once the updater is online: it has subscribed to its requests by then. */
+  async function online(moduleId: string): Promise<void> {
+    modules.push(moduleId);
+    const statusTopic = topics.status(moduleId, 'updater');
+    const seen = new Promise<void>((resolve) => {
+      const onMessage = (topic: string, payload: Buffer) => {
+        if (topic !== statusTopic || payload.length === 0) return;
+        if ((JSON.parse(payload.toString()) as { state?: string }).state !== 'online') return;
+        client.off('message', onMessage);
+        resolve();
+      };
+      client.on('message', onMessage);
+    });
+    await client.subscribeAsync(statusTopic);
+    await seen;
+  }
+
+  /** Sends the updater a request for a method it does not have: it refuses it with an event. */
+  async function refusedRequest(moduleId: string): Promise<void> {
+    await online(moduleId);
+    const responseTopic = `test/updater-telemetry/${moduleId}/res`;
+    await client.subscribeAsync(responseTopic);
+    const answered = new Promise<Record<string, unknown>>((resolve) =>
+      client.on('message', (topic, payload) => {
+        if (topic === responseTopic) resolve(JSON.parse(payload.toString()) as Record<string, unknown>);
+      }),
+    );
+    await client.publishAsync(topics.request(moduleId, 'updater', 'no_such_method'), '{"id":1}', {
+      qos: 1,
+      properties: { responseTopic },
+    });
+    expect(await answered).toMatchObject({ error: { code: 'UNKNOWN_METHOD' } });
+  }
+
+  it('into InfluxDB with the contract tags, from its GROWOFF_TELEMETRY_* variables', async () => {
+    const dir = newDir();
+    const env = {
+      ...(await updaterEnv(randomBytes(4).toString('hex'), dir)),
+      GROWOFF_TELEMETRY_URL: influx.url,
+      GROWOFF_TELEMETRY_API: 'v1',
+      GROWOFF_TELEMETRY_BUCKET: db,
+    };
+    const moduleId = env.GROWOFF_MODULE_ID;
+    app = spawnBuiltApp(packageDir, env);
+    await app.waitForLine('growoff-updater REST on');
+    await refusedRequest(moduleId);
+
+    const query = `SELECT "message", "severity" FROM "event" WHERE "module" = '${moduleId}' AND "type" = 'command.rejected'`;
+    let rows: unknown[][] = [];
+    await waitUntil('the refusal event in InfluxDB', async () => {
+      rows = await influxQl(query, db);
+      return rows.length > 0;
+    });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]![1]).toContain('updater/req/no_such_method');
+    expect(rows[0]![2]).toBe('warning');
+    expect(app.output()).toContain('GROWOFF_TELEMETRY_URL=');
+  });
+
+  it('keeps the module\'s apps when its telemetry queue cannot open: it says so once and runs on', async () => {
+    const dir = newDir();
+    const env = await updaterEnv(randomBytes(4).toString('hex'), dir);
+    // A file where the queue's folder belongs: the queue cannot be created.
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'data', 'telemetry-queue'), 'not a folder');
+    app = spawnBuiltApp(packageDir, env);
+    await app.waitForLine('growoff-updater REST on');
+    expect(await jsonWhenUp(`http://127.0.0.1:${env.GROWOFF_UPDATER_HTTP_PORT}/health`)).toMatchObject({
+      version: expect.any(String),
+    });
+    expect(app.output().match(/growoff-updater: telemetry off: /g)).toHaveLength(1);
+    await refusedRequest(env.GROWOFF_MODULE_ID);
+  });
+});
