@@ -1,4 +1,4 @@
-import { describe, isConfigInvalid, maskUrl } from '@growoff/config';
+import { describe, ignoredText, ignoredVariables, isConfigInvalid, maskUrl } from '@growoff/config';
 import { exitOnSignal } from '@growoff/protocol';
 import { coreConfigFromEnv } from './config/env-config';
 import { CORE_VERSION, startCore } from './core';
@@ -16,6 +16,9 @@ async function main(): Promise<void> {
     throw e;
   }
   console.log(`growoff core ${CORE_VERSION} starting with ${describe(config)}`);
+  for (const ignored of ignoredVariables(config)) {
+    console.warn(`growoff core: warning: ${ignoredText(ignored, 'core')}`);
+  }
   // Installed before the start: a signal while the core starts stops it as soon as it has started
   // (safe state included). Exit 3 when an actuator was not confirmed safe.
   const starting = startCore(config);

@@ -21,15 +21,19 @@ function spawnCore(moduleId: string, env: Record<string, string> = {}) {
 afterEach(killCoreProcesses);
 
 describe('core process lifecycle', { timeout: 90_000 }, () => {
-  it('prints its configuration with secrets masked and where to look', async () => {
+  it('prints its configuration with secrets masked and where to look, and warns of a misspelt variable by name only', async () => {
     const { output, child } = await spawnCore(uniqueModuleId('banner'), {
       GROWOFF_TELEMETRY_TOKEN: 'tel-token-secret',
       GROWOFF_MQTT_PASSWORD: 'mqtt-pw-secret',
+      GROWOFF_MQTT_PASWORD: 'typo-pw-secret',
     });
     expect(output()).toContain('GROWOFF_HAL=sim');
     expect(output()).toContain('GROWOFF_TELEMETRY_TOKEN=***');
     expect(output()).toContain('GROWOFF_MQTT_PASSWORD=***');
-    expect(output()).not.toMatch(/tel-token-secret|mqtt-pw-secret/);
+    expect(output()).toContain(
+      'growoff core: warning: GROWOFF_MQTT_PASWORD is set but not read by the core, so it has no effect; did you mean GROWOFF_MQTT_PASSWORD?',
+    );
+    expect(output()).not.toMatch(/tel-token-secret|mqtt-pw-secret|typo-pw-secret/);
     expect(output()).toMatch(/REST +http:\/\/127\.0\.0\.1:\d+/);
     child.kill('SIGTERM');
     await exited(child);

@@ -1,5 +1,5 @@
 import { appVersion } from '@growoff/app-version';
-import { describe, isConfigInvalid } from '@growoff/config';
+import { describe, ignoredText, ignoredVariables, isConfigInvalid } from '@growoff/config';
 import { describeError, exitOnSignal } from '@growoff/protocol';
 import { createTelemetry, isTelemetryError, telemetryOptionsOf } from '@growoff/telemetry';
 import { tunnelConfigFromEnv } from './config';
@@ -13,6 +13,9 @@ const APP_VERSION = appVersion(new URL('../package.json', import.meta.url));
 async function main(): Promise<void> {
   const config = tunnelConfigFromEnv(process.env);
   console.log(`[tunnel] @growoff/tunnel ${APP_VERSION} configuration: ${describe(config)}`);
+  for (const ignored of ignoredVariables(config)) {
+    console.warn(`[tunnel] warning: ${ignoredText(ignored, 'tunnel')}`);
+  }
   const key = loadModuleKey(config.keyFile);
   const telemetry = await createTelemetry(
     telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),

@@ -73,7 +73,7 @@ describe('the tunnel app (src/main.ts)', () => {
     expect(app.output()).not.toMatch(/\n\s+at /);
   });
 
-  it('prints its configuration with the MQTT credentials masked, serves an open request, and leaves an offline will when killed', async () => {
+  it('prints its configuration with the MQTT credentials masked and a misspelt variable by name, serves an open request, and leaves an offline will when killed', async () => {
     const statusTopic = topics.status(bastion.moduleId, 'tunnel');
     await client.subscribeAsync(statusTopic);
     const statuses: Record<string, unknown>[] = [];
@@ -94,10 +94,13 @@ describe('the tunnel app (src/main.ts)', () => {
         statuses.push(JSON.parse(payload.toString()) as Record<string, unknown>);
     });
 
-    const app = startApp(env());
+    const app = startApp({ ...env(), GROWOFF_TUNNEL_ALWAYSON: 'on' });
     await seen((s) => s.state === 'online' && s.tunnel === 'closed');
     expect(app.output()).toContain('GROWOFF_MQTT_URL=mqtt://tunnel-user:***@');
     expect(app.output()).not.toContain('hunter2');
+    expect(app.output()).toContain(
+      '[tunnel] warning: GROWOFF_TUNNEL_ALWAYSON is set but not read by the tunnel, so it has no effect; did you mean GROWOFF_TUNNEL_ALWAYS_ON?',
+    );
     expect(app.output()).toContain(`GROWOFF_TUNNEL_REMOTE_PORT=${bastion.remotePort}`);
 
     await client.publishAsync(

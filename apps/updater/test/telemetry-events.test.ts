@@ -116,7 +116,7 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
     expect(await answered).toMatchObject({ error: { code: 'UNKNOWN_METHOD' } });
   }
 
-  it('into InfluxDB with the contract tags, from its GROWOFF_TELEMETRY_* variables', async () => {
+  it('into InfluxDB with the contract tags, from its GROWOFF_TELEMETRY_* variables, and warns of none of its variables', async () => {
     const dir = newDir();
     const env = {
       ...(await updaterEnv(randomBytes(4).toString('hex'), dir)),
@@ -139,11 +139,13 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
     expect(rows[0]![1]).toContain('updater/req/no_such_method');
     expect(rows[0]![2]).toBe('warning');
     expect(app.output()).toContain('GROWOFF_TELEMETRY_URL=');
+    expect(app.output()).not.toContain('warning: GROWOFF_');
   });
 
   it('keeps the module\'s apps when its telemetry queue cannot open: it says so once and runs on', async () => {
     const dir = newDir();
-    const env = await updaterEnv(randomBytes(4).toString('hex'), dir);
+    // And a misspelt variable, which changes nothing but a warning.
+    const env = { ...(await updaterEnv(randomBytes(4).toString('hex'), dir)), GROWOFF_CHANEL: 'beta' };
     // A file where the queue's folder belongs: the queue cannot be created.
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'data', 'telemetry-queue'), 'not a folder');
@@ -153,6 +155,10 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
       version: expect.any(String),
     });
     expect(app.output().match(/growoff-updater: telemetry off: /g)).toHaveLength(1);
+    expect(app.output()).toContain(
+      'growoff-updater: warning: GROWOFF_CHANEL is set but not read by the updater, so it has no effect; did you mean GROWOFF_CHANNEL?',
+    );
+    expect(app.output()).toContain('GROWOFF_CHANNEL=stable');
     await refusedRequest(env.GROWOFF_MODULE_ID);
   });
 });

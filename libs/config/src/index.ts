@@ -4,13 +4,18 @@ export {
   configInvalid,
   defineEnv,
   describe,
+  ignoredBy,
+  ignoredText,
+  ignoredVariables,
   isConfigInvalid,
   issueText,
   maskUrl,
   parseEnv,
+  READ_ELSEWHERE,
   type ConfigInvalid,
   type ConfigIssue,
   type Env,
+  type IgnoredVariable,
   type ParseOptions,
 } from './parse-env';
 export {

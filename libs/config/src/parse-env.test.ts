@@ -7,8 +7,12 @@ import {
   configInvalid,
   defineEnv,
   describe,
+  ignoredBy,
+  ignoredText,
+  ignoredVariables,
   isConfigInvalid,
   parseEnv,
+  READ_ELSEWHERE,
   type ConfigInvalid,
 } from './parse-env';
 import { boolean, file, integer, list, number, oneOf, path, port, seconds, string, url } from './variables';
@@ -271,6 +275,67 @@ group('describe', () => {
 
   it('refuses an object that parseEnv did not read', () => {
     expect(() => describe({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+group('GROWOFF_* variables that are set but not read', () => {
+  const Growoff = defineEnv({
+    mqttUrl: url('GROWOFF_MQTT_URL', { schemes: ['mqtt'] }),
+    moduleId: string('GROWOFF_MODULE_ID', { default: 'dev-module' }),
+    httpPort: port('GROWOFF_HTTP_PORT', { default: 8080 }),
+    nested: defineEnv({ region: string('GROWOFF_AWS_REGION', { also: ['AWS_REGION'] }) }),
+  });
+
+  it('names each one, with the declared variable a misspelling most likely meant, and keeps the defaults', () => {
+    const env = {
+      GROWOFF_MQTT_ULR: 'mqtt://broker:1883',
+      growoff_http_port: '9090',
+      GROWOFF_BASTION: 'bastion.example:22',
+      GROWOFF_MODUL_ID: 'm-1',
+    };
+    const config = parseEnv(Growoff, env);
+    expect(ignoredVariables(config)).toEqual([
+      { variable: 'GROWOFF_BASTION' },
+      { variable: 'GROWOFF_MODUL_ID', suggestion: 'GROWOFF_MODULE_ID' },
+      { variable: 'GROWOFF_MQTT_ULR', suggestion: 'GROWOFF_MQTT_URL' },
+      { variable: 'growoff_http_port', suggestion: 'GROWOFF_HTTP_PORT' },
+    ]);
+    // Reported, not read: the configuration is what it is without them.
+    expect(config).toEqual(parseEnv(Growoff, {}));
+    expect(config.mqttUrl).toBeUndefined();
+    expect(ignoredText(ignoredVariables(config)[2]!, 'core')).toBe(
+      'GROWOFF_MQTT_ULR is set but not read by the core, so it has no effect; did you mean GROWOFF_MQTT_URL?',
+    );
+    expect(ignoredText({ variable: 'GROWOFF_BASTION' }, 'core')).toBe(
+      'GROWOFF_BASTION is set but not read by the core, so it has no effect',
+    );
+  });
+
+  it('leaves out declared names (nested sections and `also` included), other families and names read elsewhere', () => {
+    const env = {
+      GROWOFF_MQTT_URL: 'mqtt://broker:1883',
+      GROWOFF_MODULE_ID: 'm-1',
+      GROWOFF_AWS_REGION: 'eu-central-1',
+      AWS_REGION: 'eu-west-1',
+      HOME: '/root',
+      NODE_ENV: 'production',
+      GROWOFF_UNSET: undefined,
+      ...Object.fromEntries(READ_ELSEWHERE.map((name) => [name, '1'])),
+    };
+    expect(ignoredVariables(parseEnv(Growoff, env))).toEqual([]);
+    expect(ignoredBy(Growoff, env)).toEqual([]);
+  });
+
+  it('suggests nothing for a name more than two edits from every declared one', () => {
+    expect(ignoredBy(Growoff, { GROWOFF_MQT_URRL: 'x', GROWOFF_HTTP: '1' })).toEqual([
+      { variable: 'GROWOFF_HTTP' },
+      { variable: 'GROWOFF_MQT_URRL', suggestion: 'GROWOFF_MQTT_URL' },
+    ]);
+    expect(ignoredBy(Growoff, { GROWOFF_MQ_URRL: 'x' })).toEqual([{ variable: 'GROWOFF_MQ_URRL' }]);
+  });
+
+  it('refuses an object that parseEnv did not read', () => {
+    expect(() => ignoredVariables({})).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 });
 

@@ -34,6 +34,27 @@ export interface ParseOptions<T> {
 }
 
 const DESCRIPTION = Symbol('growoff.config.description');
+const IGNORED = Symbol('growoff.config.ignored');
+
+/** The family of names whose unread members are reported: a typo there silently keeps a default. */
+const PREFIX = /^GROWOFF_/i;
+
+/**
+ * GrowOff variables that other programs read from an app's environment, so an app never reports
+ * them: the images' healthcheck (`tools/images/stage/healthcheck.mjs`) and the workspace's test
+ * services, whose file `npm test` passes to every app it starts.
+ */
+export const READ_ELSEWHERE: readonly string[] = [
+  'GROWOFF_HEALTHCHECK_MS',
+  'GROWOFF_SERVICES_FILE',
+  'GROWOFF_SERVICES_DIR',
+];
+
+/** A set GrowOff variable that the app does not read, with the declared name it most likely meant. */
+export interface IgnoredVariable {
+  variable: string;
+  suggestion?: string;
+}
 
 /** Declares an app's environment: variables (from `./variables`) and sections (nested objects of them). */
 export function defineEnv<P extends TProperties>(properties: P): TObject<P> {
@@ -189,6 +210,72 @@ function readVariable(
   return { name, value, printed };
 }
 
+/** Every variable name `schema` reads: each variable's own and its `also`, in declaration order. */
+function declaredNames(schema: TObject, into: string[] = []): string[] {
+  for (const property of Object.values(schema.properties)) {
+    const meta = metaOf(property);
+    if (meta !== undefined) into.push(meta.name, ...(meta.also ?? []));
+    else if ((property as TSchema).type === 'object') declaredNames(property as TObject, into);
+  }
+  return into;
+}
+
+/**
+ * The `GROWOFF_*` variables set in `env` that `schema` does not read (nor another program, see
+ * READ_ELSEWHERE), sorted, each with the declared name it is closest to (at most two edits apart,
+ * ignoring case) as a suggestion.
+ */
+export function ignoredBy(schema: TObject, env: Env): IgnoredVariable[] {
+  const declared = declaredNames(schema);
+  const known = new Set([...declared, ...READ_ELSEWHERE]);
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && PREFIX.test(name) && !known.has(name))
+    .sort()
+    .map((variable) => {
+      const suggestion = closest(variable.toUpperCase(), declared);
+      return suggestion === undefined ? { variable } : { variable, suggestion };
+    });
+}
+
+/** The candidate fewest edits (insert, delete, substitute, swap of neighbours) from `name`, if at most 2. */
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate.toUpperCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein with transpositions of neighbours). */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      }
+      rows[i]![j] = d;
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** One line for an ignored variable: `NAME is set but not read by APP (did you mean …?)`. */
+export function ignoredText(ignored: IgnoredVariable, app: string): string {
+  const hint = ignored.suggestion === undefined ? '' : `; did you mean ${ignored.suggestion}?`;
+  return `${ignored.variable} is set but not read by the ${app}, so it has no effect${hint}`;
+}
+
 /** One line per issue: `NAME: expected …, got "…"`. */
 export function issueText(issue: ConfigIssue): string {
   if (issue.missing) return `${issue.variable} is required (${issue.expected}) but not set`;
@@ -224,7 +311,20 @@ export function parseEnv<S extends TObject>(
   const refined = options.refine?.(config) ?? [];
   if (refined.length > 0) throw configInvalid(refined);
   Object.defineProperty(config, DESCRIPTION, { value: printed.join(' '), enumerable: false });
+  Object.defineProperty(config, IGNORED, { value: ignoredBy(schema, env), enumerable: false });
   return config;
+}
+
+/**
+ * The `GROWOFF_*` variables that were set but not read when `config` was parsed (see `ignoredBy`):
+ * an app prints them as warnings at start, since a misspelt name leaves its variable at its default.
+ */
+export function ignoredVariables(config: object): IgnoredVariable[] {
+  const ignored = (config as Record<symbol, unknown>)[IGNORED];
+  if (!Array.isArray(ignored)) {
+    throw codedError('CONFIG_INVALID', 'ignoredVariables() takes a configuration read by parseEnv()');
+  }
+  return ignored as IgnoredVariable[];
 }
 
 /** The start-up line of a config read by `parseEnv`: `NAME=value …`, secrets as `***`. */

@@ -16,7 +16,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ignoredBy } from '@growoff/config';
 import { ensureDebianPackages } from '@growoff/test-services';
+import { CoreEnv } from '../../../apps/core/src/config/env-config';
+import { TunnelEnv } from '../../../apps/tunnel/src/config';
+import { UpdaterEnv } from '../../../apps/updater/src/config/updater-config';
 import { MODULE_CONF, SECRETS, addSystemdAndDockerStubs, snapshot, writeConfig } from './fixtures';
 
 const installer = resolve(dirname(fileURLToPath(import.meta.url)), '../install.sh');
@@ -169,6 +173,16 @@ describe('tools/base install.sh against a folder', () => {
       GROWOFF_TUNNEL_KEY: '/run/secrets/tunnel_ed25519',
       GROWOFF_TUNNEL_REMOTE_PORT: '20001',
     });
+    // Each app warns at start of a GROWOFF_ variable it does not read: the installer writes none.
+    for (const [app, schema] of [
+      ['core', CoreEnv],
+      ['updater', UpdaterEnv],
+      ['tunnel', TunnelEnv],
+    ] as const) {
+      const written = envFile(join(root, `etc/growoff/${app}.env`));
+      expect(Object.keys(written).filter((name) => name.startsWith('GROWOFF_')).length, app).toBeGreaterThan(4);
+      expect(ignoredBy(schema, written), app).toEqual([]);
+    }
     expect(envFile(join(root, 'etc/growoff/telegraf.env'))).toMatchObject({
       GROWOFF_TELEGRAF_TOKEN: 'local-listener-token',
       GROWOFF_CLOUD_INFLUX_URL: MODULE_CONF.TELEMETRY_URL,
