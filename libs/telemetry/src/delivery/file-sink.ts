@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import type { Lines } from '../queue/lines';
 import type { SendResult, Sink } from './sink';
 
 /** The demo sink when no URL is set: line protocol appended to a file. */
@@ -9,9 +10,9 @@ export class FileSink implements Sink {
     return `file ${this.path}`;
   }
 
-  async send(lines: readonly string[]): Promise<SendResult> {
+  async send(lines: Lines): Promise<SendResult> {
     try {
-      await appendFile(this.path, `${lines.join('\n')}\n`);
+      await appendFile(this.path, lines.body);
       return { kind: 'ok' };
     } catch (err) {
       return { kind: 'retry', message: `cannot append to ${this.path}: ${(err as Error).message}` };

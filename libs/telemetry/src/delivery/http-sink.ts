@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { PRECISION } from '../line-protocol';
 import type { TelemetryApi } from '../options';
+import type { Lines } from '../queue/lines';
 import { parseRetryAfter } from './backoff';
 import type { SendResult, Sink } from './sink';
 
@@ -31,7 +32,7 @@ const LINE_ERROR =
 export class HttpSink implements Sink {
   private api: 'v1' | 'v2' | undefined;
   /** Bodies compressed ahead of their send (see prepare), by the lines they carry. */
-  private readonly bodies = new WeakMap<readonly string[], Promise<Buffer>>();
+  private readonly bodies = new WeakMap<Lines, Promise<Buffer>>();
 
   constructor(private readonly o: HttpSinkOptions) {
     this.api = o.api === 'auto' ? undefined : o.api;
@@ -92,7 +93,7 @@ export class HttpSink implements Sink {
   }
 
   /** Compresses the body in the thread pool while the request before it is in flight. */
-  prepare(lines: readonly string[]): void {
+  prepare(lines: Lines): void {
     // A failure shows when send compresses the lines again itself.
     this.bodies.set(
       lines,
@@ -100,7 +101,7 @@ export class HttpSink implements Sink {
     );
   }
 
-  async send(lines: readonly string[], signal: AbortSignal): Promise<SendResult> {
+  async send(lines: Lines, signal: AbortSignal): Promise<SendResult> {
     if (!this.api) {
       const detected = await this.detect(signal);
       if (detected !== 'v1' && detected !== 'v2') return { kind: 'retry', message: detected };
@@ -136,8 +137,8 @@ export class HttpSink implements Sink {
 }
 
 /** The request body: the lines, each ended by a newline, gzip level 1. */
-function compress(lines: readonly string[]): Promise<Buffer> {
-  return gzip(`${lines.join('\n')}\n`, { level: 1 });
+function compress(lines: Lines): Promise<Buffer> {
+  return gzip(lines.body, { level: 1 });
 }
 
 function errorText(body: string, headers: Headers): string {

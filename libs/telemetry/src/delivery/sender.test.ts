@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiskQueue } from '../queue/disk-queue';
+import type { Lines } from '../queue/lines';
 import { Quarantine } from './quarantine';
 import { Sender } from './sender';
 import type { SendResult, Sink } from './sink';
@@ -14,18 +15,24 @@ afterAll(() => {
 
 /** A sink that keeps what it was sent and prepared, answering each send with the next of `answers`. */
 class RecordingSink implements Sink {
-  readonly sent: (readonly string[])[] = [];
-  readonly prepared: (readonly string[])[] = [];
+  readonly sentLines: Lines[] = [];
+  readonly preparedLines: Lines[] = [];
   constructor(private readonly answers: SendResult[] = []) {}
   describe(): string {
     return 'recording';
   }
-  prepare(lines: readonly string[]): void {
-    this.prepared.push(lines);
+  prepare(lines: Lines): void {
+    this.preparedLines.push(lines);
   }
-  async send(lines: readonly string[]): Promise<SendResult> {
-    this.sent.push(lines);
+  async send(lines: Lines): Promise<SendResult> {
+    this.sentLines.push(lines);
     return this.answers.shift() ?? { kind: 'ok' };
+  }
+  get sent(): string[][] {
+    return this.sentLines.map((lines) => lines.toStrings());
+  }
+  get prepared(): string[][] {
+    return this.preparedLines.map((lines) => lines.toStrings());
   }
 }
 
@@ -64,10 +71,10 @@ describe('Sender', () => {
     const queue = await deliverAll(sink, 1050, 300);
     // The last batch is the rest.
     expect(sink.sent).toEqual([range(0, 300), range(300, 300), range(600, 300), range(900, 150)]);
-    // Bodies are prepared only for whole batches read ahead, as the very arrays sent later.
+    // Bodies are prepared only for whole batches read ahead, as the very objects sent later.
     expect(sink.prepared).toEqual([range(300, 300), range(600, 300)]);
-    expect(sink.sent[1]).toBe(sink.prepared[0]);
-    expect(sink.sent[2]).toBe(sink.prepared[1]);
+    expect(sink.sentLines[1]).toBe(sink.preparedLines[0]);
+    expect(sink.sentLines[2]).toBe(sink.preparedLines[1]);
     expect(queue.counters()).toMatchObject({ produced: 1050, delivered: 1050, queued: 0 });
     await queue.close();
   });

@@ -1,5 +1,6 @@
 import { TelemetryError } from '../errors';
 import type { DiskQueue, QueueBatch, QueuePosition } from '../queue/disk-queue';
+import type { Lines } from '../queue/lines';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import type { Quarantine } from './quarantine';
 import type { SendResult, Sink } from './sink';
@@ -42,7 +43,6 @@ export class Sender {
   private loopDone: Promise<void> = Promise.resolve();
   /** The next full batch, read while the one before it is in flight. */
   private ahead: { from: QueuePosition; batch: Promise<QueueBatch> } | undefined;
-  private readonly lines = new WeakMap<QueueBatch, string[]>();
 
   constructor(
     private readonly queue: DiskQueue,
@@ -179,12 +179,12 @@ export class Sender {
   private readNext(batch: QueueBatch): void {
     this.ahead = undefined;
     const from = batch.end;
-    if (batch.records.length === 0 || this.queue.newestSeq - from.nextSeq + 1 < this.o.batchSize) return;
+    if (batch.lines.count === 0 || this.queue.newestSeq - from.nextSeq + 1 < this.o.batchSize) return;
     const next = this.queue.read(this.o.batchSize, this.o.maxBatchBytes, from);
     next.then(
       (ahead) => {
-        if (this.ahead?.batch === next && this.sink.prepare && ahead.records.length >= this.o.batchSize)
-          this.sink.prepare(this.linesOf(ahead));
+        if (this.ahead?.batch === next && this.sink.prepare && ahead.lines.count >= this.o.batchSize)
+          this.sink.prepare(ahead.lines);
       },
       () => undefined, // a failed read ahead is read again, and reported, by the loop
     );
@@ -204,36 +204,26 @@ export class Sender {
     )
       return undefined;
     const batch = await ahead.batch.catch(() => undefined);
-    return batch && batch.records.length >= this.o.batchSize ? batch : undefined;
-  }
-
-  /** The lines of a batch, one array per batch (a sink may have prepared their body). */
-  private linesOf(batch: QueueBatch): string[] {
-    let lines = this.lines.get(batch);
-    if (!lines) {
-      lines = batch.records.map((r) => r.line);
-      this.lines.set(batch, lines);
-    }
-    return lines;
+    return batch && batch.lines.count >= this.o.batchSize ? batch : undefined;
   }
 
   /** Sends one batch until every line is delivered or quarantined; undefined when aborted. */
   private async deliver(
     batch: QueueBatch,
   ): Promise<{ delivered: number; dropped: Record<string, number> } | undefined> {
-    const lines = this.linesOf(batch);
+    const lines: Lines = batch.lines;
     const dropped: Record<string, number> = {};
     if (batch.corrupt > 0) dropped.corrupt = batch.corrupt;
     let delivered = 0;
     // Pending ranges of `lines`, in order; a refused range is replaced by its two halves.
-    const ranges: Array<[number, number]> = lines.length > 0 ? [[0, lines.length]] : [];
+    const ranges: Array<[number, number]> = lines.count > 0 ? [[0, lines.count]] : [];
     while (ranges.length > 0) {
       if (this.aborted) return undefined;
       const [from, to] = ranges[0] as [number, number];
       let result: SendResult;
       try {
-        // The whole batch goes as the very array a body may have been prepared for.
-        const part = from === 0 && to === lines.length ? lines : lines.slice(from, to);
+        // The whole batch goes as the very object a body may have been prepared for.
+        const part = from === 0 && to === lines.count ? lines : lines.slice(from, to);
         result = await this.sink.send(part, this.abort.signal);
       } catch (err) {
         result = { kind: 'retry', message: `sending failed: ${(err as Error).message}` };
@@ -260,7 +250,7 @@ export class Sender {
       }
       if (to - from === 1) {
         const reason = result.kind === 'reject' ? 'rejected' : 'too_large';
-        await this.quarantine.put(lines[from] as string, reason, result.message);
+        await this.quarantine.put(lines.line(from), reason, result.message);
         dropped[reason] = (dropped[reason] ?? 0) + 1;
         ranges.shift();
         continue;

@@ -1,3 +1,5 @@
+import type { Lines } from '../queue/lines';
+
 /** The answer of a sink to one request carrying some lines. */
 export type SendResult =
   | { kind: 'ok' }
@@ -11,10 +13,10 @@ export type SendResult =
 export interface Sink {
   /** e.g. `influxdb-v1 http://127.0.0.1:8086`, `file /data/telemetry.lp`. */
   describe(): string;
-  send(lines: readonly string[], signal: AbortSignal): Promise<SendResult>;
+  send(lines: Lines, signal: AbortSignal): Promise<SendResult>;
   /**
-   * Optional: starts encoding the body of these lines (the same array) ahead of their `send`, while
+   * Optional: starts encoding the body of these lines (the same object) ahead of their `send`, while
    * the request before it is in flight. Changes nothing that is sent.
    */
-  prepare?(lines: readonly string[]): void;
+  prepare?(lines: Lines): void;
 }

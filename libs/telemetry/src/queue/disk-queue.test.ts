@@ -26,10 +26,10 @@ async function drain(queue: DiskQueue): Promise<string[]> {
   const out: string[] = [];
   for (;;) {
     const batch = await queue.read(37, 1 << 20);
-    if (batch.records.length === 0 && batch.corrupt === 0) return out;
-    out.push(...batch.records.map((r) => r.line));
+    if (batch.lines.count === 0 && batch.corrupt === 0) return out;
+    out.push(...batch.lines.toStrings());
     await queue.ack(batch.end, {
-      delivered: batch.records.length,
+      delivered: batch.lines.count,
       dropped: batch.corrupt ? { corrupt: batch.corrupt } : {},
     });
   }
@@ -62,10 +62,10 @@ describe('DiskQueue', () => {
     const ahead = await queue.read(1400, 1 << 20, first.end);
     expect(queue.readPosition).toEqual({ segment: 1, offset: 0, nextSeq: 1 });
     expect(queue.counters().queued).toBe(3000);
-    await queue.ack(first.end, { delivered: first.records.length, dropped: {} });
+    await queue.ack(first.end, { delivered: first.lines.count, dropped: {} });
     expect(queue.readPosition).toEqual(first.end);
     expect(await queue.read(1400, 1 << 20)).toEqual(ahead);
-    expect(ahead.records.map((r) => r.line)).toEqual(Array.from({ length: 1400 }, (_, i) => line(1400 + i)));
+    expect(ahead.lines.toStrings()).toEqual(Array.from({ length: 1400 }, (_, i) => line(1400 + i)));
     await queue.close();
   });
 

@@ -11,7 +11,8 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TelemetryError } from '../errors';
-import { MAX_RECORD_PAYLOAD, RECORD_HEADER_BYTES, decodeRecord, encodeRecord } from './record';
+import { Lines, LinesBuilder } from './lines';
+import { MAX_RECORD_PAYLOAD, RECORD_HEADER_BYTES, encodeRecord, recordSeq, recordSize } from './record';
 
 /** Which kind of point a line is: readings give way to events when the queue fills (see README). */
 export type PointKind = 'reading' | 'event';
@@ -28,11 +29,6 @@ export interface DiskQueueOptions {
   onWriteError?: (message: string) => void;
 }
 
-export interface QueueRecord {
-  seq: number;
-  line: string;
-}
-
 /** Where reading resumes: a segment (by its first sequence number), a byte offset, the next seq. */
 export interface QueuePosition {
   segment: number;
@@ -41,7 +37,8 @@ export interface QueuePosition {
 }
 
 export interface QueueBatch {
-  records: QueueRecord[];
+  /** The batch's lines, in sequence order. */
+  lines: Lines;
   /** Records lost to corruption between the start and `end`; dropped as `corrupt` on ack. */
   corrupt: number;
   end: QueuePosition;
@@ -243,14 +240,14 @@ export class DiskQueue {
         let p = 0;
         let damaged = false;
         while (p < available) {
-          const decoded = decodeRecord(this.readBuf, p, available);
-          if (decoded.kind === 'incomplete' && available === READ_CHUNK && p > 0) break;
-          if (decoded.kind !== 'record' || decoded.seq <= last) {
+          const size = recordSize(this.readBuf, p, available);
+          if (size === 0 && available === READ_CHUNK && p > 0) break;
+          if (size <= 0 || recordSeq(this.readBuf, p) <= last) {
             damaged = true;
             break;
           }
-          p += decoded.size;
-          last = decoded.seq;
+          last = recordSeq(this.readBuf, p);
+          p += size;
           validEnd = offset + p;
         }
         if (!damaged) {
@@ -288,12 +285,13 @@ export class DiskQueue {
     while (base + RECORD_HEADER_BYTES <= size) {
       const { bytesRead } = await handle.read(this.readBuf, 0, Math.min(READ_CHUNK, size - base), base);
       for (let p = 0; p + RECORD_HEADER_BYTES <= bytesRead; p += 1) {
-        const decoded = decodeRecord(this.readBuf, p, bytesRead);
-        if (decoded.kind === 'record' && decoded.seq >= minSeq && decoded.seq <= maxSeq) {
-          return base + p;
+        const size = recordSize(this.readBuf, p, bytesRead);
+        if (size > 0) {
+          const seq = recordSeq(this.readBuf, p);
+          if (seq >= minSeq && seq <= maxSeq) return base + p;
         }
         // A record cut by the buffer's end is looked at again from the next chunk.
-        if (decoded.kind === 'incomplete' && bytesRead === READ_CHUNK && p > READ_CHUNK / 2) break;
+        if (size === 0 && bytesRead === READ_CHUNK && p > READ_CHUNK / 2) break;
       }
       if (bytesRead < READ_CHUNK) return undefined;
       base += READ_CHUNK / 2;
@@ -498,17 +496,19 @@ export class DiskQueue {
   }
 
   private async readWritten(maxRecords: number, maxBytes: number, from: QueuePosition): Promise<QueueBatch> {
-    const records: QueueRecord[] = [];
+    const lines = new LinesBuilder();
     let corrupt = 0;
     let bytes = 0;
     let index = this.segments.findIndex((s) => s.firstSeq === from.segment);
     let offset = from.offset;
     let expected = from.nextSeq;
-    if (index < 0) return { records, corrupt, end: { segment: from.segment, offset, nextSeq: expected } };
+    if (index < 0) {
+      return { lines: Lines.EMPTY, corrupt, end: { segment: from.segment, offset, nextSeq: expected } };
+    }
     let handle: FileHandle | undefined;
     let handleIndex = -1;
     try {
-      while (records.length < maxRecords && bytes < maxBytes) {
+      while (lines.count < maxRecords && bytes < maxBytes) {
         const segment = this.segments[index] as Segment;
         const next = this.segments[index + 1];
         if (offset >= segment.written) {
@@ -530,22 +530,21 @@ export class DiskQueue {
         const { bytesRead: available } = await (handle as FileHandle).read(this.readBuf, 0, length, offset);
         let p = 0;
         let broken = false;
-        while (p < available && records.length < maxRecords && bytes < maxBytes) {
-          const decoded = decodeRecord(this.readBuf, p, available);
-          if (decoded.kind === 'incomplete') {
-            if (p === 0) broken = true;
+        while (p < available && lines.count < maxRecords && bytes < maxBytes) {
+          const size = recordSize(this.readBuf, p, available);
+          if (size <= 0) {
+            // Cut off by the chunk's end (read again from here), unless nothing whole fits: damage.
+            if (size < 0 || p === 0) broken = true;
             break;
           }
-          if (decoded.kind === 'corrupt') {
-            broken = true;
-            break;
-          }
-          p += decoded.size;
-          if (decoded.seq < expected) continue;
-          if (decoded.seq > expected) corrupt += this.unaccounted(expected, decoded.seq - 1);
-          records.push({ seq: decoded.seq, line: decoded.line });
-          bytes += decoded.size;
-          expected = decoded.seq + 1;
+          const seq = recordSeq(this.readBuf, p);
+          const start = p;
+          p += size;
+          if (seq < expected) continue;
+          if (seq > expected) corrupt += this.unaccounted(expected, seq - 1);
+          lines.push(this.readBuf, start + RECORD_HEADER_BYTES, p);
+          bytes += size;
+          expected = seq + 1;
         }
         offset += p;
         if (broken) {
@@ -569,7 +568,7 @@ export class DiskQueue {
       await handle?.close();
     }
     const segment = this.segments[index] as Segment;
-    return { records, corrupt, end: { segment: segment.firstSeq, offset, nextSeq: expected } };
+    return { lines: lines.build(), corrupt, end: { segment: segment.firstSeq, offset, nextSeq: expected } };
   }
 
   /** Records of `segment` not yet written (they are read once the writer has put them down). */
