@@ -1,18 +1,12 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '@growoff/protocol';
-import {
-  freePort,
-  getService,
-  jsonWhenUp,
-  spawnBuiltApp,
-  waitUntil,
-  type SpawnedApp,
-} from '@growoff/test-services';
+import { getService, jsonWhenUp, spawnBuiltApp, waitUntil, type SpawnedApp } from '@growoff/test-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { builtUpdaterEnv } from './support/built-updater';
 
 const packageDir = join(import.meta.dirname, '..');
 const influx = getService('influxdb');
@@ -23,30 +17,6 @@ async function influxQl(q: string, db?: string): Promise<unknown[][]> {
   const res = await fetch(`${influx.url}/query`, { method: 'POST', body: params });
   const body = (await res.json()) as { results: Array<{ series?: Array<{ values: unknown[][] }> }> };
   return body.results[0]?.series?.[0]?.values ?? [];
-}
-
-/** The built updater as tools/base runs it, with its own module, keys and data folder. */
-async function updaterEnv(id: string, dir: string): Promise<Record<string, string>> {
-  mkdirSync(join(dir, 'keys'), { recursive: true });
-  const { publicKey } = generateKeyPairSync('ed25519');
-  writeFileSync(join(dir, 'keys', 'release.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
-  return {
-    GROWOFF_MODULE_ID: `updater-telemetry-${id}`,
-    GROWOFF_MQTT_URL: broker,
-    GROWOFF_UPDATER_HTTP_PORT: String(await freePort()),
-    GROWOFF_DOCKER_HOST: `unix://${getService('docker').socket}`,
-    GROWOFF_RELEASE_KEYS: join(dir, 'keys'),
-    GROWOFF_CORE_IMAGE_REPO: `${getService('registry').host}/updater-telemetry-${id}/core`,
-    // Nothing listens there: checks fail and are retried later; the updater still runs.
-    GROWOFF_ECR_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
-    AWS_REGION: 'eu-central-1',
-    AWS_ACCESS_KEY_ID: 'updater-telemetry-test',
-    AWS_SECRET_ACCESS_KEY: 'updater-telemetry-test',
-    GROWOFF_DATA_DIR: join(dir, 'data'),
-    GROWOFF_CORE_CONTAINER: `updater-telemetry-core-${id}`,
-    GROWOFF_TELEGRAF_CONTAINER: `updater-telemetry-telegraf-${id}`,
-    GROWOFF_MANAGED_BY: `updater-telemetry-${id}`,
-  };
 }
 
 describe('the built updater sends its events to telemetry', { timeout: 90_000 }, () => {
@@ -119,7 +89,7 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
   it('into InfluxDB with the contract tags, from its GROWOFF_TELEMETRY_* variables, and warns of none of its variables', async () => {
     const dir = newDir();
     const env = {
-      ...(await updaterEnv(randomBytes(4).toString('hex'), dir)),
+      ...(await builtUpdaterEnv('telemetry', dir)),
       GROWOFF_TELEMETRY_URL: influx.url,
       GROWOFF_TELEMETRY_API: 'v1',
       GROWOFF_TELEMETRY_BUCKET: db,
@@ -142,10 +112,10 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
     expect(app.output()).not.toContain('warning: GROWOFF_');
   });
 
-  it('keeps the module\'s apps when its telemetry queue cannot open: it says so once and runs on', async () => {
+  it("keeps the module's apps when its telemetry queue cannot open: it says so once and runs on", async () => {
     const dir = newDir();
     // And a misspelt variable, which changes nothing but a warning.
-    const env = { ...(await updaterEnv(randomBytes(4).toString('hex'), dir)), GROWOFF_CHANEL: 'beta' };
+    const env = { ...(await builtUpdaterEnv('telemetry', dir)), GROWOFF_CHANEL: 'beta' };
     // A file where the queue's folder belongs: the queue cannot be created.
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'data', 'telemetry-queue'), 'not a folder');

@@ -180,7 +180,9 @@ describe('tools/base install.sh against a folder', () => {
       ['tunnel', TunnelEnv],
     ] as const) {
       const written = envFile(join(root, `etc/growoff/${app}.env`));
-      expect(Object.keys(written).filter((name) => name.startsWith('GROWOFF_')).length, app).toBeGreaterThan(4);
+      expect(Object.keys(written).filter((name) => name.startsWith('GROWOFF_')).length, app).toBeGreaterThan(
+        4,
+      );
       expect(ignoredBy(schema, written), app).toEqual([]);
     }
     expect(envFile(join(root, 'etc/growoff/telegraf.env'))).toMatchObject({
