@@ -30,8 +30,10 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     if (started.http) await settleWithin(started.http.close(), deadlineMs / 4);
     await started.updater?.stop(deadlineMs - (Date.now() - t0) - 100);
-    // What Telegraf has not taken by then stays queued on disk for the next start.
-    await started.telemetry?.close({ deadlineMs: Math.max(100, deadlineMs - (Date.now() - t0) - 100) });
+    // At most a second, since a handing-over updater holds the journal lock until it is done: what
+    // Telegraf has not taken by then (it may be away) stays queued on disk for the next start.
+    const left = deadlineMs - (Date.now() - t0) - 100;
+    await started.telemetry?.close({ deadlineMs: Math.max(100, Math.min(1000, left)) });
     await started.lock?.release();
   };
   // Installed before the start: a signal while the updater starts stops it within the deadline too.
@@ -48,11 +50,13 @@ async function main(): Promise<void> {
   await handover?.close();
   // Its queue is in the data dir, so only the lock's holder opens it. Telemetry is a copy of the
   // events for the cloud's InfluxDB: when it cannot start, the updater still keeps the module's apps.
+  let telemetryOff = '';
   started.telemetry = await createTelemetry(
     telemetryOptionsOf(config.telemetry, { module: config.moduleId, dataDir: config.dataDir }),
   ).catch((error: unknown) => {
     const { code, message } = describeError(error);
-    console.error(`growoff-updater: telemetry off: ${code}: ${message}`);
+    telemetryOff = `${code}: ${message}`;
+    console.error(`growoff-updater: telemetry off: ${telemetryOff}`);
     return undefined;
   });
 
@@ -74,7 +78,9 @@ async function main(): Promise<void> {
     });
   }
   await updater.start();
-  started.http = await startHttpApi(updater, config.httpPort);
+  started.http = await startHttpApi(updater, config.httpPort, () =>
+    telemetry ? telemetry.stats() : { off: telemetryOff },
+  );
   console.log(`growoff-updater REST on http://127.0.0.1:${config.httpPort}`);
   void updater.check();
 }

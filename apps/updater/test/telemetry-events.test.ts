@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { topics } from '@growoff/protocol';
-import { getService, jsonWhenUp, spawnBuiltApp, waitUntil, type SpawnedApp } from '@growoff/test-services';
+import {
+  freePort,
+  getService,
+  jsonWhenUp,
+  spawnBuiltApp,
+  waitUntil,
+  type SpawnedApp,
+} from '@growoff/test-services';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { builtUpdaterEnv } from './support/built-updater';
 
@@ -108,8 +115,43 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
     expect(rows).toHaveLength(1);
     expect(rows[0]![1]).toContain('updater/req/no_such_method');
     expect(rows[0]![2]).toBe('warning');
+    // /health counts it, as the core's does.
+    const health = (await jsonWhenUp(`http://127.0.0.1:${env.GROWOFF_UPDATER_HTTP_PORT}/health`)) as {
+      telemetry: { produced: number; delivered: number; sink: string };
+    };
+    expect(health.telemetry.delivered).toBeGreaterThanOrEqual(1);
+    expect(health.telemetry.sink).toBe(`influxdb-v1 ${influx.url}`);
     expect(app.output()).toContain('GROWOFF_TELEMETRY_URL=');
     expect(app.output()).not.toContain('warning: GROWOFF_');
+  });
+
+  it("does not hold a SIGTERM (nor a hand-over's journal lock) for Telegraf while it is away: its events wait on disk for the next start", async () => {
+    const dir = newDir();
+    const env = {
+      ...(await builtUpdaterEnv('telemetry', dir)),
+      GROWOFF_TELEMETRY_API: 'v1',
+      GROWOFF_TELEMETRY_BUCKET: db,
+      GROWOFF_SHUTDOWN_DEADLINE_MS: '8000',
+    };
+    // Nothing listens there.
+    app = spawnBuiltApp(packageDir, {
+      ...env,
+      GROWOFF_TELEMETRY_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    await app.waitForLine('growoff-updater REST on');
+    await refusedRequest(env.GROWOFF_MODULE_ID);
+    const signalled = performance.now();
+    await app.stop();
+    const { code, at } = await app.exited;
+    expect(code).toBe(0);
+    // At most a second of its 8 s deadline goes to telemetry; the rest of the stop takes far less.
+    expect(at - signalled).toBeLessThan(4000);
+
+    // The same data dir with Telegraf (here InfluxDB) back: the refusal arrives as it was queued.
+    app = spawnBuiltApp(packageDir, { ...env, GROWOFF_TELEMETRY_URL: influx.url });
+    const query = `SELECT "message" FROM "event" WHERE "module" = '${env.GROWOFF_MODULE_ID}' AND "type" = 'command.rejected'`;
+    await waitUntil('the queued refusal in InfluxDB', async () => (await influxQl(query, db)).length > 0);
+    expect(await influxQl(query, db)).toHaveLength(1);
   });
 
   it("keeps the module's apps when its telemetry queue cannot open: it says so once and runs on", async () => {
@@ -122,7 +164,8 @@ describe('the built updater sends its events to telemetry', { timeout: 90_000 },
     app = spawnBuiltApp(packageDir, env);
     await app.waitForLine('growoff-updater REST on');
     expect(await jsonWhenUp(`http://127.0.0.1:${env.GROWOFF_UPDATER_HTTP_PORT}/health`)).toMatchObject({
-      version: expect.any(String),
+      status: 'ok',
+      telemetry: { off: expect.stringMatching(/telemetry-queue/) },
     });
     expect(app.output().match(/growoff-updater: telemetry off: /g)).toHaveLength(1);
     expect(app.output()).toContain(
