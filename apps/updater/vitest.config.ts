@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Containers that killed runs left behind (see the file).
-    globalSetup: ['test/support/stale-containers.ts'],
+    globalSetup: ['../../tools/services/src/test-tmpdir.ts', 'test/support/stale-containers.ts'],
     // The JSON report lets `npm test` print one closing count for the whole workspace.
     reporters: ['default', ['json', { outputFile: '.tmp/vitest-results.json' }]],
   },

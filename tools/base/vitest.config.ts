@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // The run's temporary files in one folder of its own, removed at its end.
+    globalSetup: ['../../tools/services/src/test-tmpdir.ts'],
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -14,6 +14,8 @@ export default defineConfig({
     },
   ],
   test: {
+    // The run's temporary files in one folder of its own, removed at its end.
+    globalSetup: ['../../tools/services/src/test-tmpdir.ts'],
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
