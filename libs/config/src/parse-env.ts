@@ -33,8 +33,17 @@ export interface ParseOptions<T> {
   refine?: (config: T) => ConfigIssue[];
 }
 
-const DESCRIPTION = Symbol('growoff.config.description');
-const IGNORED = Symbol('growoff.config.ignored');
+/** What `parseEnv` keeps on the config it returns, out of sight of its enumerable fields. */
+const PARSED = Symbol('growoff.config.parsed');
+
+interface Parsed {
+  /** The start-up line: `NAME=value …`, secrets as `***`. */
+  description: string;
+  ignored: IgnoredVariable[];
+}
+
+/** A suggestion is at most this many edits from the name set. */
+const MAX_EDITS = 2;
 
 /** The family of names whose unread members are reported: a typo there silently keeps a default. */
 const PREFIX = /^GROWOFF_/i;
@@ -222,7 +231,7 @@ function declaredNames(schema: TObject, into: string[] = []): string[] {
 
 /**
  * The `GROWOFF_*` variables set in `env` that `schema` does not read (nor another program, see
- * READ_ELSEWHERE), sorted, each with the declared name it is closest to (at most two edits apart,
+ * READ_ELSEWHERE), sorted, each with the declared name it is closest to (at most MAX_EDITS apart,
  * ignoring case) as a suggestion.
  */
 export function ignoredBy(schema: TObject, env: Env): IgnoredVariable[] {
@@ -237,10 +246,10 @@ export function ignoredBy(schema: TObject, env: Env): IgnoredVariable[] {
     });
 }
 
-/** The candidate fewest edits (insert, delete, substitute, swap of neighbours) from `name`, if at most 2. */
+/** The candidate fewest edits (insert, delete, substitute, swap of neighbours) from `name`, if at most MAX_EDITS. */
 function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
-  let bestDistance = 3;
+  let bestDistance = MAX_EDITS + 1;
   for (const candidate of candidates) {
     const distance = editDistance(name, candidate.toUpperCase());
     if (distance < bestDistance) {
@@ -251,9 +260,12 @@ function closest(name: string, candidates: string[]): string | undefined {
   return best;
 }
 
-/** Optimal string alignment distance (Levenshtein with transpositions of neighbours). */
+/**
+ * Optimal string alignment distance (Levenshtein with transpositions of neighbours); MAX_EDITS + 1,
+ * without computing it, when the lengths alone differ by more than MAX_EDITS.
+ */
 function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3;
+  if (Math.abs(a.length - b.length) > MAX_EDITS) return MAX_EDITS + 1;
   const rows = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );
@@ -310,8 +322,8 @@ export function parseEnv<S extends TObject>(
   const config = Value.Decode(schema, value) as StaticDecode<S>;
   const refined = options.refine?.(config) ?? [];
   if (refined.length > 0) throw configInvalid(refined);
-  Object.defineProperty(config, DESCRIPTION, { value: printed.join(' '), enumerable: false });
-  Object.defineProperty(config, IGNORED, { value: ignoredBy(schema, env), enumerable: false });
+  const parsed: Parsed = { description: printed.join(' '), ignored: ignoredBy(schema, env) };
+  Object.defineProperty(config, PARSED, { value: parsed, enumerable: false });
   return config;
 }
 
@@ -320,18 +332,18 @@ export function parseEnv<S extends TObject>(
  * an app prints them as warnings at start, since a misspelt name leaves its variable at its default.
  */
 export function ignoredVariables(config: object): IgnoredVariable[] {
-  const ignored = (config as Record<symbol, unknown>)[IGNORED];
-  if (!Array.isArray(ignored)) {
-    throw codedError('CONFIG_INVALID', 'ignoredVariables() takes a configuration read by parseEnv()');
-  }
-  return ignored as IgnoredVariable[];
+  return parsedOf(config, 'ignoredVariables').ignored;
 }
 
 /** The start-up line of a config read by `parseEnv`: `NAME=value …`, secrets as `***`. */
 export function describe(config: object): string {
-  const line = (config as Record<symbol, unknown>)[DESCRIPTION];
-  if (typeof line !== 'string') {
-    throw codedError('CONFIG_INVALID', 'describe() takes a configuration read by parseEnv()');
+  return parsedOf(config, 'describe').description;
+}
+
+function parsedOf(config: object, caller: string): Parsed {
+  const parsed = (config as Record<symbol, Parsed | undefined>)[PARSED];
+  if (parsed === undefined) {
+    throw codedError('CONFIG_INVALID', `${caller}() takes a configuration read by parseEnv()`);
   }
-  return line;
+  return parsed;
 }
