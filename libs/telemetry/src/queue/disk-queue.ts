@@ -242,11 +242,12 @@ export class DiskQueue {
         while (p < available) {
           const size = recordSize(this.readBuf, p, available);
           if (size === 0 && available === READ_CHUNK && p > 0) break;
-          if (size <= 0 || recordSeq(this.readBuf, p) <= last) {
+          const seq = size > 0 ? recordSeq(this.readBuf, p) : last;
+          if (seq <= last) {
             damaged = true;
             break;
           }
-          last = recordSeq(this.readBuf, p);
+          last = seq;
           p += size;
           validEnd = offset + p;
         }

@@ -52,7 +52,12 @@ export class LinesBuilder {
   private body = Buffer.allocUnsafe(64 * 1024);
   private starts = new Uint32Array(1024);
   private length = 0;
-  count = 0;
+  private lines = 0;
+
+  /** Lines pushed so far. */
+  get count(): number {
+    return this.lines;
+  }
 
   /** Appends `source[start, end)` (one line's UTF-8 bytes) and its newline. */
   push(source: Buffer, start: number, end: number): void {
@@ -62,20 +67,20 @@ export class LinesBuilder {
       this.body.copy(body, 0, 0, this.length);
       this.body = body;
     }
-    if (this.count + 2 > this.starts.length) {
+    if (this.lines + 2 > this.starts.length) {
       const starts = new Uint32Array(this.starts.length * 2);
       starts.set(this.starts);
       this.starts = starts;
     }
-    this.starts[this.count] = this.length;
+    this.starts[this.lines] = this.length;
     this.length += source.copy(this.body, this.length, start, end);
     this.body[this.length++] = NEWLINE;
-    this.count += 1;
+    this.lines += 1;
   }
 
   build(): Lines {
-    if (this.count === 0) return Lines.EMPTY;
-    this.starts[this.count] = this.length;
-    return new Lines(this.body.subarray(0, this.length), this.starts.subarray(0, this.count + 1), this.count);
+    if (this.lines === 0) return Lines.EMPTY;
+    this.starts[this.lines] = this.length;
+    return new Lines(this.body.subarray(0, this.length), this.starts.subarray(0, this.lines + 1), this.lines);
   }
 }
