@@ -60,6 +60,8 @@ describe('the updater replacing itself by hand-over', () => {
       baseImage: docker.nodeBaseImage,
       deps: 'prepared',
       dockerHost: docker.host,
+      // The bundle this run built (its nx target's build), not rebuilt under the other tests' feet.
+      buildApp: false,
     });
     for (let i = 0; i < 7; i++) releases.push(updaterImages.variant(tag, `0.${i}.0`));
     updaterImages.docker(['rmi', tag]);

@@ -166,6 +166,7 @@ export const ERROR_REGISTRY = {
   // Image builds (tools/images).
   IMAGE_UNKNOWN_APP: code(400, false, 'no image is built for this app'),
   IMAGE_APP_BUILD_FAILED: code(500, false, 'building the app bundle failed'),
+  IMAGE_APP_NOT_BUILT: code(409, false, 'the app bundle an image takes is not built'),
   IMAGE_DEPLOY_FAILED: code(500, false, 'pnpm deploy of the app failed'),
   IMAGE_BUILD_FAILED: code(500, false, 'docker build failed'),
   IMAGE_NOT_FOUND: code(404, false, 'the image does not exist in the engine'),

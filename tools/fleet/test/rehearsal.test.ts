@@ -200,6 +200,8 @@ beforeAll(async () => {
     baseImage: docker.nodeBaseImage,
     deps: 'prepared',
     dockerHost: docker.host,
+    // The bundle this run built (its nx target's build), not rebuilt under the other tests' feet.
+    buildApp: false,
   });
   images.rc = variant(base, '1.3.0-rc.1', ['LABEL org.opencontainers.image.version=1.3.0-rc.1']);
   // A core that never gets healthy: it exits at once.

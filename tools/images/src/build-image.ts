@@ -48,7 +48,10 @@ export interface BuildImageOptions {
   preparedFor?: { dir: string; arch: string; modules: string };
   /** DOCKER_HOST for the docker CLI; default the environment's. */
   dockerHost?: string;
-  /** Build the app's bundle first (tsup); default true. */
+  /**
+   * Build the app's bundle first (tsup); default true. Tests pass false and use the bundle their
+   * run built: a rebuild rewrites `dist/` while other tests of the same run start the built apps.
+   */
   buildApp?: boolean;
   log?: (line: string) => void;
 }
@@ -155,6 +158,17 @@ export async function deployedDependencies(app: AppName, log?: (l: string) => vo
   return cached;
 }
 
+/** The folder of the app's built bundle (in `packageDir`, default the app's package), if it is there. */
+export function builtBundle(app: AppName, packageDir = appDir(app)): string {
+  const bundle = join(packageDir, 'dist');
+  if (!existsSync(join(bundle, 'main.js')))
+    throw new ImageError(
+      'IMAGE_APP_NOT_BUILT',
+      `${bundle}/main.js is missing: build the app first (pnpm exec nx run ${app}:build), or leave out --skip-app-build`,
+    );
+  return bundle;
+}
+
 /**
  * The build context of APP_DEPS=prepared: the app's production dependencies with its bundle, the
  * marker the build stage checks, and the stage scripts.
@@ -166,10 +180,11 @@ async function prepareContext(
   log?: (l: string) => void,
 ): Promise<void> {
   const deployDir = join(dir, '.prepared/app');
+  const bundle = builtBundle(app);
   const deps = preparedFor?.dir ?? (await deployedDependencies(app, log));
   cpSync(deps, deployDir, { recursive: true, verbatimSymlinks: true });
   rmSync(join(deployDir, 'dist'), { recursive: true, force: true });
-  cpSync(join(appDir(app), 'dist'), join(deployDir, 'dist'), { recursive: true });
+  cpSync(bundle, join(deployDir, 'dist'), { recursive: true });
   writeFileSync(
     join(dir, '.prepared/prepared.json'),
     JSON.stringify({

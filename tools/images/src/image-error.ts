@@ -5,6 +5,7 @@ export type ImageErrorCode =
   | 'BAD_JSON'
   | 'INVALID_MESSAGE'
   | 'IMAGE_APP_BUILD_FAILED'
+  | 'IMAGE_APP_NOT_BUILT'
   | 'IMAGE_DEPLOY_FAILED'
   | 'IMAGE_BUILD_FAILED'
   | 'IMAGE_NOT_FOUND';

@@ -89,6 +89,8 @@ beforeAll(async () => {
         baseImage: docker.nodeBaseImage,
         deps: 'prepared',
         dockerHost: docker.host,
+        // The bundle this run built (its nx target's build), not rebuilt under the other tests' feet.
+        buildApp: false,
       }),
     ),
   );
