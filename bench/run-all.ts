@@ -6,7 +6,7 @@
  * The goals are issue #17's; figures taken while other work loads the cores are not the goals' figures.
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { BENCH_RESULT_PREFIX, type BenchMeasure } from './result';
 
@@ -98,6 +98,25 @@ async function runBench(name: string): Promise<{ measures: Row[]; failed?: strin
   return code === 0 ? { measures } : { measures, failed: `exit code ${code}` };
 }
 
+/**
+ * The share of the CPUs' time other work took over `ms`, from the kernel's counters (the load average
+ * would still count the build `npm run bench` runs first). Sampled before and after the benches.
+ */
+async function busyShare(ms = 2000): Promise<number> {
+  const total = () =>
+    cpus().reduce(
+      (sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq + c.times.idle,
+      0,
+    );
+  const idle = () => cpus().reduce((sum, c) => sum + c.times.idle, 0);
+  const [t0, i0] = [total(), idle()];
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const spent = total() - t0;
+  return spent > 0 ? 1 - (idle() - i0) / spent : 0;
+}
+/** Above this share of the CPUs taken by other work, before or after, the machine was not quiet. */
+const BUSY_SHARE = 0.1;
+const busyBefore = await busyShare();
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const rows: Row[] = [];
 const failures: string[] = [];
@@ -110,6 +129,8 @@ for (const name of BENCHES.filter((b) => !only || only.includes(b))) {
 
 const num = (n: number | undefined) =>
   n === undefined ? '—' : Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(Math.abs(n) >= 10 ? 1 : 2);
+/** A shortfall as the table rounds it, never "0.00": 0.8998× against ≥ 0.9× is short by < 0.01. */
+const shortfall = (n: number) => (num(n) === num(0) ? '< 0.01' : num(n));
 const table: string[][] = [['measure', 'value', 'baseline', 'ratio', 'goal', 'mark']];
 for (const [id, goal] of Object.entries(GOALS)) {
   const m = rows.find((r) => r.id === id);
@@ -127,9 +148,9 @@ for (const [id, goal] of Object.entries(GOALS)) {
   const compared = goal.on === 'ratio' ? ratio : m.value;
   let mark = '';
   if (compared !== undefined && goal.max !== undefined)
-    mark = compared <= goal.max ? 'ok' : `short by ${num(compared - goal.max)}`;
+    mark = compared <= goal.max ? 'ok' : `short by ${shortfall(compared - goal.max)}`;
   if (compared !== undefined && goal.min !== undefined)
-    mark = compared >= goal.min ? 'ok' : `short by ${num(goal.min - compared)}`;
+    mark = compared >= goal.min ? 'ok' : `short by ${shortfall(goal.min - compared)}`;
   table.push([
     goal.label,
     num(m.value),
@@ -140,10 +161,16 @@ for (const [id, goal] of Object.entries(GOALS)) {
   ]);
 }
 const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+const busyAfter = await busyShare();
+const pct = (share: number) => `${(100 * share).toFixed(0)} %`;
 console.log(
-  `\nbench summary (load average ${loadavg()
+  `\nbench summary (other work took ${pct(busyBefore)} of the ${cpus().length} CPUs before the benches and ${pct(busyAfter)} after, load average ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(' ')} on ${availableParallelism()} CPUs: figures from a loaded machine are not the goals' figures)`,
+    .join(' ')}${
+    Math.max(busyBefore, busyAfter) > BUSY_SHARE
+      ? ": the machine was not quiet, and figures from a loaded machine are not the goals' figures"
+      : ''
+  })`,
 );
 for (const [i, r] of table.entries()) {
   console.log(`| ${r.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`);
