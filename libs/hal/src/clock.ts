@@ -56,6 +56,48 @@ export function scaledClock(timeScale: number): Clock {
   };
 }
 
+/** A clock for tests, whose time moves only when slept on or advanced. */
+export interface SteppedClock extends Clock {
+  /** Moves time on by `ms`, firing the timers that fall due, in due order. */
+  advance(ms: number): void;
+}
+
+/**
+ * A clock whose time moves only when something sleeps on it (by the sleep's length) or a test
+ * advances it: a device model and its driver then see exactly the waits the driver makes, whatever
+ * the machine's load (a scaled clock's milliseconds of real time are not).
+ */
+export function steppedClock(start = 0): SteppedClock {
+  let now = start;
+  const timers: Array<{ due: number; fn: () => void }> = [];
+  const advance = (ms: number) => {
+    now += ms;
+    for (;;) {
+      const due = timers.filter((t) => t.due <= now).sort((a, b) => a.due - b.due)[0];
+      if (!due) return;
+      timers.splice(timers.indexOf(due), 1);
+      due.fn();
+    }
+  };
+  return {
+    now: () => now,
+    sleep: (ms) => {
+      advance(ms);
+      return Promise.resolve();
+    },
+    timer: (ms, fn) => {
+      const t = { due: now + ms, fn };
+      timers.push(t);
+      return () => {
+        const i = timers.indexOf(t);
+        if (i >= 0) timers.splice(i, 1);
+      };
+    },
+    advance,
+    realPerClockMs: 0,
+  };
+}
+
 /** Races an operation against a clock timeout, cancelling the timer once the operation settles. */
 export function withTimeout<T>(clock: Clock, ms: number, op: Promise<T>, onTimeout: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {

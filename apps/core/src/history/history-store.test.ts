@@ -87,6 +87,38 @@ describe('history store', () => {
     await again.store.stop();
   });
 
+  it('writes a reading recorded while its file is being appended to, at the next flush', async () => {
+    const { dir, store, ok } = await setup();
+    ok(T0 + 1000, 6);
+    const flushing = store.flush();
+    ok(T0 + 2000, 8); // queued for the same file while the first append is in flight
+    await flushing;
+    await store.flush();
+    await store.stop();
+    const again = await setup({}, dir);
+    expect(again.store.query('ph', 'pH', { from: T0, to: T0 + 3000, step: 1000 }).points).toEqual([
+      [T0, null],
+      [T0 + 1000, 6],
+      [T0 + 2000, 8],
+    ]);
+    await again.store.stop();
+  });
+
+  it('stops only after writing what was recorded while a flush was under way', async () => {
+    const { dir, store, ok } = await setup();
+    ok(T0 + 1000, 6);
+    void store.flush();
+    ok(T0 + 2000, 8);
+    await store.stop();
+    const again = await setup({}, dir);
+    expect(again.store.query('ph', 'pH', { from: T0, to: T0 + 3000, step: 1000 }).points).toEqual([
+      [T0, null],
+      [T0 + 1000, 6],
+      [T0 + 2000, 8],
+    ]);
+    await again.store.stop();
+  });
+
   it('keeps raw readings for rawRetentionMs, then answers from exact minute means and deletes the raw files', async () => {
     const { dir, store, ok, clock } = await setup({ rawRetentionMs: 3_600_000 });
     // Minute 0: 1, 2, 3, 6 (mean 3); minute 1: 10.

@@ -84,6 +84,8 @@ export class HistoryStore implements Feature {
   async stop(): Promise<void> {
     this.off?.();
     clearInterval(this.timer);
+    // A flush under way wrote only what was queued when it began: the rest goes in one more.
+    if (this.flushing) await this.flushing;
     await this.flush();
   }
 
@@ -240,11 +242,22 @@ export class HistoryStore implements Feature {
       }
     }
     try {
-      for (const [file, lines] of [...this.pending.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-        await appendLines(this.dir, file, lines, this.tornTails.has(file));
-        this.tornTails.delete(file);
+      for (const file of [...this.pending.keys()].sort()) {
+        // Taken out before the write: lines queued for the file while it goes wait for the next flush
+        // (they used to join the written array and be deleted with it, never reaching the disk).
+        const lines = this.pending.get(file)!;
         this.pending.delete(file);
         this.pendingCount -= lines.length;
+        try {
+          await appendLines(this.dir, file, lines, this.tornTails.has(file));
+        } catch (e) {
+          // Back in front of anything queued meanwhile, in order, still bounded by maxPendingLines.
+          const later = this.pending.get(file) ?? [];
+          this.pending.set(file, [...lines, ...later]);
+          this.pendingCount += lines.length;
+          throw e;
+        }
+        this.tornTails.delete(file);
       }
       this.writeFailed = false;
       if (now - this.lastPrune >= MINUTE) {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { steppedClock } from '../clock';
 import { Scd4xModel } from '../sim/models/scd4x-model';
 import { simRig } from '../sim/sim-rig';
 import { Scd4x, scd4xConvert, SCD4X_MEASUREMENT_INTERVAL_MS } from './scd4x';
 
 function setup() {
-  const rig = simRig({ seed: 4, timeScale: 2000 });
+  // Time moves only with the driver's waits: the 5 s period is not a few ms of real time under load.
+  const rig = simRig({ seed: 4, clock: steppedClock() });
   rig.sim.attach(new Scd4xModel('scd', 0x62, rig));
   return { rig, scd: new Scd4x('scd', rig.bus, 0x62, rig.clock) };
 }

@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../clock';
+import { steppedClock } from '../clock';
 import { Cabinet } from './cabinet';
 
 function manualClock() {
-  let now = 0;
-  const clock: Clock = {
-    now: () => now,
-    sleep: async (ms) => void (now += ms),
-    timer: () => () => undefined,
-    realPerClockMs: 1,
-  };
-  return { clock, advance: (ms: number) => (now += ms) };
+  const clock = steppedClock();
+  return { clock, advance: clock.advance };
 }
 
 const MINUTE = 60_000;
