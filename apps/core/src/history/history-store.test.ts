@@ -26,6 +26,17 @@ async function setup(options: HistoryOptions = {}, dataDir?: string) {
   return { dir, clock, bus, events, store, ok };
 }
 
+/** A store started on `dir` answers both readings the two tests below record (6, then 8). */
+async function expectBothOnDisk(dir: string) {
+  const again = await setup({}, dir);
+  expect(again.store.query('ph', 'pH', { from: T0, to: T0 + 3000, step: 1000 }).points).toEqual([
+    [T0, null],
+    [T0 + 1000, 6],
+    [T0 + 2000, 8],
+  ]);
+  await again.store.stop();
+}
+
 describe('history store', () => {
   it('answers each bucket with the mean of its good readings, null where there were none', async () => {
     const { store, ok, clock } = await setup();
@@ -95,13 +106,7 @@ describe('history store', () => {
     await flushing;
     await store.flush();
     await store.stop();
-    const again = await setup({}, dir);
-    expect(again.store.query('ph', 'pH', { from: T0, to: T0 + 3000, step: 1000 }).points).toEqual([
-      [T0, null],
-      [T0 + 1000, 6],
-      [T0 + 2000, 8],
-    ]);
-    await again.store.stop();
+    await expectBothOnDisk(dir);
   });
 
   it('stops only after writing what was recorded while a flush was under way', async () => {
@@ -110,13 +115,7 @@ describe('history store', () => {
     void store.flush();
     ok(T0 + 2000, 8);
     await store.stop();
-    const again = await setup({}, dir);
-    expect(again.store.query('ph', 'pH', { from: T0, to: T0 + 3000, step: 1000 }).points).toEqual([
-      [T0, null],
-      [T0 + 1000, 6],
-      [T0 + 2000, 8],
-    ]);
-    await again.store.stop();
+    await expectBothOnDisk(dir);
   });
 
   it('keeps raw readings for rawRetentionMs, then answers from exact minute means and deletes the raw files', async () => {
