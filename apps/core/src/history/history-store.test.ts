@@ -217,4 +217,24 @@ describe('history store', () => {
     await store.stop();
     expect(await readdir(join(dir, 'history'))).toContain('notes.txt');
   });
+
+  it('keeps within maxPendingLines when a refused write puts its lines back ahead of newer ones', async () => {
+    const { dir, store, ok } = await setup({ maxPendingLines: 3 });
+    const file = join(dir, 'history', segmentName('raw', T0));
+    await mkdir(file, { recursive: true }); // appendFile now fails with EISDIR
+    for (let i = 0; i < 3; i++) ok(T0 + i * 1000, i);
+    const flushing = store.flush();
+    ok(T0 + 3000, 3); // queued while the write that will fail is in flight
+    ok(T0 + 4000, 4);
+    await flushing;
+    expect(store.dropped).toBe(2); // the oldest two, at once, not at the next reading
+    await rm(file, { recursive: true });
+    await store.flush();
+    const values = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as [number, string, number])[2]);
+    expect(values).toEqual([2, 3, 4]);
+    await store.stop();
+  });
 });

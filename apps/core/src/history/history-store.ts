@@ -175,6 +175,11 @@ export class HistoryStore implements Feature {
     if (!lines) this.pending.set(file, (lines = []));
     lines.push(line);
     this.pendingCount++;
+    this.trim();
+  }
+
+  /** Drops the oldest waiting lines beyond maxPendingLines (counted in `dropped`). */
+  private trim(): void {
     while (this.pendingCount > this.o.maxPendingLines) {
       const oldest = [...this.pending.keys()].sort()[0]!;
       const list = this.pending.get(oldest)!;
@@ -251,10 +256,11 @@ export class HistoryStore implements Feature {
         try {
           await appendLines(this.dir, file, lines, this.tornTails.has(file));
         } catch (e) {
-          // Back in front of anything queued meanwhile, in order, still bounded by maxPendingLines.
+          // Back in front of anything queued meanwhile, in order, and within maxPendingLines again.
           const later = this.pending.get(file) ?? [];
           this.pending.set(file, [...lines, ...later]);
           this.pendingCount += lines.length;
+          this.trim();
           throw e;
         }
         this.tornTails.delete(file);
