@@ -68,6 +68,8 @@ export interface UpdaterOptions {
   /** Overrides the ECR token source (tests of token renewal use the stand-in through the real client). */
   tokenSource?: TokenSource;
   log?: (line: string) => void;
+  /** Bounds each Docker engine call (default ENGINE_CALL_TIMEOUT_MS): tests of a slow engine shorten it. */
+  engineCallTimeoutMs?: number;
   /**
    * Called when a new updater is healthy beside this one: stop, free the journal lock and exit so
    * it takes over. This updater runs nothing more once it is called.
@@ -119,7 +121,7 @@ export class Updater {
     const trustedKeys = loadTrustedKeys(config.releaseKeysPath);
     const installFloor = readReleaseFloor(config.releaseFloorFile ?? join(config.dataDir, 'release-floor'));
     this.journal = new UpdateJournal(config.dataDir);
-    this.engine = new DockerEngine(config.dockerHost);
+    this.engine = new DockerEngine(config.dockerHost, { callTimeoutMs: options.engineCallTimeoutMs });
     this.credentials = new RegistryCredentials(
       options.tokenSource ?? ecrTokenSource({ region: config.awsRegion, endpoint: config.ecrEndpoint }),
     );

@@ -122,15 +122,7 @@ export class AppManager {
       );
     }
     const state = journal.app(app);
-    for (const c of await containers.list()) {
-      if (c.id !== state.current?.containerId) {
-        await containers.remove(c.id);
-        emit('reconcile.removed', 'warning', `removed a stray ${app} container ${c.name}`, {
-          app,
-          container: c.id,
-        });
-      }
-    }
+    await this.removeStrays(state.current?.containerId);
     if (state.current) {
       const current = await containers.inspect(state.current.containerId);
       if (!current) {
@@ -453,9 +445,25 @@ export class AppManager {
         { app, ...current },
       );
       // Only now: until probation passed, the previous image is the way back without the network.
+      // A container the engine created after the updater gave up on its create (an install that
+      // then rolled back) would hold that release's image for good: it goes first.
+      await this.removeStrays(current.containerId);
       const removed = await containers.pruneImages(this.o.imageRepo, [current.image]);
       if (removed.length > 0)
         emit('images.pruned', 'info', `removed ${removed.length} old ${app} image(s)`, { app, removed });
+    }
+  }
+
+  /** Removes every container of this app but `keep` (the journal's current one). */
+  private async removeStrays(keep: string | undefined): Promise<void> {
+    const { containers, app, emit } = this.o;
+    for (const c of await containers.list()) {
+      if (c.id === keep) continue;
+      await containers.remove(c.id);
+      emit('reconcile.removed', 'warning', `removed a stray ${app} container ${c.name}`, {
+        app,
+        container: c.id,
+      });
     }
   }
 

@@ -26,7 +26,7 @@ import {
   type RegistryInfo,
 } from '@growoff/test-services';
 import { updaterConfigFromEnv } from '../../src/config/updater-config';
-import { Updater, type UpdaterEvent } from '../../src/updater';
+import { Updater, type UpdaterEvent, type UpdaterOptions } from '../../src/updater';
 import { testManagedBy } from './stale-containers';
 import { TestImages } from './test-images';
 
@@ -209,9 +209,13 @@ export class UpdaterHarness {
     };
   }
 
-  async startUpdater(env: Record<string, string> = {}): Promise<Updater> {
+  async startUpdater(
+    env: Record<string, string> = {},
+    options: Pick<UpdaterOptions, 'engineCallTimeoutMs'> = {},
+  ): Promise<Updater> {
     const config = updaterConfigFromEnv({ ...this.env(), ...env });
     this.updater = new Updater({
+      ...options,
       config,
       version: '0.0.0-test',
       log: process.env.UPDATER_TEST_LOG
