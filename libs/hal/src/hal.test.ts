@@ -26,20 +26,28 @@ describe('createHal in sim mode', () => {
 
   it('reads every default sensor with quality ok and a plausible value', async () => {
     hal = await createHal({ mode: 'sim', timeScale: 1000, seed: 7 });
-    const env = hal.simulation!.environment();
+    const before = hal.simulation!.environment();
     const readings = Object.fromEntries(
       await Promise.all(hal.sensors().map(async (s) => [s.id, await hal!.read(s.id)] as const)),
     );
+    const after = hal.simulation!.environment();
     for (const id of DEFAULT_SENSOR_IDS) {
       expect(readings[id]!.quality, `${id}: ${readings[id]!.error}`).toBe('ok');
       expect(readings[id]!.value).toBeTypeOf('number');
     }
-    expect(readings.air_temperature!.value).toBeCloseTo(env.airTemperature!, 0);
-    expect(readings.air_humidity!.value).toBeCloseTo(env.airHumidity!, -1);
-    expect(Math.abs(readings.co2!.value! - env.co2!)).toBeLessThan(60);
-    expect(readings.water_temperature!.value).toBeCloseTo(env.waterTemperature!, 0);
-    expect(readings.ph!.value).toBeCloseTo(env.ph!, 1);
-    expect(Math.abs(readings.ec!.value! - env.ec!)).toBeLessThan(40);
+    // The cabinet drifts while the reads run (CO2 by 90 ppm per real second at 1000x): each value
+    // is within its tolerance of the truth at some time during them, however long they took.
+    const near = (id: string, quantity: string, tolerance: number) => {
+      const [a, b] = [before[quantity]!, after[quantity]!];
+      expect(readings[id]!.value!, id).toBeGreaterThan(Math.min(a, b) - tolerance);
+      expect(readings[id]!.value!, id).toBeLessThan(Math.max(a, b) + tolerance);
+    };
+    near('air_temperature', 'airTemperature', 0.5);
+    near('air_humidity', 'airHumidity', 5);
+    near('co2', 'co2', 60);
+    near('water_temperature', 'waterTemperature', 0.5);
+    near('ph', 'ph', 0.05);
+    near('ec', 'ec', 40);
     expect(readings.water_level!.value).toBe(1);
   });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { scaledClock } from './clock';
+import { scaledClock, steppedClock } from './clock';
 import { DeviceGuard } from './bus/bus-supervisor';
 import { parseW1Slave } from './drivers/ds18b20';
 import { createHal, DEFAULT_PROFILE, parseProfile, type Hal, type HardwareProfile } from './index';
@@ -93,7 +93,9 @@ describe('DS18B20 read of all zeros', () => {
 
   it('compensates from a fresh ok reading once the probe is back, flagged measured', async () => {
     const h = await sim();
-    h.simulation!.setEnvironment({ waterTemperature: 12 });
+    // Air and room at the water's 12 °C: the water stays there however long the reads take (at
+    // 1000x, 12 °C water in 22 °C air warms by 2 °C per real second: 0.5 °C off after a 0.25 s stall).
+    h.simulation!.setEnvironment({ waterTemperature: 12, airTemperature: 12, ambientTemperature: 12 });
     h.simulation!.injectFault('water_temperature', 'zero-read');
     expect((await h.read('ec')).compensation?.source).toBe('default');
     h.simulation!.clearFaults();
@@ -120,23 +122,35 @@ describe('device operations', () => {
   const device = { init: async () => undefined, reset: async () => undefined };
 
   it('never overlaps a retry with an operation that timed out', async () => {
-    const guard = new DeviceGuard('d', clock, device, { retries: 2, operationTimeoutMs: 200 });
+    // Time moves only when the test says: on a scaled clock the 100 ms between the first call's end
+    // and the end of the retry's wait for it were 100 ms of real time, which a loaded machine can lose.
+    const stepped = steppedClock();
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const guard = new DeviceGuard('d', stepped, device, { retries: 2, operationTimeoutMs: 200 });
     const order: string[] = [];
     let active = 0;
     let maxActive = 0;
     let calls = 0;
-    const value = await guard.run(async () => {
+    const result = guard.run(async () => {
       const call = ++calls;
       active++;
       maxActive = Math.max(maxActive, active);
       order.push(`${call}:start`);
-      // The first call outlives the operation timeout (200 clock ms, 200 ms real at its floor) and
-      // ends 100 ms later, well within the retry's bounded wait for it (another 200 ms).
-      if (call === 1) await clock.sleep(300_000);
+      // The first call outlives the operation timeout (200 ms) and ends 100 ms later, well within
+      // the retry's bounded wait for it (another 200 ms).
+      if (call === 1) await new Promise<void>((resolve) => stepped.timer(300, resolve));
       order.push(`${call}:end`);
       active--;
       return call;
     });
+    await settle();
+    expect(order).toEqual(['1:start']);
+    stepped.advance(200); // the first call times out; its retry (after a 20 ms backoff) waits for it
+    await settle();
+    expect(guard.health()).toMatchObject({ timeouts: 1, retries: 1 });
+    expect(order).toEqual(['1:start']);
+    stepped.advance(100); // the first call ends: only now does the retry run
+    const value = await result;
     expect(value).toBe(2);
     expect(maxActive).toBe(1);
     expect(order).toEqual(['1:start', '1:end', '2:start', '2:end']);
