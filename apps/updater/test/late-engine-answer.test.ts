@@ -87,7 +87,7 @@ describe('an engine that answers a create after the updater gave up on it', { ti
     v2 = h.images.build({ version: '1.1.0' });
     v3 = h.images.build({ version: '1.2.0' });
     // Long enough for any call of a loaded engine but the held ones, short enough for a test.
-    await h.startUpdater({}, { engineCallTimeoutMs: 8000 });
+    await h.startUpdater({}, { engineCallTimeoutMs: 15_000 });
   }, 120_000);
 
   afterAll(async () => {
@@ -104,7 +104,7 @@ describe('an engine that answers a create after the updater gave up on it', { ti
     const rolledBack = h.nextEvent('install.rolled_back');
     await h.publish(v2, '1.1.0');
     const event = await rolledBack;
-    expect(event.message).toMatch(/POST \/containers\/create: no answer within 8000 ms/);
+    expect(event.message).toMatch(/POST \/containers\/create: no answer within 15000 ms/);
     expect(await heldAnswer).toMatch(/^HTTP\/1\.1 201 /);
     proxy.holding = false;
     // The previous core serves again; the engine holds a created, never started 1.1.0 container.
