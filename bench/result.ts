@@ -17,3 +17,10 @@ export const BENCH_RESULT_PREFIX = 'BENCH_RESULT ';
 export function benchResult(bench: string, measures: BenchMeasure[]): void {
   console.log(`${BENCH_RESULT_PREFIX}${JSON.stringify({ bench, measures })}`);
 }
+
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

@@ -19,7 +19,7 @@ import { runInNewContext } from 'node:vm';
 import { DEFAULT_SENSOR_IDS } from '@growoff/hal';
 import { createTelemetry, type Telemetry } from '@growoff/telemetry';
 import { freePort, getService } from '@growoff/test-services';
-import { benchResult } from '../result';
+import { benchResult, median } from '../result';
 
 // The client is a dependency of @growoff/telemetry, not of the root: resolve it from there.
 const fromTelemetry = createRequire(new URL('../../libs/telemetry/package.json', import.meta.url));
@@ -170,12 +170,6 @@ async function durableQueue(url: string, api: 'v1' | 'v2'): Promise<number> {
   const count = await stored(db);
   if (count !== POINTS) throw new Error(`durable queue stored ${count} of ${POINTS}`);
   return POINTS / seconds;
-}
-
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 setFlagsFromString('--expose-gc');

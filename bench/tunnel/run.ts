@@ -33,7 +33,7 @@ import {
 } from '@growoff/test-services';
 import { descendantsOf, loginArgs, signalAll, withReverseForward } from '../../apps/tunnel/test/support';
 import { imageNodeEnv, imageNodeFlags } from '../image-flags';
-import { benchResult } from '../result';
+import { benchResult, median } from '../result';
 
 const SCRIPT = resolve(import.meta.dirname, '../../tools/bastion/growoff-bastion.sh');
 const TUNNEL_MAIN = resolve(import.meta.dirname, '../../apps/tunnel/dist/main.js');
@@ -145,8 +145,6 @@ function childRunning(command: string): number {
   }
   throw new Error(`no child process running ${command}`);
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 interface Measured {
   mibPerS: number;
